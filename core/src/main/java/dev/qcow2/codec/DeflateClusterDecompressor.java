@@ -1,0 +1,30 @@
+package dev.qcow2.codec;
+
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * Raw deflate (no zlib header; QEMU writes with windowBits -12). As QEMU's
+ * qcow2_zlib_decompress, a stream that ends early or needs more input than the sectors hold is
+ * accepted as long as the whole cluster was produced.
+ */
+final class DeflateClusterDecompressor implements ClusterDecompressor {
+    @Override
+    public boolean decompress(byte[] in, int inLength, byte[] out) {
+        Inflater inflater = new Inflater(true);
+        try {
+            inflater.setInput(in, 0, inLength);
+            int produced = 0;
+            while (produced < out.length) {
+                int n = inflater.inflate(out, produced, out.length - produced);
+                produced += n;
+                if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) break;
+            }
+            return produced == out.length;
+        } catch (DataFormatException e) {
+            return false;
+        } finally {
+            inflater.end();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.qcow2.format;
+
+/**
+ * An L1 table entry (qcow2.rst "Cluster mapping"): bits 9-55 the L2 table's host offset
+ * (0 = no L2 table), bit 63 COPIED (the L2 table's refcount is exactly 1), all others reserved.
+ */
+public record L1Entry(long raw) {
+    public static final long OFFSET_MASK = 0x00ff_ffff_ffff_fe00L;   // L1E_OFFSET_MASK
+    public static final long RESERVED_MASK = 0x7f00_0000_0000_01ffL; // L1E_RESERVED_MASK
+    public static final long COPIED = 1L << 63;
+
+    /** Host offset of the L2 table; may be unaligned in a corrupt image (bits 0-8 are masked off). */
+    public long l2Offset() { return raw & OFFSET_MASK; }
+
+    public boolean allocated() { return l2Offset() != 0; }
+
+    public boolean copied() { return (raw & COPIED) != 0; }
+
+    public long reservedBits() { return raw & RESERVED_MASK; }
+}

@@ -1,0 +1,94 @@
+package dev.qcow2.format;
+
+import dev.qcow2.CorruptImageException;
+import dev.qcow2.ImageLimitException;
+import dev.qcow2.storage.Storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes the snapshot table as QEMU's {@code qcow2_read_snapshots}: each entry 8-aligned, at
+ * most 1024 bytes of extra data, the whole table at most 64 MiB.
+ */
+public final class SnapshotTable {
+    private SnapshotTable() { }
+
+    public static final long MAX_TABLE_BYTES = 1024L * 65536; // QCOW_MAX_SNAPSHOTS_SIZE
+
+    public record Result(List<SnapshotEntry> entries, long tableLength) { }
+
+    public static List<SnapshotEntry> read(Storage storage, Qcow2Header header) throws IOException {
+        return read(storage, header, false).entries();
+    }
+
+    /**
+     * @param lenient for {@code check}: do not fail on entries QEMU's repair would discard;
+     *                stop at the first entry that would exceed the size limit instead.
+     */
+    public static Result read(Storage storage, Qcow2Header header, boolean lenient) throws IOException {
+        String res = storage.describe();
+        List<SnapshotEntry> out = new ArrayList<>();
+        long start = header.snapshotsOffset();
+        long offset = start;
+        for (long i = 0; i < header.nbSnapshots(); i++) {
+            offset = (offset + 7) & ~7L;
+            long entryOffset = offset;
+            ByteBuffer h = ByteBuffer.wrap(storage.read(offset, SnapshotEntry.HEADER_SIZE));
+            offset += SnapshotEntry.HEADER_SIZE;
+            long l1Offset = h.getLong(0);
+            long l1Size = Integer.toUnsignedLong(h.getInt(8));
+            int idSize = Short.toUnsignedInt(h.getShort(12));
+            int nameSize = Short.toUnsignedInt(h.getShort(14));
+            long dateSec = Integer.toUnsignedLong(h.getInt(16));
+            long dateNsec = Integer.toUnsignedLong(h.getInt(20));
+            long vmClock = h.getLong(24);
+            long vmState = Integer.toUnsignedLong(h.getInt(32));
+            long extraSize = Integer.toUnsignedLong(h.getInt(36));
+            if (extraSize > SnapshotEntry.MAX_EXTRA_DATA && !lenient) {
+                throw new ImageLimitException(res, "Too much extra metadata in snapshot table entry " + i
+                        + " (" + extraSize + " > " + SnapshotEntry.MAX_EXTRA_DATA + ")");
+            }
+            long keptExtra = Math.min(extraSize, SnapshotEntry.MAX_EXTRA_DATA);
+            ByteBuffer extra = ByteBuffer.wrap(storage.read(offset, (int) keptExtra));
+            long diskSize = header.size();
+            boolean hasDiskSize = false;
+            long icount = -1;
+            if (extraSize >= 8) vmState = extra.getLong(0);
+            if (extraSize >= 16) { diskSize = extra.getLong(8); hasDiskSize = true; }
+            if (extraSize >= 24) icount = extra.getLong(16);
+            byte[] unknown = new byte[0];
+            if (keptExtra > 24) {
+                unknown = new byte[(int) keptExtra - 24];
+                extra.get(24, unknown);
+            }
+            offset += extraSize;
+            String id = new String(storage.read(offset, idSize), StandardCharsets.UTF_8);
+            offset += idSize;
+            String name = new String(storage.read(offset, nameSize), StandardCharsets.UTF_8);
+            offset += nameSize;
+            long tableLength = offset - start;
+            if (tableLength > MAX_TABLE_BYTES) {
+                if (lenient) return new Result(out, entryOffset - start);
+                throw new ImageLimitException(res, "Snapshot table is too big");
+            }
+            out.add(new SnapshotEntry(entryOffset, l1Offset, l1Size, id, name, dateSec, dateNsec, vmClock, vmState,
+                    extraSize, diskSize, hasDiskSize, icount, unknown, offset - entryOffset));
+        }
+        return new Result(out, offset - start);
+    }
+
+    /** Checks a snapshot's L1 table as QEMU's qcow2_snapshot_load_tmp does, before reading it. */
+    public static void validateL1(String res, SnapshotEntry s, int clusterSize) throws IOException {
+        if (s.l1Size() > Qcow2Header.MAX_L1_BYTES / 8) {
+            throw new ImageLimitException(res, "Snapshot L1 table too large (snapshot '" + s.name() + "')");
+        }
+        if ((s.l1TableOffset() & (clusterSize - 1)) != 0 || s.l1TableOffset() < 0) {
+            throw new CorruptImageException(res, "snapshot table", s.entryOffset(), s.l1TableOffset(),
+                    "Snapshot L1 table offset invalid (snapshot '" + s.name() + "')");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.qcow2.image;
+
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.codec.ClusterDecompressor;
+import dev.qcow2.format.BitmapDirectory;
+import dev.qcow2.format.BitmapDirectoryEntry;
+import dev.qcow2.format.CompressionType;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.format.SnapshotTable;
+import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.mapping.L2Cache;
+import dev.qcow2.storage.FileStorage;
+import dev.qcow2.storage.Storage;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A qcow2 image opened read-only: header, active state, snapshots, bitmaps and the backing
+ * chain. Opening never writes: the file is opened without write access, and dirty,
+ * corrupt-flagged or lazy-refcount images are read as they are, without repair.
+ */
+public final class Qcow2Image implements BlockDevice {
+    private final Storage storage;
+    private final Qcow2Header header;
+    private final Storage dataStorage;
+    private final BackingChain.Link backingLink;
+    private final L2Cache l2Cache;
+    private final LayerReader active;
+    private final Path path;
+    private volatile List<SnapshotEntry> snapshots;
+
+    private Qcow2Image(Storage storage, Path path, Qcow2Header header, Storage dataStorage,
+                       BackingChain.Link backingLink, L2Cache l2Cache, LayerReader active) {
+        this.storage = storage;
+        this.path = path;
+        this.header = header;
+        this.dataStorage = dataStorage;
+        this.backingLink = backingLink;
+        this.l2Cache = l2Cache;
+        this.active = active;
+    }
+
+    /** Opens {@code path} read-only with the library's defaults (backing and data files not followed). */
+    public static Qcow2Image open(Path path) throws IOException {
+        return open(path, OpenOptions.defaults());
+    }
+
+    public static Qcow2Image open(Path path, OpenOptions options) throws IOException {
+        return BackingChain.openQcow2(path, options, new BackingChain.Visited());
+    }
+
+    /** Opens a qcow2 image over any storage; backing and data files are resolved relative to {@code path} (may be null). */
+    static Qcow2Image open(Storage storage, Path path, OpenOptions options, BackingChain.Visited visited) throws IOException {
+        try {
+            Qcow2Header header = Qcow2Header.read(storage);
+            ClusterGeometry geo = header.geometry();
+            long cacheBytes = options.l2CacheBytes() > 0 ? options.l2CacheBytes()
+                    : L2Cache.defaultBytes(header.size(), header.clusterSize(), geo.l2EntrySize());
+            L2Cache cache = new L2Cache(cacheBytes, header.clusterSize());
+            long[] l1 = ClusterMapper.readTable(storage, header.l1TableOffset(), (int) header.l1Size());
+            Storage dataStorage = BackingChain.openDataFile(storage, path, header, options);
+            BackingChain.Link link = BackingChain.openBacking(storage, path, header, options, visited);
+            ClusterMapper mapper = new ClusterMapper(storage, geo, l1, header.size(), cache,
+                    header.hasExternalDataFile(), header.version());
+            LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
+                    link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
+                    encryptionName(header));
+            return new Qcow2Image(storage, path, header, dataStorage, link, cache, reader);
+        } catch (IOException | RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+    }
+
+    /** Opens {@code path} for reading only, as a FileStorage. */
+    static Storage openStorage(Path path) throws IOException {
+        return FileStorage.openReadOnly(path);
+    }
+
+    private static String encryptionName(Qcow2Header h) {
+        return switch (h.cryptMethod()) {
+            case Qcow2Header.CRYPT_AES -> "aes";
+            case Qcow2Header.CRYPT_LUKS -> "luks";
+            default -> null;
+        };
+    }
+
+    public Qcow2Header header() { return header; }
+
+    public ClusterGeometry geometry() { return header.geometry(); }
+
+    public Storage storage() { return storage; }
+
+    /** The storage guest data lives in: the external data file if there is one, else the image. */
+    public Storage dataStorage() { return dataStorage; }
+
+    /** The path this image was opened from, or null. */
+    public Path path() { return path; }
+
+    public ClusterMapper mapper() { return active.mapper(); }
+
+    public L2Cache l2Cache() { return l2Cache; }
+
+    public boolean encrypted() { return header.cryptMethod() != Qcow2Header.CRYPT_NONE; }
+
+    public String encryptionFormat() { return encryptionName(header); }
+
+    /** The backing file name recorded in the image, resolved as QEMU does, or empty. */
+    public Optional<BackingChain.Link> backingLink() { return Optional.ofNullable(backingLink); }
+
+    @Override public String describe() { return storage.describe(); }
+
+    @Override public long size() { return header.size(); }
+
+    @Override public String format() { return "qcow2"; }
+
+    @Override
+    public void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+        active.read(guestOffset, buf, bufOffset, length);
+    }
+
+    @Override
+    public BlockStatus blockStatus(long guestOffset, long maxLength) throws IOException {
+        return active.blockStatus(guestOffset, maxLength);
+    }
+
+    @Override public Optional<BlockDevice> backing() { return active.backing(); }
+
+    /** The internal snapshots, in table order. */
+    public List<SnapshotEntry> snapshots() throws IOException {
+        List<SnapshotEntry> s = snapshots;
+        if (s == null) {
+            s = header.nbSnapshots() == 0 ? List.of() : SnapshotTable.read(storage, header);
+            snapshots = s;
+        }
+        return s;
+    }
+
+    /** Finds a snapshot by ID first, then by name (as qemu-img convert -l does). */
+    public Optional<SnapshotEntry> findSnapshot(String idOrName) throws IOException {
+        for (SnapshotEntry s : snapshots()) if (s.id().equals(idOrName)) return Optional.of(s);
+        for (SnapshotEntry s : snapshots()) if (s.name().equals(idOrName)) return Optional.of(s);
+        return Optional.empty();
+    }
+
+    /** A read-only view of the disk as it was when {@code snapshot} was taken. */
+    public BlockDevice snapshot(SnapshotEntry snapshot) throws IOException {
+        SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
+        long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
+        ClusterGeometry geo = header.geometry();
+        long size = snapshot.diskSize();
+        int shift = geo.clusterBits() + geo.l2Bits();
+        long needed = (size + (1L << shift) - 1) >>> shift;
+        if (size < 0 || needed > l1.length) {
+            // Guest clusters beyond the snapshot's L1 table read from the backing file (QEMU).
+            size = Math.max(0, size);
+        }
+        ClusterMapper mapper = new ClusterMapper(storage, geo, l1, size, l2Cache, header.hasExternalDataFile(), header.version());
+        LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
+                active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
+                encryptionName(header));
+        return new SnapshotView(this, snapshot, reader);
+    }
+
+    public BlockDevice snapshot(String idOrName) throws IOException {
+        SnapshotEntry s = findSnapshot(idOrName).orElseThrow(() -> new Qcow2Exception(storage.describe(),
+                "Failed to load snapshot: snapshot '" + idOrName + "' not found"));
+        return snapshot(s);
+    }
+
+    /** The persistent bitmaps (empty when there are none or they are marked inconsistent). */
+    public List<BitmapDirectoryEntry> bitmaps() throws IOException {
+        return BitmapDirectory.read(storage, header);
+    }
+
+    /** Reads one bitmap's bits. */
+    public BitmapReader bitmap(BitmapDirectoryEntry entry) throws IOException {
+        return BitmapReader.load(storage, header, entry);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (backingLink != null && backingLink.device() != null) backingLink.device().close();
+            if (dataStorage != storage) dataStorage.close();
+        } finally {
+            storage.close();
+        }
+    }
+}

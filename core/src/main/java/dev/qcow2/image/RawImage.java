@@ -1,0 +1,47 @@
+package dev.qcow2.image;
+
+import dev.qcow2.storage.FileStorage;
+import dev.qcow2.storage.Storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** A raw disk image: guest offset = file offset; the size is the file's size. */
+public final class RawImage implements BlockDevice {
+    private final Storage storage;
+    private final long size;
+
+    public RawImage(Storage storage) throws IOException {
+        this.storage = storage;
+        this.size = storage.size();
+    }
+
+    public static RawImage open(Path path) throws IOException {
+        return new RawImage(FileStorage.openReadOnly(path));
+    }
+
+    public Storage storage() { return storage; }
+
+    @Override public String describe() { return storage.describe(); }
+
+    @Override public long size() { return size; }
+
+    @Override
+    public void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+        storage.readFully(guestOffset, ByteBuffer.wrap(buf, bufOffset, length));
+    }
+
+    @Override
+    public BlockStatus blockStatus(long guestOffset, long maxLength) {
+        long length = Math.min(maxLength, size - guestOffset);
+        return new BlockStatus(guestOffset, length, true, false, true, false, guestOffset);
+    }
+
+    @Override public Optional<BlockDevice> backing() { return Optional.empty(); }
+
+    @Override public String format() { return "raw"; }
+
+    @Override public void close() throws IOException { storage.close(); }
+}

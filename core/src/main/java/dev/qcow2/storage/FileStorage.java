@@ -1,0 +1,61 @@
+package dev.qcow2.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+
+/**
+ * A file opened with {@link StandardOpenOption#READ} only: the operating system itself refuses
+ * any write, so inspecting an image cannot change one byte of it.
+ */
+public final class FileStorage implements Storage {
+    private final Path path;
+    private final String name;
+    private final FileChannel channel;
+
+    private FileStorage(Path path, String name, FileChannel channel) {
+        this.path = path;
+        this.name = name;
+        this.channel = channel;
+    }
+
+    public static FileStorage openReadOnly(Path path) throws IOException {
+        return new FileStorage(path, path.toString(), FileChannel.open(path, StandardOpenOption.READ));
+    }
+
+    public Path path() { return path; }
+
+    @Override public String describe() { return name; }
+
+    @Override public long size() throws IOException { return channel.size(); }
+
+    @Override
+    public void readFully(long offset, ByteBuffer dst) throws IOException {
+        long position = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position);
+            if (n < 0) {
+                while (dst.hasRemaining()) dst.put((byte) 0);
+                return;
+            }
+            position += n;
+        }
+    }
+
+    @Override
+    public long allocatedBytes() {
+        try {
+            Object blocks = Files.getAttribute(path, "unix:blocks");
+            if (blocks instanceof Long b) return b * 512;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            // fall through: not a unix file system, the size is unknown
+        }
+        return -1;
+    }
+
+    @Override public void close() throws IOException { channel.close(); }
+}

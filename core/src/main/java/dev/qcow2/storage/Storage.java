@@ -1,0 +1,36 @@
+package dev.qcow2.storage;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Absolute, complete reads of a file-like resource. No hidden cursor: every call names its
+ * offset, so one instance serves concurrent readers.
+ */
+public interface Storage extends Closeable {
+
+    /** A human name for error messages (usually the path as the user gave it). */
+    String describe();
+
+    /** Current length in bytes. */
+    long size() throws IOException;
+
+    /**
+     * Fills {@code dst} from {@code offset} until it has no remaining bytes. Never returns
+     * short: bytes past the end of the storage read as zeros (as QEMU's file driver does).
+     */
+    void readFully(long offset, ByteBuffer dst) throws IOException;
+
+    /** Whether this storage can be written at all. Read-only storage has no write path. */
+    default boolean writable() { return false; }
+
+    /** Bytes actually allocated on the host file system, or -1 if unknown. */
+    default long allocatedBytes() throws IOException { return -1; }
+
+    default byte[] read(long offset, int length) throws IOException {
+        byte[] bytes = new byte[length];
+        readFully(offset, ByteBuffer.wrap(bytes));
+        return bytes;
+    }
+}
