@@ -15,7 +15,8 @@ public final class RawImage implements BlockDevice {
 
     public RawImage(Storage storage) throws IOException {
         this.storage = storage;
-        this.size = storage.size();
+        // QEMU measures a raw disk in whole 512-byte sectors; the tail past EOF reads as zeros.
+        this.size = (storage.size() + 511) & ~511L;
     }
 
     public static RawImage open(Path path) throws IOException {

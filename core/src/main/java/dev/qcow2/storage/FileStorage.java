@@ -52,9 +52,27 @@ public final class FileStorage implements Storage {
             Object blocks = Files.getAttribute(path, "unix:blocks");
             if (blocks instanceof Long b) return b * 512;
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            // fall through: not a unix file system, the size is unknown
+            // the JDK's unix view has no st_blocks (17): ask stat(1)
         }
-        return -1;
+        return statBlocks(path);
+    }
+
+    /** st_blocks * 512 via coreutils stat (the JDK exposes no st_blocks), or -1 if unavailable. */
+    static long statBlocks(Path path) {
+        try {
+            Process p = new ProcessBuilder("stat", "-L", "-c", "%b %B", "--", path.toString())
+                    .redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            if (p.waitFor() != 0) return -1;
+            String[] parts = out.split(" ");
+            return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
+        } catch (IOException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     @Override public void close() throws IOException { channel.close(); }

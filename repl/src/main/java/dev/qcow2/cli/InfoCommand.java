@@ -1,14 +1,114 @@
 package dev.qcow2.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
-/** Placeholder: {@code qcow2 info} is being written. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "(not yet available)")
+/** {@code qcow2 info}: qemu-img info, same keys and values (7.2's ImageInfo). */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show image metadata, like qemu-img info. Opens FILE without its backing file.")
 final class InfoCommand implements Callable<Integer> {
+    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
+            description = "Output format (default: human).")
+    OutputFormat output = OutputFormat.human;
+
+    @Option(names = "--backing-chain", description = "Show every image of the backing chain, top first.")
+    boolean backingChain;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 or raw (default: probed).")
+    String format;
+
+    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility (opens are read-only anyway).")
+    boolean forceShare;
+
+    @Parameters(paramLabel = "FILE", description = "The image.")
+    String file;
+
     @Override
-    public Integer call() {
-        throw new Errors.CliException("info: not yet available");
+    public Integer call() throws Exception {
+        List<Map<String, Object>> chain = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        String name = file;
+        String fmt = format;
+        while (name != null) {
+            if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
+            Map<String, Object> info = ImageInfo.of(name, fmt);
+            chain.add(info);
+            if (!backingChain) break;
+            name = (String) info.get("full-backing-filename");
+            fmt = (String) info.get("backing-filename-format");
+        }
+        PrintStream out = System.out;
+        if (output == OutputFormat.json) {
+            out.print(QemuJson.pretty(backingChain ? chain : chain.get(0)));
+        } else {
+            boolean delim = false;
+            for (Map<String, Object> info : chain) {
+                if (delim) out.print("\n");
+                delim = true;
+                out.print(human(info));
+            }
+        }
+        return 0;
+    }
+
+    /** block/qapi.c bdrv_image_info_dump (7.2). */
+    @SuppressWarnings("unchecked")
+    static String human(Map<String, Object> info) {
+        StringBuilder sb = new StringBuilder();
+        Object actual = info.get("actual-size");
+        long vsize = (Long) info.get("virtual-size");
+        sb.append("image: ").append(info.get("filename")).append('\n');
+        sb.append("file format: ").append(info.get("format")).append('\n');
+        sb.append("virtual size: ").append(HumanSize.format(vsize)).append(" (").append(vsize).append(" bytes)\n");
+        sb.append("disk size: ").append(actual == null ? "unavailable" : HumanSize.format((Long) actual)).append('\n');
+        if (Boolean.TRUE.equals(info.get("encrypted"))) sb.append("encrypted: yes\n");
+        if (info.containsKey("cluster-size")) sb.append("cluster_size: ").append(info.get("cluster-size")).append('\n');
+        if (Boolean.TRUE.equals(info.get("dirty-flag"))) sb.append("cleanly shut down: no\n");
+        if (info.containsKey("backing-filename")) {
+            String backing = (String) info.get("backing-filename");
+            String full = (String) info.get("full-backing-filename");
+            sb.append("backing file: ").append(backing);
+            if (full == null) sb.append(" (cannot determine actual path)");
+            else if (!full.equals(backing)) sb.append(" (actual path: ").append(full).append(')');
+            sb.append('\n');
+            if (info.containsKey("backing-filename-format")) {
+                sb.append("backing file format: ").append(info.get("backing-filename-format")).append('\n');
+            }
+        }
+        if (info.containsKey("snapshots")) {
+            sb.append("Snapshot list:\n");
+            sb.append(String.format("%-10s%-17s%8s%20s%13s%11s", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT")).append('\n');
+            for (Object o : (List<Object>) info.get("snapshots")) sb.append(snapshotLine((Map<String, Object>) o)).append('\n');
+        }
+        if (info.containsKey("format-specific")) {
+            sb.append("Format specific information:\n");
+            sb.append(QemuJson.human(((Map<String, Object>) info.get("format-specific")).get("data"), 1));
+        }
+        return sb.toString();
+    }
+
+    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    /** block/snapshot.c bdrv_snapshot_dump (7.2 layout). */
+    static String snapshotLine(Map<String, Object> s) {
+        long clockNs = (Long) s.get("vm-clock-sec") * 1_000_000_000L + (Long) s.get("vm-clock-nsec");
+        long secs = clockNs / 1_000_000_000L;
+        String clock = String.format("%02d:%02d:%02d.%03d", secs / 3600, (secs / 60) % 60, secs % 60, (clockNs / 1_000_000) % 1000);
+        String date = DATE.format(Instant.ofEpochSecond((Long) s.get("date-sec")).atZone(ZoneId.systemDefault()));
+        String icount = s.containsKey("icount") ? String.valueOf(s.get("icount")) : "";
+        return String.format("%-9s %-16s %8s%20s%13s%11s", s.get("id"), s.get("name"),
+                HumanSize.format((Long) s.get("vm-state-size")), date, clock, icount);
     }
 }

@@ -1,16 +1,24 @@
 package dev.qcow2.cli;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 
 /**
- * JSON printed the way qemu-img prints QAPI objects (qobject_to_json_pretty): four-space
- * indentation, {@code "key": value}, one member per line, a newline at the end.
+ * JSON and indented text printed byte for byte as qemu-img 7.2 prints QAPI objects.
+ * <ul>
+ *   <li>{@link #pretty}: qobject_to_json_pretty (qobject/json-writer.c): four-space indentation,
+ *       {@code "key": value}, an empty container still opens a line ({@code "[\n    ]"}), strings
+ *       escaped as quoted_str does (non-ASCII and control characters as {@code \}{@code uXXXX});</li>
+ *   <li>{@link #human}: dump_qdict/dump_qlist (block/qapi.c) for "Format specific information".</li>
+ * </ul>
+ * Key order: QEMU iterates a QDict bucket by bucket (tdb_hash(key) % 512), newest entry first
+ * within a bucket. Callers pass maps in QAPI visiting order (insertion order); both printers
+ * reorder them the same way, so the output matches qemu-img's exactly.
  */
 public final class QemuJson {
     private QemuJson() { }
@@ -18,44 +26,138 @@ public final class QemuJson {
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
-    private static final class QemuPrettyPrinter extends DefaultPrettyPrinter {
-        QemuPrettyPrinter() {
-            DefaultIndenter indenter = new DefaultIndenter("    ", "\n");
-            indentObjectsWith(indenter);
-            indentArraysWith(indenter);
-            _objectFieldValueSeparatorWithSpaces = ": ";
-        }
+    private static final int QDICT_BUCKET_MAX = 512;
 
-        QemuPrettyPrinter(QemuPrettyPrinter base) { super(base); }
+    /** qobject/qdict.c tdb_hash. */
+    static int tdbHash(String name) {
+        byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int value = 0x238F13AF * b.length;
+        for (int i = 0; i < b.length; i++) value = value + ((b[i] & 0xff) << (i * 5 % 24));
+        return 1103515243 * value + 12345;
+    }
 
-        @Override
-        public DefaultPrettyPrinter createInstance() { return new QemuPrettyPrinter(this); }
+    static int bucket(String key) { return Integer.remainderUnsigned(tdbHash(key), QDICT_BUCKET_MAX); }
 
-        @Override
-        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
-            g.writeRaw(": ");
-        }
-
-        @Override
-        public void writeEndArray(JsonGenerator g, int nrOfValues) throws IOException {
-            // QEMU prints an empty list as "[]"
-            if (nrOfValues == 0) { g.writeRaw(']'); return; }
-            super.writeEndArray(g, nrOfValues);
-        }
-
-        @Override
-        public void writeEndObject(JsonGenerator g, int nrOfEntries) throws IOException {
-            if (nrOfEntries == 0) { g.writeRaw('}'); return; }
-            super.writeEndObject(g, nrOfEntries);
-        }
+    /** The keys of {@code dict} in the order QEMU's qdict_first/qdict_next visit them. */
+    static List<String> qdictOrder(Map<String, ?> dict) {
+        List<String> keys = new ArrayList<>(dict.keySet());
+        List<String> insertion = List.copyOf(keys);
+        keys.sort(Comparator.<String>comparingInt(QemuJson::bucket)
+                .thenComparing(k -> -insertion.indexOf(k)));
+        return keys;
     }
 
     /** Pretty-printed like qemu-img, with a trailing newline. */
     public static String pretty(Object value) {
-        try {
-            return MAPPER.writer(new QemuPrettyPrinter()).writeValueAsString(value) + "\n";
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        StringBuilder sb = new StringBuilder();
+        write(sb, normalize(value), 0);
+        return sb.append('\n').toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object normalize(Object value) {
+        if (value == null || value instanceof Map || value instanceof List || value instanceof String
+                || value instanceof Number || value instanceof Boolean) return value;
+        return MAPPER.convertValue(value, Object.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void write(StringBuilder sb, Object v, int depth) {
+        v = normalize(v);
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> dict = (Map<String, Object>) m;
+            sb.append('{');
+            boolean first = true;
+            for (String k : qdictOrder(dict)) {
+                if (!first) sb.append(',');
+                first = false;
+                newline(sb, depth + 1);
+                quoted(sb, k);
+                sb.append(": ");
+                write(sb, dict.get(k), depth + 1);
+            }
+            newline(sb, depth);
+            sb.append('}');
+        } else if (v instanceof List<?> list) {
+            sb.append('[');
+            boolean first = true;
+            for (Object e : list) {
+                if (!first) sb.append(',');
+                first = false;
+                newline(sb, depth + 1);
+                write(sb, e, depth + 1);
+            }
+            newline(sb, depth);
+            sb.append(']');
+        } else if (v instanceof String s) {
+            quoted(sb, s);
+        } else if (v == null) {
+            sb.append("null");
+        } else {
+            sb.append(v);
+        }
+    }
+
+    private static void newline(StringBuilder sb, int depth) {
+        sb.append('\n').append(" ".repeat(4 * depth));
+    }
+
+    /** json-writer.c quoted_str. */
+    static void quoted(StringBuilder sb, String s) {
+        sb.append('"');
+        s.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (cp > 0xFFFF) {
+                        for (char c : Character.toChars(cp)) sb.append(String.format("\\u%04X", (int) c));
+                    } else if (cp < 0x20 || cp >= 0x7F) {
+                        sb.append(String.format("\\u%04X", cp));
+                    } else {
+                        sb.append((char) cp);
+                    }
+                }
+            }
+        });
+        sb.append('"');
+    }
+
+    /** block/qapi.c dump_qobject at {@code indentation} (4 spaces a level), keys with '-' shown as ' '. */
+    @SuppressWarnings("unchecked")
+    public static String human(Object value, int indentation) {
+        StringBuilder sb = new StringBuilder();
+        dump(sb, normalize(value), indentation);
+        return sb.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void dump(StringBuilder sb, Object v, int indentation) {
+        v = normalize(v);
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> dict = (Map<String, Object>) m;
+            for (String k : qdictOrder(dict)) {
+                Object value = normalize(dict.get(k));
+                boolean composite = value instanceof Map || value instanceof List;
+                sb.append(" ".repeat(indentation * 4)).append(k.replace('-', ' ')).append(':')
+                        .append(composite ? '\n' : ' ');
+                dump(sb, value, indentation + 1);
+            }
+        } else if (v instanceof List<?> list) {
+            int i = 0;
+            for (Object e : list) {
+                Object value = normalize(e);
+                boolean composite = value instanceof Map || value instanceof List;
+                sb.append(" ".repeat(indentation * 4)).append('[').append(i++).append("]:").append(composite ? '\n' : ' ');
+                dump(sb, value, indentation + 1);
+            }
+        } else {
+            sb.append(v).append('\n');
         }
     }
 }

@@ -1,0 +1,148 @@
+package dev.qcow2.cli;
+
+import dev.qcow2.format.BitmapDirectoryEntry;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.image.BackingChain;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.storage.FileStorage;
+import dev.qcow2.storage.Storage;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * QAPI {@code ImageInfo} of one image as qemu-img 7.2 builds it (bdrv_query_image_info,
+ * qcow2_get_specific_info), as maps in QAPI visiting order. The image is opened without its
+ * backing file or data file (BDRV_O_NO_BACKING | BDRV_O_NO_IO).
+ */
+final class ImageInfo {
+    private ImageInfo() { }
+
+    static Map<String, Object> of(String file, String format) throws IOException {
+        String fmt = ImageOpener.format(file, format);
+        return fmt.equals("qcow2") ? qcow2(file) : raw(file);
+    }
+
+    private static Map<String, Object> raw(String file) throws IOException {
+        Map<String, Object> info = new LinkedHashMap<>();
+        try (Storage s = FileStorage.openReadOnly(Path.of(file))) {
+            info.put("filename", file);
+            info.put("format", "raw");
+            info.put("dirty-flag", false);
+            long allocated = s.allocatedBytes();
+            if (allocated >= 0) info.put("actual-size", allocated);
+            info.put("virtual-size", (s.size() + 511) & ~511L);
+        }
+        return info;
+    }
+
+    private static Map<String, Object> qcow2(String file) throws IOException {
+        OpenOptions noBacking = OpenOptions.defaults();
+        try (Qcow2Image img = Qcow2Image.open(Path.of(file), noBacking)) {
+            Qcow2Header h = img.header();
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("filename", file);
+            info.put("format", "qcow2");
+            info.put("dirty-flag", h.isDirty());
+            long allocated = actualSize(file, img);
+            if (allocated >= 0) info.put("actual-size", allocated);
+            info.put("virtual-size", h.size());
+            info.put("cluster-size", (long) h.clusterSize());
+            if (img.encrypted()) info.put("encrypted", true);
+            img.backingLink().ifPresent(link -> {
+                info.put("backing-filename", link.name());
+                info.put("full-backing-filename", link.fullName());
+                if (link.format() != null) info.put("backing-filename-format", link.format());
+            });
+            List<SnapshotEntry> snaps = img.snapshots();
+            if (!snaps.isEmpty()) info.put("snapshots", snapshots(snaps));
+            info.put("format-specific", formatSpecific(img));
+            return info;
+        }
+    }
+
+    /** bdrv_get_allocated_file_size: the image file's st_blocks*512, plus the data file's. */
+    private static long actualSize(String file, Qcow2Image img) throws IOException {
+        long total = img.storage().allocatedBytes();
+        if (total < 0) return -1;
+        if (img.header().hasExternalDataFile()) {
+            String name = img.header().externalDataFile().orElse(null);
+            if (name != null) {
+                Path data = Path.of(BackingChain.pathCombine(file, name));
+                if (Files.exists(data)) {
+                    try (Storage s = FileStorage.openReadOnly(data)) {
+                        long d = s.allocatedBytes();
+                        if (d > 0) total += d;
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    static List<Object> snapshots(List<SnapshotEntry> snaps) {
+        List<Object> out = new ArrayList<>();
+        for (SnapshotEntry s : snaps) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", s.id());
+            m.put("name", s.name());
+            m.put("vm-state-size", s.vmStateSize());
+            m.put("date-sec", s.dateSec());
+            m.put("date-nsec", s.dateNsec());
+            m.put("vm-clock-sec", s.vmClockNsec() / 1_000_000_000L);
+            m.put("vm-clock-nsec", s.vmClockNsec() % 1_000_000_000L);
+            if (s.icount() != -1) m.put("icount", s.icount());
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> formatSpecific(Qcow2Image img) throws IOException {
+        Qcow2Header h = img.header();
+        Map<String, Object> data = new LinkedHashMap<>();
+        if (h.version() == 2) {
+            data.put("compat", "0.10");
+            data.put("refcount-bits", (long) h.refcountBits());
+        } else {
+            data.put("compat", "1.1");
+            if (h.hasExternalDataFile() && h.externalDataFile().isPresent()) data.put("data-file", h.externalDataFile().get());
+            if (h.hasExternalDataFile()) data.put("data-file-raw", h.dataFileRaw());
+            data.put("extended-l2", h.hasExtendedL2());
+            data.put("lazy-refcounts", h.lazyRefcounts());
+            data.put("corrupt", h.isCorrupt());
+            data.put("refcount-bits", (long) h.refcountBits());
+        }
+        if (img.encrypted()) data.put("encrypt", Map.of("format", img.encryptionFormat()));
+        if (h.version() >= 3) {
+            List<BitmapDirectoryEntry> bitmaps = img.bitmaps();
+            if (!bitmaps.isEmpty()) data.put("bitmaps", bitmaps(bitmaps));
+        }
+        data.put("compression-type", h.compressionTypeName());
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("type", "qcow2");
+        spec.put("data", data);
+        return spec;
+    }
+
+    private static List<Object> bitmaps(List<BitmapDirectoryEntry> entries) {
+        List<Object> out = new ArrayList<>();
+        for (BitmapDirectoryEntry e : entries) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", e.name());
+            m.put("granularity", e.granularity());
+            List<Object> flags = new ArrayList<>();
+            if (e.inUse()) flags.add("in-use");
+            if (e.auto()) flags.add("auto");
+            m.put("flags", flags);
+            out.add(m);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.qcow2.cli;
+
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.image.RawImage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Opens the FILE operand of a command as qemu-img does: with {@code -f} as given, else probed
+ * (qcow2 magic, else raw). Every open is read-only.
+ */
+final class ImageOpener {
+    private ImageOpener() { }
+
+    /** qcow2 when the file starts with the qcow2 magic, raw otherwise. */
+    static String probe(String file) throws IOException {
+        Path p = Path.of(file);
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && ByteBuffer.wrap(magic).getInt() == Qcow2Header.MAGIC ? "qcow2" : "raw";
+        }
+    }
+
+    /** The format to use: {@code -f} checked against what this tool reads, or the probed one. */
+    static String format(String file, String requested) throws IOException {
+        if (requested == null) return probe(file);
+        if (!requested.equals("qcow2") && !requested.equals("raw")) {
+            throw new Errors.CliException(file + ": Unknown driver '" + requested + "' (this tool reads qcow2 and raw)");
+        }
+        if (requested.equals("qcow2") && !probe(file).equals("qcow2")) {
+            throw new Errors.CliException(file + ": Image is not in qcow2 format");
+        }
+        return requested;
+    }
+
+    /** Opens FILE following its backing chain and data file (as qemu-img does for reading). */
+    static BlockDevice open(String file, String requested) throws IOException {
+        return open(file, requested, OpenOptions.permissive());
+    }
+
+    static BlockDevice open(String file, String requested, OpenOptions options) throws IOException {
+        String fmt = format(file, requested);
+        return fmt.equals("qcow2") ? Qcow2Image.open(Path.of(file), options) : RawImage.open(Path.of(file));
+    }
+}
