@@ -1,14 +1,178 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-import java.util.concurrent.Callable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
-/** Placeholder: {@code qcow2 convert} is being written. */
-@Command(name = "convert", mixinStandardHelpOptions = true, description = "(not yet available)")
-final class ConvertCommand implements Callable<Integer> {
+/**
+ * {@code qcow2 convert -O raw}: the guest-visible bytes, byte-identical to qemu-img convert.
+ * The target file is written sparse (ranges that read as zero and all-zero 4 KiB blocks are
+ * skipped, as qemu-img's default {@code -S 4k}) and sized to the virtual size. Chunks are read
+ * (and decompressed) in parallel and written in order.
+ */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Write the guest-visible disk as a raw image, like qemu-img convert -O raw.")
+final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
+    static final int CHUNK = 4 << 20;
+    static final int SPARSE_BLOCK = 4096;
+
+    @Option(names = {"-O", "--target-format"}, paramLabel = "FMT", description = "Output format: raw (default; qcow2 output comes later).")
+    String targetFormat = "raw";
+
+    @Option(names = {"-f", "--source-format"}, paramLabel = "FMT", description = "Source format: qcow2 or raw (default: probed).")
+    String format;
+
+    @Option(names = {"-l", "--snapshot"}, paramLabel = "SNAPSHOT",
+            description = "Export an internal snapshot: ID or name, or snapshot.id=ID[,snapshot.name=NAME].")
+    String snapshot;
+
+    @Option(names = {"-p", "--progress"}, description = "Show progress (on stderr when writing to stdout).")
+    boolean progress;
+
+    @Option(names = {"-q", "--quiet"}, description = "Quiet: no progress.")
+    boolean quiet;
+
+    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
+    boolean forceShare;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
+    String file;
+
+    @Parameters(index = "1", paramLabel = "OUT", description = "The raw output file, or - for stdout.")
+    String out;
+
     @Override
-    public Integer call() {
-        throw new Errors.CliException("convert: not yet available");
+    public Integer call() throws Exception {
+        if (!targetFormat.equals("raw")) {
+            throw new Errors.CliException("convert: output format '" + targetFormat + "' is not supported yet (only -O raw)");
+        }
+        try (BlockDevice image = ImageOpener.open(file, format)) {
+            BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
+            boolean toStdout = out.equals("-");
+            Progress p = new Progress(progress && !quiet, toStdout ? System.err : System.out);
+            if (toStdout) {
+                copy(source, null, System.out, p);
+                System.out.flush();
+            } else {
+                try (FileChannel ch = FileChannel.open(Path.of(out), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    copy(source, ch, null, p);
+                }
+                try (RandomAccessFile raf = new RandomAccessFile(out, "rw")) {
+                    raf.setLength(source.size());
+                }
+            }
+            p.done();
+        }
+        return 0;
+    }
+
+    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress) throws Exception {
+        long size = src.size();
+        int threads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "convert");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
+            long next = 0;
+            while (next < size || !inFlight.isEmpty()) {
+                while (next < size && inFlight.size() < threads * 2) {
+                    long at = next;
+                    int len = (int) Math.min(CHUNK, size - at);
+                    inFlight.add(pool.submit(() -> Chunk.read(src, at, len)));
+                    next += len;
+                }
+                Chunk c = Errors.unwrap(inFlight.poll());
+                if (stream != null) stream.write(c.data, 0, c.length);
+                else c.writeSparse(ch);
+                progress.update(c.offset + c.length, size);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One chunk of guest bytes; ranges the chain reports as zero are not read at all. */
+    private record Chunk(long offset, byte[] data, int length) {
+        static Chunk read(BlockDevice src, long offset, int length) throws IOException {
+            byte[] buf = new byte[length];
+            dev.qcow2.image.ChainMap map = new dev.qcow2.image.ChainMap(false);
+            long pos = offset;
+            long end = offset + length;
+            while (pos < end) {
+                dev.qcow2.image.MapEntry e = map.status(src, pos, end - pos);
+                if (!e.zero()) src.read(pos, buf, (int) (pos - offset), (int) e.length());
+                pos += e.length();
+            }
+            return new Chunk(offset, buf, length);
+        }
+
+        /** Writes the non-zero 4 KiB blocks (qemu-img convert -S 4k). */
+        void writeSparse(FileChannel ch) throws IOException {
+            int i = 0;
+            while (i < length) {
+                while (i < length && isZero(i)) i = blockEnd(i);
+                int start = i;
+                while (i < length && !isZero(i)) i = blockEnd(i);
+                if (i > start) {
+                    ByteBuffer b = ByteBuffer.wrap(data, start, i - start);
+                    long pos = offset + start;
+                    while (b.hasRemaining()) pos += ch.write(b, pos);
+                }
+            }
+        }
+
+        private int blockEnd(int i) { return Math.min(length, (i / SPARSE_BLOCK + 1) * SPARSE_BLOCK); }
+
+        private boolean isZero(int i) {
+            int end = blockEnd(i);
+            for (int k = i; k < end; k++) if (data[k] != 0) return false;
+            return true;
+        }
+    }
+
+    /** qemu-img's progress line: {@code "    (xx.xx/100%)\r"}. */
+    private static final class Progress {
+        private final boolean on;
+        private final java.io.PrintStream out;
+        private double last = -1;
+
+        Progress(boolean on, java.io.PrintStream out) {
+            this.on = on;
+            this.out = out;
+        }
+
+        void update(long done, long total) {
+            if (!on) return;
+            double pct = total == 0 ? 100 : done * 100.0 / total;
+            if (pct - last < 1 && pct < 100) return;
+            last = pct;
+            out.printf("    (%.2f/100%%)\r", pct);
+            out.flush();
+        }
+
+        void done() {
+            if (!on) return;
+            update(1, 1);
+            out.print("\n");
+            out.flush();
+        }
     }
 }

@@ -48,6 +48,18 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         return EXIT_ERROR;
     }
 
+    /** The value of a finished task, with the task's own exception rethrown as is. */
+    static <T> T unwrap(java.util.concurrent.Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof Exception ex) throw ex;
+            if (c instanceof Error err) throw err;
+            throw e;
+        }
+    }
+
     /** A usage or input problem the command detected itself; its message is the whole line. */
     static final class CliException extends RuntimeException {
         CliException(String message) { super(message); }
