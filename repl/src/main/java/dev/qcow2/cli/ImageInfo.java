@@ -3,14 +3,12 @@ package dev.qcow2.cli;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
-import dev.qcow2.image.BackingChain;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,23 +66,9 @@ final class ImageInfo {
         }
     }
 
-    /** bdrv_get_allocated_file_size: the image file's st_blocks*512, plus the data file's. */
+    /** bdrv_get_allocated_file_size in 7.2: the image file's st_blocks*512 (an external data file is not counted). */
     private static long actualSize(String file, Qcow2Image img) throws IOException {
-        long total = img.storage().allocatedBytes();
-        if (total < 0) return -1;
-        if (img.header().hasExternalDataFile()) {
-            String name = img.header().externalDataFile().orElse(null);
-            if (name != null) {
-                Path data = Path.of(BackingChain.pathCombine(file, name));
-                if (Files.exists(data)) {
-                    try (Storage s = FileStorage.openReadOnly(data)) {
-                        long d = s.allocatedBytes();
-                        if (d > 0) total += d;
-                    }
-                }
-            }
-        }
-        return total;
+        return img.storage().allocatedBytes();
     }
 
     static List<Object> snapshots(List<SnapshotEntry> snaps) {
