@@ -159,16 +159,35 @@ public final class ChainMap {
             boolean raw = layer instanceof RawImage;
             boolean recurse = false;
             Qcow2Image q = layer instanceof Qcow2Image qi ? qi : layer instanceof SnapshotView v ? v.image() : null;
-            if (q != null && allocated >= 0) {
-                // qcow2_detect_metadata_preallocation: far more clusters in use than the host allocates.
-                // Approximated with the image file's length in clusters instead of its refcounts.
-                long cs = q.header().clusterSize();
-                long fileAllocated = q.storage().allocatedBytes();
-                long realClusters = Math.max(0, fileAllocated) / cs;
-                long usedClusters = (q.storage().size() + cs - 1) / cs;
-                recurse = fileAllocated >= 0 && usedClusters >= Math.max(realClusters * 10 / 9, realClusters + 2);
-            }
+            if (q != null) recurse = metadataPreallocated(q);
             return new HostFile(s, raw, recurse, sparse, size);
+        }
+
+        /**
+         * qcow2_detect_metadata_preallocation: more clusters have a refcount than the host file
+         * allocates (threshold max(real*10/9, real+2) clusters), so data clusters may be holes.
+         */
+        static boolean metadataPreallocated(Qcow2Image q) throws IOException {
+            dev.qcow2.format.Qcow2Header h = q.header();
+            long fileAllocated = q.storage().allocatedBytes();
+            if (fileAllocated < 0) return false;
+            long cs = h.clusterSize();
+            long realClusters = fileAllocated / cs;
+            long threshold = Math.max(realClusters * 10 / 9, realClusters + 2);
+            long endCluster = (q.storage().size() + cs - 1) / cs;
+            long perBlock = q.geometry().refblockEntries();
+            int tableEntries = (int) Math.min(h.refcountTableClusters() * cs / 8, (endCluster + perBlock - 1) / perBlock);
+            long[] table = dev.qcow2.mapping.ClusterMapper.readTable(q.storage(), h.refcountTableOffset(), tableEntries);
+            long count = 0;
+            for (int i = 0; i < table.length && count <= threshold; i++) {
+                long block = table[i] & ~511L;
+                if (block == 0) continue;
+                byte[] data = q.storage().read(block, (int) cs);
+                for (long j = 0; j < perBlock && i * perBlock + j < endCluster && count <= threshold; j++) {
+                    if (dev.qcow2.format.RefcountBlockCodec.get(data, h.refcountOrder(), j) != 0) count++;
+                }
+            }
+            return count > threshold;
         }
 
         /** The run of host bytes from {@code host} (at most {@code len}) that is all hole or all data. */
