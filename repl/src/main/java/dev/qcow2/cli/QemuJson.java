@@ -39,13 +39,21 @@ public final class QemuJson {
         @Override
         public void writeEndArray(JsonGenerator g, int nrOfValues) throws IOException {
             // QEMU prints an empty list as "[]"
-            if (nrOfValues == 0) { g.writeRaw(']'); return; }
+            if (nrOfValues == 0) {
+                if (!_arrayIndenter.isInline()) --_nesting;   // keep the indentation of what follows
+                g.writeRaw(']');
+                return;
+            }
             super.writeEndArray(g, nrOfValues);
         }
 
         @Override
         public void writeEndObject(JsonGenerator g, int nrOfEntries) throws IOException {
-            if (nrOfEntries == 0) { g.writeRaw('}'); return; }
+            if (nrOfEntries == 0) {
+                if (!_objectIndenter.isInline()) --_nesting;
+                g.writeRaw('}');
+                return;
+            }
             super.writeEndObject(g, nrOfEntries);
         }
     }
