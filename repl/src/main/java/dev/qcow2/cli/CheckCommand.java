@@ -1,14 +1,170 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.check.CheckReport;
+import dev.qcow2.check.Finding;
+import dev.qcow2.check.ImageChecker;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** Placeholder: {@code qcow2 check} is being written. */
-@Command(name = "check", mixinStandardHelpOptions = true, description = "(not yet available)")
+/**
+ * {@code qcow2 check}: qemu-img check without repair. Detail lines go to stderr as they are
+ * found; the summary (human) or the ImageCheck object (JSON, plus {@code findings}) to stdout.
+ * Exit status as qemu-img: 0 clean, 1 check incomplete or image not openable, 2 corruptions,
+ * 3 leaks only, 63 not a format with checks.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Check a qcow2 image for consistency, as qemu-img check does (read-only: no repair).",
+                "Exit status: 0 consistent, 1 check not completed or image cannot be opened,",
+                "2 corruptions found, 3 leaked clusters only, 63 format has no check."})
 final class CheckCommand implements Callable<Integer> {
+    static final int EXIT_NO_CHECK = 63;
+    private static final byte[] QCOW2_MAGIC = {'Q', 'F', 'I', (byte) 0xfb};
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
+            description = "Output format (default human). JSON is qemu-img's ImageCheck plus a findings array.")
+    OutputFormat output = OutputFormat.human;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 (raw has no check).")
+    String format;
+
+    @Option(names = "-q", description = "Quiet: print nothing on stdout (details still go to stderr).")
+    boolean quiet;
+
+    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility (the image is only read).")
+    boolean forceShare;
+
+    @Option(names = {"-r", "--repair"}, paramLabel = "leaks|all", description = "Not supported yet: check is read-only.")
+    String repair;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The image to check.")
+    String file;
+
     @Override
-    public Integer call() {
-        throw new Errors.CliException("check: not yet available");
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (repair != null) {
+            throw new Errors.CliException("check: -r " + repair + ": repair is not supported yet (qcow2 check is read-only)");
+        }
+        if (format != null && !format.equals("qcow2")) {
+            if (!format.equals("raw")) throw new Errors.CliException("Could not open '" + file + "': Unknown driver '" + format + "'");
+            return noCheck(err);
+        }
+        if (format == null && !hasQcow2Magic(Path.of(file))) return noCheck(err);   // qemu probes it as raw
+        CheckReport report;
+        try (Qcow2Image image = Qcow2Image.open(Path.of(file), OpenOptions.permissive())) {
+            report = ImageChecker.check(image, f -> {
+                err.println(f.message());
+                err.flush();
+            });
+        }
+        if (!report.completed()) {
+            err.println("qcow2: " + file + ": Check failed: " + report.failure().get());
+            err.flush();
+            return Errors.EXIT_ERROR;
+        }
+        if (!quiet) {
+            out.print(output == OutputFormat.json ? QemuJson.pretty(json(report)) : human(report));
+            out.flush();
+        }
+        if (report.checkErrors() > 0) {
+            err.println("qcow2: " + file + ": Check failed");
+            err.flush();
+        }
+        return report.exitCode();
+    }
+
+    private static int noCheck(PrintWriter err) {
+        err.println("qcow2: This image format does not support checks");
+        err.flush();
+        return EXIT_NO_CHECK;
+    }
+
+    private static boolean hasQcow2Magic(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) return true;   // let the open report the problem
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] magic = in.readNBytes(4);
+            return java.util.Arrays.equals(magic, QCOW2_MAGIC);
+        }
+    }
+
+    /** qemu-img's dump_human_image_check. */
+    static String human(CheckReport r) {
+        StringBuilder s = new StringBuilder();
+        if (r.corruptions() == 0 && r.leaks() == 0 && r.checkErrors() == 0) {
+            s.append("No errors were found on the image.\n");
+        } else {
+            if (r.corruptions() != 0) {
+                s.append('\n').append(r.corruptions()).append(" errors were found on the image.\n")
+                        .append("Data may be corrupted, or further writes to the image may corrupt it.\n");
+            }
+            if (r.leaks() != 0) {
+                s.append('\n').append(r.leaks()).append(" leaked clusters were found on the image.\n")
+                        .append("This means waste of disk space, but no harm to data.\n");
+            }
+            if (r.checkErrors() != 0) {
+                s.append('\n').append(r.checkErrors()).append(" internal errors have occurred during the check.\n");
+            }
+        }
+        if (r.totalClusters() != 0 && r.allocatedClusters() != 0) {
+            s.append(String.format(Locale.ROOT, "%d/%d = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed clusters%n",
+                    r.allocatedClusters(), r.totalClusters(),
+                    r.allocatedClusters() * 100.0 / r.totalClusters(),
+                    r.fragmentedClusters() * 100.0 / r.allocatedClusters(),
+                    r.compressedClusters() * 100.0 / r.allocatedClusters()));
+        }
+        if (r.imageEndOffset() != 0) s.append("Image end offset: ").append(r.imageEndOffset()).append('\n');
+        return s.toString();
+    }
+
+    /** qemu-img's ImageCheck: zero counters left out (no repair, so never corruptions-fixed/leaks-fixed). */
+    Map<String, Object> json(CheckReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("filename", file);
+        m.put("format", "qcow2");
+        m.put("check-errors", r.checkErrors());
+        putNonZero(m, "image-end-offset", r.imageEndOffset());
+        putNonZero(m, "corruptions", r.corruptions());
+        putNonZero(m, "leaks", r.leaks());
+        putNonZero(m, "total-clusters", r.totalClusters());
+        putNonZero(m, "allocated-clusters", r.allocatedClusters());
+        putNonZero(m, "fragmented-clusters", r.fragmentedClusters());
+        putNonZero(m, "compressed-clusters", r.compressedClusters());
+        List<Map<String, Object>> findings = new ArrayList<>();
+        for (Finding f : r.findings()) {
+            Map<String, Object> fm = new LinkedHashMap<>();
+            fm.put("type", f.type().jsonName());
+            fm.put("structure", f.structure());
+            if (f.hostOffset() >= 0) fm.put("offset", f.hostOffset());
+            if (f.cluster() >= 0) fm.put("cluster", f.cluster());
+            fm.put("message", f.message());
+            findings.add(fm);
+        }
+        m.put("findings", findings);
+        if (r.findingsOmitted() != 0) m.put("findings-omitted", r.findingsOmitted());
+        return m;
+    }
+
+    private static void putNonZero(Map<String, Object> m, String key, long value) {
+        if (value != 0) m.put(key, value);
     }
 }
