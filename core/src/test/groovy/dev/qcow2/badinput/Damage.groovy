@@ -3,6 +3,7 @@ package dev.qcow2.badinput
 import dev.qcow2.image.BlockDevice
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
+import dev.qcow2.testing.Qemu
 
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
@@ -110,5 +111,20 @@ class Damage {
             while ((n = ins.read(buf)) > 0) md.update(buf, 0, n)
         }
         md.digest().encodeHex().toString()
+    }
+
+    /** qemu-img's stderr for {@code args} on a damaged file; asserts that it failed. */
+    static String qemuRefusal(List<String> args) {
+        def r = Qemu.img(args, false)
+        assert r.exit != 0: "qemu-img ${args.join(' ')} accepted the image: $r"
+        r.err
+    }
+
+    /** The guest bytes through our library (active layer or one snapshot), following backing files. */
+    static byte[] ourRaw(Path f, String snapshot = null) {
+        Qcow2Image.open(f, OpenOptions.permissive()).withCloseable { img ->
+            BlockDevice dev = snapshot == null ? img : img.snapshot(snapshot)
+            dev.read(0L, (int) dev.size())
+        }
     }
 }
