@@ -96,7 +96,7 @@ final class HeaderExtensionReader {
                         throw new CorruptImageException(res, "bitmaps extension", at, nb, "found bitmaps extension with zero bitmaps");
                     }
                     if ((dirOffset & (clusterSize - 1)) != 0) {
-                        throw new CorruptImageException(res, "bitmaps extension", at, dirOffset, "bitmaps_ext: invalid dir offset");
+                        throw new CorruptImageException(res, "bitmaps extension", at, dirOffset, "bitmaps_ext: invalid bitmap directory offset");
                     }
                     if (dirSize < 0 || dirSize > MAX_BITMAP_DIRECTORY_SIZE) {
                         throw new ImageLimitException(res, "bitmaps_ext: bitmap directory size (" + Long.toUnsignedString(dirSize)
