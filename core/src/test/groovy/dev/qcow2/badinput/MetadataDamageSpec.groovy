@@ -67,6 +67,9 @@ class MetadataDamageSpec extends Specification {
         // QEMU reads zeros past EOF and then finds an entry with an empty name
         'bitmap directory past EOF'          | 'bitmaps'   | { Path p -> putLong(p, extensionOffset(p, BITMAPS) + 24, 1L << 30) } || CorruptImageException | 'bitmap directory @0x40000000: table of 32 bytes extends past the end of the file' | "Bitmap '' doesn't satisfy the constraints"
         'bitmap directory of 64 MiB past EOF' | 'bitmaps'  | { Path p -> putLong(p, extensionOffset(p, BITMAPS) + 16, 1024L * 65535) } || CorruptImageException | 'extends past the end of the file' | 'More bitmaps found than specified in header extension'
+        // a negative offset once escaped as the JDK's IllegalArgumentException ("Negative position")
+        'bitmap directory offset negative'   | 'bitmaps'   | { Path p -> putLong(p, extensionOffset(p, BITMAPS) + 24, 0xffff_ffff_ffff_0000L) } || CorruptImageException | 'bitmap directory: table of 32 bytes extends past the end of the file' | 'Failed to read bitmap directory'
+        'bitmap table offset negative'       | 'bitmaps'   | { Path p -> putLong(p, getLong(p, extensionOffset(p, BITMAPS) + 24), 0xffff_ffff_ffff_0000L) } || CorruptImageException | "bitmap table of 'b0': table of 8 bytes extends past the end of the file" | "Could not read bitmap_table table from image for bitmap 'b0'"
         'snapshot extra_data_size 1025'      | 'snapshots' | { Path p -> putInt(p, getLong(p, SNAPSHOTS_OFFSET) + 36, 1025) } || ImageLimitException  | 'Too much extra metadata in snapshot table entry 0' | null
         'nb_snapshots 65536 over real data'  | 'snapshots' | { Path p -> putInt(p, NB_SNAPSHOTS, 65536) }                    || ImageLimitException   | 'Too much extra metadata in snapshot table entry' | null
     }

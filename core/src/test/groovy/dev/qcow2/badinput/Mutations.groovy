@@ -11,7 +11,7 @@ class Mutations {
     static List<Long> hostileWords(long fileSize) {
         [0L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 62, 0x00ff_ffff_ffff_fe00L, 0x8000_0000_0000_0200L,
          0x4000_0000_0000_0000L | fileSize, fileSize, fileSize + 512, fileSize & ~0xffffL, 0x7fff_ffffL,
-         0xffff_ffffL, 0x1_0000_0000L, 0x8000_0000_0001_0000L, 0x0000_0001_0000_0000L << 24, 0x200L]
+         0xffff_ffffL, 0x1_0000_0000L, 0x8000_0000_0001_0000L, 0x0000_0001_0000_0000L << 24, 0x200L, 0xffff_ffff_ffff_0000L, -512L]
     }
 
     /** Applies one random damage and says what it did. */
