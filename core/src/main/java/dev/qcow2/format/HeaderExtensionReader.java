@@ -6,9 +6,7 @@ import dev.qcow2.ImageLimitException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Decodes the header extensions between header_length and the backing file name (or the end
@@ -22,15 +20,17 @@ final class HeaderExtensionReader {
     private static final int BACKING_FORMAT_MAX = 16;        // sizeof(bs->backing_format)
     private static final int FEATURE_ENTRY_SIZE = 48;
 
-    static List<HeaderExtension> read(String res, ByteBuffer cluster0, int start, int end, int available,
+    /**
+     * @param cluster0 the whole first cluster, zero-filled past the end of the file (as QEMU reads it)
+     * @param end      where the extension area ends: the backing file name, else the cluster end
+     */
+    static List<HeaderExtension> read(String res, ByteBuffer cluster0, int start, int end,
                                       int clusterSize, long autoclear) throws CorruptImageException, ImageLimitException {
         List<HeaderExtension> out = new ArrayList<>();
-        Set<Integer> seen = new HashSet<>();
         long offset = start;
         while (offset < end) {
-            if (offset + 8 > available) {
-                // QEMU reads zeros past EOF here, which is the end marker.
-                return out;
+            if (offset + 8 > end) {
+                throw new CorruptImageException(res, "header extension", offset, null, "Header extension too large");
             }
             int type = cluster0.getInt((int) offset);
             long length = Integer.toUnsignedLong(cluster0.getInt((int) offset + 4));
@@ -40,16 +40,9 @@ final class HeaderExtensionReader {
                 throw new CorruptImageException(res, "header extension", extOffset, (long) type, "Header extension too large");
             }
             if (type == 0) return out;
-            if (offset + length > available) {
-                throw new CorruptImageException(res, "header extension", extOffset, (long) type,
-                        "extension data extends past the end of the file");
-            }
             byte[] data = new byte[(int) length];
             cluster0.get((int) offset, data);
-            if (!seen.add(type)) {
-                throw new CorruptImageException(res, "header extension", extOffset, (long) type,
-                        "header extension 0x" + Integer.toHexString(type) + " appears more than once");
-            }
+            // A repeated type is accepted, as QEMU does (the spec allows one of each; the last wins).
             out.add(decode(res, extOffset, type, data, autoclear, clusterSize));
             offset += (length + 7) & ~7L;
         }
@@ -103,7 +96,7 @@ final class HeaderExtensionReader {
                         throw new CorruptImageException(res, "bitmaps extension", at, nb, "found bitmaps extension with zero bitmaps");
                     }
                     if ((dirOffset & (clusterSize - 1)) != 0) {
-                        throw new CorruptImageException(res, "bitmaps extension", at, dirOffset, "bitmaps_ext: invalid dir offset");
+                        throw new CorruptImageException(res, "bitmaps extension", at, dirOffset, "bitmaps_ext: invalid bitmap directory offset");
                     }
                     if (dirSize < 0 || dirSize > MAX_BITMAP_DIRECTORY_SIZE) {
                         throw new ImageLimitException(res, "bitmaps_ext: bitmap directory size (" + Long.toUnsignedString(dirSize)

@@ -76,8 +76,12 @@ public record Qcow2Header(
     public boolean bitmapsConsistent() { return (autoclearFeatures & FeatureBits.AUTOCLEAR_BITMAPS) != 0; }
     public String compressionTypeName() { return compressionType == COMPRESSION_ZSTD ? "zstd" : "zlib"; }
 
+    /**
+     * The extension of this type. The spec allows each type once; QEMU accepts repeats and the
+     * last one wins (each overwrites the previous), so this returns the last.
+     */
     public <T extends HeaderExtension> Optional<T> extension(Class<T> type) {
-        return extensions.stream().filter(type::isInstance).map(type::cast).findFirst();
+        return extensions.stream().filter(type::isInstance).map(type::cast).reduce((first, second) -> second);
     }
 
     public List<HeaderExtension.FeatureName> featureNames() {
@@ -103,13 +107,8 @@ public record Qcow2Header(
     public static Qcow2Header read(Storage storage) throws IOException {
         String res = storage.describe();
         long fileSize = storage.size();
-        if (fileSize < V2_HEADER_LENGTH) {
-            if (fileSize >= 4 && readMagic(storage) == MAGIC) {
-                throw new CorruptImageException(res, "header", 0, null,
-                        "file is " + fileSize + " bytes, shorter than a qcow2 header");
-            }
-            throw new Qcow2Exception(res, "Image is not in qcow2 format");
-        }
+        // As QEMU's file driver, bytes past the end of the file read as zeros: a truncated
+        // header is judged by the values it then has (magic 0, header_length 0, ...).
         ByteBuffer fixed = ByteBuffer.allocate(V3_HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
         storage.readFully(0, fixed);
         fixed.flip();
@@ -146,18 +145,16 @@ public record Qcow2Header(
             refcountOrderRaw = Integer.toUnsignedLong(fixed.getInt(96));
             headerLengthRaw = Integer.toUnsignedLong(fixed.getInt(100));
             if (headerLengthRaw < V3_MIN_HEADER_LENGTH) {
-                throw new CorruptImageException(res, "header", 100, headerLengthRaw, "qcow2 header too short");
+                throw new CorruptImageException(res, "header", 100, headerLengthRaw, "qcow2 header too short"
+                        + (fileSize < V3_MIN_HEADER_LENGTH ? " (file is " + fileSize + " bytes)" : ""));
             }
         }
         if (headerLengthRaw > clusterSize) {
             throw new CorruptImageException(res, "header", 100, headerLengthRaw, "qcow2 header exceeds cluster size");
         }
         int headerLength = (int) headerLengthRaw;
-        if (fileSize < headerLength) {
-            throw new CorruptImageException(res, "header", 0, null,
-                    "file is " + fileSize + " bytes, shorter than its header (" + headerLength + " bytes)");
-        }
-        byte[] cluster0 = storage.read(0, (int) Math.min(clusterSize, Math.max(fileSize, headerLength)));
+        // Cluster 0 holds the header, its extensions and the backing file name; zeros past EOF.
+        byte[] cluster0 = storage.read(0, clusterSize);
         ByteBuffer c0 = ByteBuffer.wrap(cluster0).order(ByteOrder.BIG_ENDIAN);
 
         byte[] unknownHeaderFields = new byte[0];
@@ -184,13 +181,13 @@ public record Qcow2Header(
 
         int extensionsEnd = backingFileOffset != 0 ? (int) backingFileOffset : clusterSize;
         List<HeaderExtension> extensions = HeaderExtensionReader.read(res, c0, headerLength, extensionsEnd,
-                Math.min(cluster0.length, clusterSize), clusterSize, autoclear);
+                clusterSize, autoclear);
 
         if ((incompatible & ~FeatureBits.INCOMPAT_KNOWN) != 0) {
             long unknown = incompatible & ~FeatureBits.INCOMPAT_KNOWN;
             List<HeaderExtension.FeatureName> table = extensions.stream()
                     .filter(HeaderExtension.FeatureNameTable.class::isInstance)
-                    .map(e -> ((HeaderExtension.FeatureNameTable) e).names()).findFirst().orElse(List.of());
+                    .map(e -> ((HeaderExtension.FeatureNameTable) e).names()).reduce((first, second) -> second).orElse(List.of());
             StringBuilder names = new StringBuilder();
             for (FeatureBits.NamedBit nb : FeatureBits.describe(FeatureBits.Kind.INCOMPATIBLE, unknown, table)) {
                 if (names.length() > 0) names.append(", ");
@@ -207,7 +204,10 @@ public record Qcow2Header(
                     "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
         }
         if (Integer.compareUnsigned(cryptMethod, CRYPT_LUKS) > 0) {
-            throw new UnsupportedFeatureException(res, "Unsupported encryption method: " + Integer.toUnsignedString(cryptMethod));
+            throw new UnsupportedFeatureException(res, "Unsupported encryption method " + Integer.toUnsignedString(cryptMethod));
+        }
+        if (refcountTableClusters == 0) {
+            throw new CorruptImageException(res, "header", 56, 0L, "Image does not contain a reference count table");
         }
         TableLimits.validate(res, "Reference count table", refcountTableOffset, refcountTableClusters,
                 clusterSize, MAX_REFTABLE_BYTES, clusterSize);
@@ -232,11 +232,11 @@ public record Qcow2Header(
             if (backingFileSize > Math.min(1023, clusterSize - backingFileOffset)) {
                 throw new CorruptImageException(res, "header", 16, backingFileSize, "Backing file name too long");
             }
-            if (backingFileOffset + backingFileSize > cluster0.length) {
-                throw new CorruptImageException(res, "backing file name", backingFileOffset, null,
-                        "extends past the end of the file");
-            }
-            backingFileName = new String(cluster0, (int) backingFileOffset, (int) backingFileSize, StandardCharsets.UTF_8);
+            // QEMU keeps the name as a C string: it ends at the first NUL (zeros past EOF).
+            int len = 0;
+            while (len < backingFileSize && cluster0[(int) backingFileOffset + len] != 0) len++;
+            // An empty name means no backing file (QEMU's bdrv_open_backing_file).
+            if (len > 0) backingFileName = new String(cluster0, (int) backingFileOffset, len, StandardCharsets.UTF_8);
         }
         return new Qcow2Header(version, backingFileOffset, backingFileSize, clusterBits, size, cryptMethod,
                 l1Size, l1TableOffset, refcountTableOffset, refcountTableClusters, nbSnapshots, snapshotsOffset,

@@ -26,7 +26,7 @@ public final class TableLimits {
     /** Refuses a table that does not lie inside the file, before it is read into memory. */
     public static void requireInsideFile(String resource, String table, long offset, long bytes, long fileSize)
             throws CorruptImageException {
-        if (offset > fileSize || bytes > fileSize - offset) {
+        if (offset < 0 || bytes < 0 || offset > fileSize || bytes > fileSize - offset) {
             throw new CorruptImageException(resource, table, offset, null,
                     "table of " + bytes + " bytes extends past the end of the file (" + fileSize + " bytes)");
         }

@@ -35,6 +35,7 @@ public final class FileStorage implements Storage {
 
     @Override
     public void readFully(long offset, ByteBuffer dst) throws IOException {
+        Storage.checkRange(name, offset, dst.remaining());
         long position = offset;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, position);

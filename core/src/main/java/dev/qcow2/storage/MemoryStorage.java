@@ -1,5 +1,6 @@
 package dev.qcow2.storage;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** An in-memory, read-only storage over a byte array; for tests and for small embedded images. */
@@ -17,7 +18,8 @@ public final class MemoryStorage implements Storage {
     @Override public long size() { return bytes.length; }
 
     @Override
-    public void readFully(long offset, ByteBuffer dst) {
+    public void readFully(long offset, ByteBuffer dst) throws IOException {
+        Storage.checkRange(name, offset, dst.remaining());
         while (dst.hasRemaining()) {
             if (offset >= bytes.length) {
                 dst.put((byte) 0);

@@ -1,5 +1,7 @@
 package dev.qcow2.storage;
 
+import dev.qcow2.CorruptImageException;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,6 +29,18 @@ public interface Storage extends Closeable {
 
     /** Bytes actually allocated on the host file system, or -1 if unknown. */
     default long allocatedBytes() throws IOException { return -1; }
+
+    /**
+     * Refuses a read whose offset is negative or whose end overflows: such an offset can only
+     * come from a damaged image whose value escaped validation, so it is reported as corruption
+     * instead of the JDK's IllegalArgumentException.
+     */
+    static void checkRange(String resource, long offset, long length) throws CorruptImageException {
+        if (offset < 0 || length < 0 || offset > Long.MAX_VALUE - length) {
+            throw new CorruptImageException(resource, "read", -1, offset,
+                    "offset 0x" + Long.toHexString(offset) + " (" + length + " bytes) is outside any file");
+        }
+    }
 
     default byte[] read(long offset, int length) throws IOException {
         byte[] bytes = new byte[length];

@@ -1,0 +1,130 @@
+package dev.qcow2.badinput
+
+import dev.qcow2.image.BlockDevice
+import dev.qcow2.image.OpenOptions
+import dev.qcow2.image.Qcow2Image
+import dev.qcow2.testing.Qemu
+
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.StandardCopyOption
+import java.nio.file.StandardOpenOption
+import java.security.MessageDigest
+
+/**
+ * Makes damaged copies of images (big-endian field writes at known offsets, truncation) and
+ * exercises an image the way a user would: open, read the whole disk, list snapshots and
+ * bitmaps, open every snapshot, read every bitmap.
+ */
+class Damage {
+    /** qcow2.rst "Header" byte offsets. */
+    static final int VERSION = 4, BACKING_FILE_OFFSET = 8, BACKING_FILE_SIZE = 16, CLUSTER_BITS = 20,
+                     SIZE = 24, CRYPT_METHOD = 32, L1_SIZE = 36, L1_TABLE_OFFSET = 40,
+                     REFCOUNT_TABLE_OFFSET = 48, REFCOUNT_TABLE_CLUSTERS = 56, NB_SNAPSHOTS = 60,
+                     SNAPSHOTS_OFFSET = 64, INCOMPATIBLE_FEATURES = 72, REFCOUNT_ORDER = 96,
+                     HEADER_LENGTH = 100, COMPRESSION_TYPE = 104
+
+    static Path copy(Path src, String name) {
+        Files.copy(src, src.resolveSibling(name), StandardCopyOption.REPLACE_EXISTING)
+    }
+
+    static void putInt(Path f, long at, long value) { put(f, at, ByteBuffer.allocate(4).putInt(0, (int) value)) }
+
+    static void putLong(Path f, long at, long value) { put(f, at, ByteBuffer.allocate(8).putLong(0, value)) }
+
+    static void putShort(Path f, long at, int value) { put(f, at, ByteBuffer.allocate(2).putShort(0, (short) value)) }
+
+    static void putByte(Path f, long at, int value) { put(f, at, ByteBuffer.wrap([(byte) value] as byte[])) }
+
+    static void putBytes(Path f, long at, byte[] bytes) { put(f, at, ByteBuffer.wrap(bytes)) }
+
+    private static void put(Path f, long at, ByteBuffer b) {
+        FileChannel.open(f, StandardOpenOption.WRITE).withCloseable { ch -> ch.write(b.rewind(), at) }
+    }
+
+    static void truncate(Path f, long size) {
+        FileChannel.open(f, StandardOpenOption.WRITE).withCloseable { ch -> ch.truncate(size) }
+    }
+
+    static long getLong(Path f, long at) {
+        FileChannel.open(f).withCloseable { ch ->
+            def b = ByteBuffer.allocate(8); ch.read(b, at); b.getLong(0)
+        }
+    }
+
+    static long getInt(Path f, long at) {
+        FileChannel.open(f).withCloseable { ch ->
+            def b = ByteBuffer.allocate(4); ch.read(b, at); Integer.toUnsignedLong(b.getInt(0))
+        }
+    }
+
+    /** Offset of the first header extension of {@code type} (its 8-byte type/length header). */
+    static long extensionOffset(Path f, long type) {
+        long at = getInt(f, HEADER_LENGTH)
+        while (true) {
+            long t = getInt(f, at), len = getInt(f, at + 4)
+            if (t == type) return at
+            if (t == 0) return -1
+            at += 8 + ((len + 7) & ~7L)
+        }
+    }
+
+    /**
+     * Opens {@code f} following backing files, reads all of the disk (in 1 MiB steps; above
+     * {@code fullReadLimit} only the first and last MiB and a few sampled ones), lists snapshots
+     * and bitmaps, opens every snapshot (reading the first {@code snapshotsRead} of them) and
+     * counts every bitmap's bits.
+     */
+    static void exercise(Path f, long fullReadLimit = 64L << 20, long seed = 0, int snapshotsRead = 4) {
+        byte[] buf = new byte[1 << 20]
+        Qcow2Image.open(f, OpenOptions.permissive()).withCloseable { img ->
+            readDisk(img, buf, fullReadLimit, seed)
+            img.snapshots().eachWithIndex { s, i ->
+                def view = img.snapshot(s)
+                if (i < snapshotsRead) readDisk(view, buf, fullReadLimit, seed)
+            }
+            img.bitmaps().each { b -> img.bitmap(b).countSetBits() }
+        }
+    }
+
+    static void readDisk(BlockDevice dev, byte[] buf, long fullReadLimit, long seed) {
+        long size = dev.size()
+        def offsets = []
+        if (size <= fullReadLimit) {
+            for (long off = 0; off < size; off += buf.length) offsets << off
+        } else {
+            def rnd = new Random(seed)
+            offsets << 0L << Math.max(0L, size - buf.length)
+            8.times { offsets << ((rnd.nextLong() & Long.MAX_VALUE) % size) }
+        }
+        for (long off : offsets) dev.read(off, buf, 0, (int) Math.min(buf.length, size - off))
+    }
+
+    /** SHA-256 of the file's bytes (Qemu.sha256 needs groovy-nio's Path.withInputStream). */
+    static String sha256(Path f) {
+        def md = MessageDigest.getInstance('SHA-256')
+        Files.newInputStream(f).withCloseable { ins ->
+            byte[] buf = new byte[1 << 16]
+            int n
+            while ((n = ins.read(buf)) > 0) md.update(buf, 0, n)
+        }
+        md.digest().encodeHex().toString()
+    }
+
+    /** qemu-img's stderr for {@code args} on a damaged file; asserts that it failed. */
+    static String qemuRefusal(List<String> args) {
+        def r = Qemu.img(args, false)
+        assert r.exit != 0: "qemu-img ${args.join(' ')} accepted the image: $r"
+        r.err
+    }
+
+    /** The guest bytes through our library (active layer or one snapshot), following backing files. */
+    static byte[] ourRaw(Path f, String snapshot = null) {
+        Qcow2Image.open(f, OpenOptions.permissive()).withCloseable { img ->
+            BlockDevice dev = snapshot == null ? img : img.snapshot(snapshot)
+            dev.read(0L, (int) dev.size())
+        }
+    }
+}
