@@ -71,7 +71,8 @@ class CheckCommandSpec extends Specification {
     def "JSON has qemu-img's keys and values plus an empty findings list"() {
         given:
         Path p = image('clean.qcow2')
-        def ref = Qemu.img(['check', '--output=json', p.toString()], false).json()
+        def refRun = Qemu.img(['check', '--output=json', p.toString()], false)
+        def ref = refRun.json()
 
         when:
         def r = qcow2('check', '--output=json', p.toString())
@@ -81,7 +82,8 @@ class CheckCommandSpec extends Specification {
         r.exit == 0
         json.findings == []
         json.findAll { it.key != 'findings' } == ref
-        r.out.startsWith('{\n    "filename": ')
+        // qemu-img's own text, byte for byte, once our findings member is taken out
+        r.out.replaceAll(/,\n    "findings": \[\n    \]/, '') == refRun.out
     }
 
     def "leaked clusters: detail lines on stderr, the leak summary, exit 3"() {
