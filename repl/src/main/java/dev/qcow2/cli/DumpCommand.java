@@ -86,6 +86,8 @@ final class DumpCommand implements Callable<Integer> {
                     sb.append(pad).append(e.getKey()).append(": ").append(scalar(e.getKey(), val)).append('\n');
                 }
             }
+        } else if (v instanceof List<?> list && isFlatTable(list)) {
+            table(sb, (List<Map<String, Object>>) list, pad);
         } else if (v instanceof List<?> list) {
             int i = 0;
             for (Object o : list) {
@@ -99,6 +101,35 @@ final class DumpCommand implements Callable<Integer> {
             }
         } else {
             sb.append(pad).append(scalar(key, v)).append('\n');
+        }
+    }
+
+    /** A non-empty list of maps whose values are all scalars: printed as one aligned row per entry. */
+    static boolean isFlatTable(List<?> list) {
+        if (list.isEmpty()) return false;
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> m)) return false;
+            for (Object val : m.values()) if (val instanceof Map || val instanceof List) return false;
+        }
+        return true;
+    }
+
+    /** Columns are the union of the entries' keys, in first-seen order; missing cells print "-". */
+    static void table(StringBuilder sb, List<Map<String, Object>> rows, String pad) {
+        java.util.LinkedHashMap<String, Integer> width = new java.util.LinkedHashMap<>();
+        for (Map<String, Object> row : rows) {
+            for (Map.Entry<String, Object> e : row.entrySet()) {
+                int w = Math.max(e.getKey().length(), scalar(e.getKey(), e.getValue()).length());
+                width.merge(e.getKey(), w, Math::max);
+            }
+        }
+        StringBuilder line = new StringBuilder(pad);
+        width.forEach((k, w) -> line.append(String.format("%-" + w + "s  ", k)));
+        sb.append(line.toString().stripTrailing()).append('\n');
+        for (Map<String, Object> row : rows) {
+            StringBuilder r = new StringBuilder(pad);
+            width.forEach((k, w) -> r.append(String.format("%-" + w + "s  ", row.containsKey(k) ? scalar(k, row.get(k)) : "-")));
+            sb.append(r.toString().stripTrailing()).append('\n');
         }
     }
 
