@@ -99,7 +99,7 @@ class Qemu {
 
     static String sha256(Path file) {
         def md = MessageDigest.getInstance('SHA-256')
-        file.withInputStream { ins ->
+        file.toFile().withInputStream { ins ->
             byte[] buf = new byte[1 << 16]
             int n
             while ((n = ins.read(buf)) > 0) md.update(buf, 0, n)
