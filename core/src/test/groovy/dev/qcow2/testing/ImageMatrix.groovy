@@ -1,7 +1,10 @@
 package dev.qcow2.testing
 
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
 import java.nio.file.Files
 import java.nio.file.Path
+import java.nio.file.StandardOpenOption
 
 /**
  * Builders for the image matrix: every kind of qcow2 image the read path must understand, made
@@ -119,9 +122,21 @@ class ImageMatrix {
         top
     }
 
-    /** An image whose guest data lives in an external data file (named relatively). */
+    /** An overlay with OPTIONS over a fully written qcow2 base: zero writes and discards must hide the base. */
+    static Path overBacking(Path dir, long seed, String options, List<String> writes = mixedWrites()) {
+        def base = Qemu.create(dir.resolve('base.qcow2'), '4M', null)
+        io(base, patternFile(dir, seed + 7), ['write PAT 0 4194304'])
+        def top = Qemu.create(dir.resolve('top.qcow2'), '4M', options, ['-b', 'base.qcow2', '-F', 'qcow2'])
+        io(top, patternFile(dir, seed), writes)
+        top
+    }
+
+    /**
+     * An image whose guest data lives in an external data file, named by absolute path: QEMU
+     * opens a relative data-file name relative to its working directory, not the image's.
+     */
     static Path externalData(Path dir, long seed, boolean raw) {
-        def img = Qemu.create(dir.resolve('img.qcow2'), '4M', "data_file=data.raw,data_file_raw=${raw ? 'on' : 'off'}")
+        def img = Qemu.create(dir.resolve('img.qcow2'), '4M', "data_file=${dir.resolve('data.raw')},data_file_raw=${raw ? 'on' : 'off'}")
         io(img, patternFile(dir, seed), mixedWrites())
         img
     }
@@ -149,6 +164,42 @@ class ImageMatrix {
          'write PAT 1048576 300000',
          'discard 1114112 65536',          // discard a whole cluster
          'write -z 1245184 131072']
+    }
+
+    /** Hides the backing-format header extension (retypes it as an unknown one), so the format must be probed. */
+    static Path withoutBackingFormat(Path img) {
+        patch(img) { ByteBuffer b ->
+            int p = b.getInt(100)                       // header_length: extensions follow the header
+            while (b.getInt(p) != 0) {
+                if (b.getInt(p) == 0xE2792ACA) b.putInt(p, 0x0BADF00D)
+                p += 8 + ((b.getInt(p + 4) + 7) & ~7)
+            }
+        }
+    }
+
+    /** Edits the first 4 KiB of an image in place (header and extensions; rewritten unchanged otherwise). */
+    static Path patch(Path img, Closure edit) {
+        FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE).withCloseable { ch ->
+            def b = ByteBuffer.allocate(4096)
+            ch.read(b, 0)
+            edit(b)
+            ch.write(b.rewind(), 0)
+        }
+        img
+    }
+
+    /** An overlay over base.FORMAT whose backing format is not recorded: QEMU probes it. */
+    static Path probedBacking(Path dir, long seed, String baseFormat) {
+        withoutBackingFormat(shortBacking(dir, seed, baseFormat, '4M'))
+    }
+
+    /**
+     * A header size that is not a whole number of sectors (qemu-img always rounds up when it
+     * creates): QEMU uses size / 512 sectors, so the partial last sector is not guest-visible.
+     */
+    static Path headerSizeNotSectorMultiple(Path dir, long seed) {
+        def img = plain(dir, seed, 'cluster_size=4096', "${2 * MiB + 1024}", ['write PAT 0 2098176'])
+        patch(img) { ByteBuffer b -> b.putLong(24, 2 * MiB + 1000) }
     }
 
     static Path mk(Path dir, String name) {
@@ -213,6 +264,15 @@ class ImageMatrix {
             'odd size 512 B clusters'     : { Path d, long s -> plain(d, s, 'cluster_size=512', "${3 * MiB + 1}",
                     ["write PAT ${3 * MiB - 10000} 10001", 'write PAT 1 1']) },
             'bitmap'                      : { Path d, long s -> withBitmap(d, s) },
+            'size not a sector multiple'  : { Path d, long s -> headerSizeNotSectorMultiple(d, s) },
+            'backing format probed, raw'  : { Path d, long s -> probedBacking(d, s, 'raw') },
+            'backing format probed, qcow2': { Path d, long s -> probedBacking(d, s, 'qcow2') },
+            'compat 0.10 over backing'    : { Path d, long s -> overBacking(d, s, 'compat=0.10') },
+            'compressed over backing'     : { Path d, long s -> overBacking(d, s, 'cluster_size=4096',
+                    ['write -c PAT 0 4096', 'write -c PAT 8192 4096', 'write -z 8192 4096', 'write -c PAT 1048576 4096']) },
+            'data file over backing'      : { Path d, long s -> overBacking(d, s, "data_file=${d.resolve('data.raw')}") },
+            'extended_l2 + data file'     : { Path d, long s -> plain(d, s, "extended_l2=on,data_file=${d.resolve('data.raw')}", '4M', extendedWrites()) },
+            'extended_l2 + data file raw' : { Path d, long s -> plain(d, s, "extended_l2=on,data_file=${d.resolve('data.raw')},data_file_raw=on", '4M', extendedWrites()) },
     ]
 
     /** A persistent bitmap b0 (granularity 64 KiB), enabled while qemu-io writes, so its bits are set. */
