@@ -237,6 +237,8 @@ class ImageMatrix {
             'write -c zlib 512 B'         : { Path d, long s -> compressedByIo(d, s, 'cluster_size=512', 512) },
             'write -c zstd 4 KiB'         : { Path d, long s -> compressedByIo(d, s, 'cluster_size=4096,compression_type=zstd', 4096) },
             'write -c zlib 2 MiB'         : { Path d, long s -> compressedByIo(d, s, 'cluster_size=2M', 2 * 1024 * 1024) },
+            'write -c zstd 512 B'         : { Path d, long s -> compressedByIo(d, s, 'cluster_size=512,compression_type=zstd', 512) },
+            'write -c zstd 2 MiB'         : { Path d, long s -> compressedByIo(d, s, 'cluster_size=2M,compression_type=zstd', 2 * 1024 * 1024) },
             'write -c zlib compat 0.10'   : { Path d, long s -> compressedByIo(d, s, 'compat=0.10', 65536) },
             'convert -c zlib 64 KiB'      : { Path d, long s -> compressedByConvert(d, s, 'cluster_size=65536') },
             'convert -c zlib 512 B'       : { Path d, long s -> compressedByConvert(d, s, 'cluster_size=512') },
@@ -246,6 +248,7 @@ class ImageMatrix {
             'convert -c zstd 64 KiB'      : { Path d, long s -> compressedByConvert(d, s, 'compression_type=zstd') },
             'convert -c zlib 2 MiB'       : { Path d, long s -> compressedByConvert(d, s, 'cluster_size=2M') },
             'convert -c zstd 2 MiB'       : { Path d, long s -> compressedByConvert(d, s, 'cluster_size=2M,compression_type=zstd') },
+            'convert -c zstd extended_l2' : { Path d, long s -> compressedByConvert(d, s, 'extended_l2=on,compression_type=zstd') },
             'preallocation metadata'      : { Path d, long s -> plain(d, s, 'preallocation=metadata') },
             'preallocation falloc'        : { Path d, long s -> plain(d, s, 'preallocation=falloc') },
             'preallocation full'          : { Path d, long s -> plain(d, s, 'preallocation=full') },
@@ -264,6 +267,9 @@ class ImageMatrix {
             'odd size 512 B clusters'     : { Path d, long s -> plain(d, s, 'cluster_size=512', "${3 * MiB + 1}",
                     ["write PAT ${3 * MiB - 10000} 10001", 'write PAT 1 1']) },
             'bitmap'                      : { Path d, long s -> withBitmap(d, s) },
+            'corrupt bit set'             : { Path d, long s -> patch(plain(d, s, null)) { ByteBuffer b -> b.put(79, (byte) 2) } },
+            'unknown compatible, autoclear bits': { Path d, long s -> patch(plain(d, s, null)) { ByteBuffer b ->
+                b.put(80, (byte) 0x40); b.put(88, (byte) 0x80) } },  // ignored by readers (qcow2.rst)
             'size not a sector multiple'  : { Path d, long s -> headerSizeNotSectorMultiple(d, s) },
             'backing format probed, raw'  : { Path d, long s -> probedBacking(d, s, 'raw') },
             'backing format probed, qcow2': { Path d, long s -> probedBacking(d, s, 'qcow2') },
