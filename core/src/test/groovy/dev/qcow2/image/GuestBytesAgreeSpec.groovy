@@ -81,4 +81,27 @@ class GuestBytesAgreeSpec extends Specification {
         name << ['cluster 512 B', 'extended_l2 over backing', 'convert -c zstd 4 KiB', 'chain raw<-qcow2<-qcow2',
                  'external data file', 'odd size, compressed tail']
     }
+
+    def "#name, backing file not followed (library default): reads like qemu with backing null"() {
+        given:
+        def image = ImageMatrix.build(name, dir, seed)
+        def json = """json:{"driver":"qcow2","file":{"driver":"file","filename":"${image}"},"backing":null}"""
+        def out = dir.resolve('ref.raw')
+        Qemu.img('convert', '-O', 'raw', json, out.toString())
+        byte[] expected = java.nio.file.Files.readAllBytes(out)
+        java.nio.file.Files.delete(out)
+        def before = FileHashes.of(dir)
+
+        when:
+        def noBacking = new OpenOptions(false, true, 0, null)   // the data file is still opened, as by qemu
+        byte[] actual = Qcow2Image.open(image, noBacking).withCloseable { ChunkedReads.readAll(it, new Random(seed)) }
+
+        then:
+        actual.length == expected.length
+        ChunkedReads.firstDifference(actual, expected) == -1
+        FileHashes.of(dir) == before
+
+        where:
+        name << ImageMatrix.names().findAll { it.contains('backing') || it.startsWith('chain') }
+    }
 }
