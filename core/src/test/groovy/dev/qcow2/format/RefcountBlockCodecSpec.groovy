@@ -72,6 +72,7 @@ class RefcountBlockCodecSpec extends Specification {
         if (bits > 1) Qemu.img('snapshot', '-c', 's', img.toString())
         def check = Qemu.img(['check', '--output=json', img.toString()], false).json()
         long clusters = check.'image-end-offset'.intdiv(4096)
+        def before = Qemu.sha256(img)
 
         when:
         Map<Long, Long> histogram = [:].withDefault { 0L }
@@ -91,6 +92,7 @@ class RefcountBlockCodecSpec extends Specification {
         histogram[0L] == 0
         bits == 1 ? histogram[1L] == clusters
                 : histogram[2L] == check.'allocated-clusters' + 1 && histogram[1L] == clusters - histogram[2L]
+        Qemu.sha256(img) == before
 
         where:
         bits << [1, 2, 4, 8, 16, 32, 64]

@@ -29,7 +29,8 @@ class SnapshotReadSpec extends Specification {
         ImageMatrix.io(img, pattern(0), ['write PAT 0 1000000', 'write -z 300000 5000'])
         Qemu.img('snapshot', '-c', 'one', img.toString())
         if (resize) Qemu.img('resize', '-q', img.toString(), '4M')  // v2 snapshots have no disk size: qemu refuses
-        ImageMatrix.io(img, pattern(1), ['write PAT 65536 3000000', 'discard 131072 65536', 'write -z 1500000 70000'])
+        ImageMatrix.io(img, pattern(1), ['write PAT 65536 3000000', 'discard 131072 65536', 'write -z 1500000 70000']
+                + (options?.contains('compression') ? ['write -c PAT 3145728 65536', 'write -c PAT 3211264 65536'] : []))
         Qemu.img('snapshot', '-c', 'two', img.toString())
         ImageMatrix.io(img, pattern(2), ['write PAT 0 4194304', 'discard 2097152 1048576'])
         Qemu.img('snapshot', '-c', 'three', img.toString())
@@ -70,6 +71,28 @@ class SnapshotReadSpec extends Specification {
         'refcount_bits 64'     | 'refcount_bits=64,cluster_size=4k' | false
         'over a backing file'  | null                               | true
         'extended_l2, backing' | 'extended_l2=on'                   | true
+        'zstd compressed'      | 'compression_type=zstd'            | false
+        'zlib compressed, xl2' | 'compression_type=zlib,extended_l2=on' | false
+    }
+
+    def "a snapshot is found by id before name, as qemu-img convert -l does"() {
+        given: 'snapshot id 1 is named "2", snapshot id 2 is named "x"'
+        def img = Qemu.create(dir.resolve('img.qcow2'), '1M', null)
+        Qemu.io(img, ['write -P 1 0 65536'])
+        Qemu.img('snapshot', '-c', '2', img.toString())
+        Qemu.io(img, ['write -P 2 0 65536'])
+        Qemu.img('snapshot', '-c', 'x', img.toString())
+        def expected = Qemu.rawBytes(img, '2')
+        def before = Qemu.sha256(img)
+
+        when:
+        def (id, bytes) = Qcow2Image.open(img).withCloseable { [it.findSnapshot('2').get().id(), it.snapshot('2').read(0, 65536)] }
+
+        then:
+        id == '2'
+        bytes == Arrays.copyOf(expected, 65536)
+        bytes[0] == 2 as byte
+        Qemu.sha256(img) == before
     }
 
     def "snapshot table fields equal qemu-img info, including vm-clock, vm-state-size and icount"() {
