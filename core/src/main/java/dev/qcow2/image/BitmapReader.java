@@ -43,7 +43,7 @@ public final class BitmapReader {
                         "invalid bitmap table entry " + i + " of '" + entry.name() + "'");
             }
         }
-        return new BitmapReader(storage, entry, table, header.clusterSize(), header.size());
+        return new BitmapReader(storage, entry, table, header.clusterSize(), Qcow2Image.guestSize(header));
     }
 
     public BitmapDirectoryEntry entry() { return entry; }

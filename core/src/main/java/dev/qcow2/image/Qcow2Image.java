@@ -65,7 +65,7 @@ public final class Qcow2Image implements BlockDevice {
             long[] l1 = ClusterMapper.readTable(storage, header.l1TableOffset(), (int) header.l1Size());
             Storage dataStorage = BackingChain.openDataFile(storage, path, header, options);
             BackingChain.Link link = BackingChain.openBacking(storage, path, header, options, visited);
-            ClusterMapper mapper = new ClusterMapper(storage, geo, l1, header.size(), cache,
+            ClusterMapper mapper = new ClusterMapper(storage, geo, l1, guestSize(header), cache,
                     header.hasExternalDataFile(), header.version());
             LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                     link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
@@ -115,7 +115,10 @@ public final class Qcow2Image implements BlockDevice {
 
     @Override public String describe() { return storage.describe(); }
 
-    @Override public long size() { return header.size(); }
+    /** The guest-visible size: QEMU counts whole sectors (bs->total_sectors = size / 512), dropping a partial last one. */
+    @Override public long size() { return guestSize(header); }
+
+    static long guestSize(Qcow2Header header) { return header.size() & ~511L; }
 
     @Override public String format() { return "qcow2"; }
 
@@ -148,18 +151,19 @@ public final class Qcow2Image implements BlockDevice {
         return Optional.empty();
     }
 
-    /** A read-only view of the disk as it was when {@code snapshot} was taken. */
+    /**
+     * A read-only view of the disk as it was when {@code snapshot} was taken, as qemu-img reads
+     * it with {@code -l}: the snapshot's mapping at the image's current virtual size.
+     */
     public BlockDevice snapshot(SnapshotEntry snapshot) throws IOException {
         SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
         long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
         ClusterGeometry geo = header.geometry();
-        long size = snapshot.diskSize();
-        int shift = geo.clusterBits() + geo.l2Bits();
-        long needed = (size + (1L << shift) - 1) >>> shift;
-        if (size < 0 || needed > l1.length) {
-            // Guest clusters beyond the snapshot's L1 table read from the backing file (QEMU).
-            size = Math.max(0, size);
-        }
+        // As qemu-img convert -l (QEMU's qcow2_snapshot_load_tmp): only the L1 table is switched;
+        // the disk keeps the image's current virtual size, and guest clusters past the snapshot's
+        // L1 table (a snapshot taken before a resize) read as unallocated: backing file or zeros.
+        // The size recorded in the snapshot stays available as snapshot.diskSize().
+        long size = guestSize(header);
         ClusterMapper mapper = new ClusterMapper(storage, geo, l1, size, l2Cache, header.hasExternalDataFile(), header.version());
         LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                 active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
