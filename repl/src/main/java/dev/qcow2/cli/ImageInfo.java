@@ -51,7 +51,7 @@ final class ImageInfo {
             info.put("dirty-flag", h.isDirty());
             long allocated = actualSize(file, img);
             if (allocated >= 0) info.put("actual-size", allocated);
-            info.put("virtual-size", h.size());
+            info.put("virtual-size", img.size());
             info.put("cluster-size", (long) h.clusterSize());
             if (img.encrypted()) info.put("encrypted", true);
             img.backingLink().ifPresent(link -> {
