@@ -105,6 +105,15 @@ public record Qcow2Header(
 
     /** Reads and validates the header of {@code storage}. */
     public static Qcow2Header read(Storage storage) throws IOException {
+        return read(storage, false);
+    }
+
+    /**
+     * @param forCheck open as QEMU does for {@code qemu-img check} (BDRV_O_CHECK): an image
+     *                 without a refcount table and a snapshot table pointer that fails
+     *                 validation are accepted here, because the check reports them itself.
+     */
+    public static Qcow2Header read(Storage storage, boolean forCheck) throws IOException {
         String res = storage.describe();
         long fileSize = storage.size();
         // As QEMU's file driver, bytes past the end of the file read as zeros: a truncated
@@ -206,13 +215,15 @@ public record Qcow2Header(
         if (Integer.compareUnsigned(cryptMethod, CRYPT_LUKS) > 0) {
             throw new UnsupportedFeatureException(res, "Unsupported encryption method " + Integer.toUnsignedString(cryptMethod));
         }
-        if (refcountTableClusters == 0) {
+        if (refcountTableClusters == 0 && !forCheck) {
             throw new CorruptImageException(res, "header", 56, 0L, "Image does not contain a reference count table");
         }
         TableLimits.validate(res, "Reference count table", refcountTableOffset, refcountTableClusters,
                 clusterSize, MAX_REFTABLE_BYTES, clusterSize);
-        TableLimits.validate(res, "Snapshot table", snapshotsOffset, nbSnapshots,
-                SNAPSHOT_HEADER_SIZE, MAX_SNAPSHOTS * SNAPSHOT_HEADER_SIZE, clusterSize);
+        if (!forCheck) {
+            TableLimits.validate(res, "Snapshot table", snapshotsOffset, nbSnapshots,
+                    SNAPSHOT_HEADER_SIZE, MAX_SNAPSHOTS * SNAPSHOT_HEADER_SIZE, clusterSize);
+        }
         TableLimits.validate(res, "Active L1 table", l1TableOffset, l1Size, 8, MAX_L1_BYTES, clusterSize);
         if (size < 0) {
             throw new ImageLimitException(res, "Image is too big (virtual size 0x" + Long.toHexString(size) + ")");

@@ -9,17 +9,24 @@ package dev.qcow2.image;
  * @param openDataFile   open the external data file named inside the image
  * @param l2CacheBytes   L2 cache budget; 0 = QEMU's default for the disk size (at most 32 MiB)
  * @param backingFormat  overrides the backing format recorded in (or probed from) the image; null = none
+ * @param forCheck       open as qemu-img check does (QEMU's BDRV_O_CHECK): problems the check
+ *                       reports itself (no refcount table, a bad snapshot table pointer) do not
+ *                       refuse the open
  */
-public record OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat) {
+public record OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat,
+                          boolean forCheck) {
 
     public static final int MAX_CHAIN_DEPTH = 64;
 
-    public static OpenOptions defaults() { return new OpenOptions(false, false, 0, null); }
+    public static OpenOptions defaults() { return new OpenOptions(false, false, 0, null, false); }
 
     /** Follows backing and data files, as qemu-img does. */
-    public static OpenOptions permissive() { return new OpenOptions(true, true, 0, null); }
+    public static OpenOptions permissive() { return new OpenOptions(true, true, 0, null, false); }
 
-    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat); }
+    /** Opens for {@code check}, following backing and data files like qemu-img check. */
+    public static OpenOptions forChecking() { return new OpenOptions(true, true, 0, null, true); }
 
-    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat); }
+    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat, forCheck); }
+
+    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat, forCheck); }
 }

@@ -57,7 +57,7 @@ public final class Qcow2Image implements BlockDevice {
     /** Opens a qcow2 image over any storage; backing and data files are resolved relative to {@code path} (may be null). */
     static Qcow2Image open(Storage storage, Path path, OpenOptions options, BackingChain.Visited visited) throws IOException {
         try {
-            Qcow2Header header = Qcow2Header.read(storage);
+            Qcow2Header header = Qcow2Header.read(storage, options.forCheck());
             ClusterGeometry geo = header.geometry();
             long cacheBytes = options.l2CacheBytes() > 0 ? options.l2CacheBytes()
                     : L2Cache.defaultBytes(header.size(), header.clusterSize(), geo.l2EntrySize());

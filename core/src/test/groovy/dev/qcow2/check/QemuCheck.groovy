@@ -31,7 +31,7 @@ class QemuCheck {
     }
 
     static CheckReport ours(Path file) {
-        Qcow2Image.open(file, OpenOptions.permissive()).withCloseable { ImageChecker.check(it) }
+        Qcow2Image.open(file, OpenOptions.forChecking()).withCloseable { ImageChecker.check(it) }
     }
 
     /** Our counters in qemu-img's JSON names; empty when the check did not complete (qemu prints no report then). */

@@ -93,7 +93,7 @@ class GuestBytesAgreeSpec extends Specification {
         def before = FileHashes.of(dir)
 
         when:
-        def noBacking = new OpenOptions(false, true, 0, null)   // the data file is still opened, as by qemu
+        def noBacking = OpenOptions.permissive().withFollowBacking(false)   // the data file is still opened, as by qemu
         byte[] actual = Qcow2Image.open(image, noBacking).withCloseable { ChunkedReads.readAll(it, new Random(seed)) }
 
         then:

@@ -71,7 +71,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (format == null && !hasQcow2Magic(Path.of(file))) return noCheck(err);   // qemu probes it as raw
         CheckReport report;
-        try (Qcow2Image image = Qcow2Image.open(Path.of(file), OpenOptions.permissive())) {
+        try (Qcow2Image image = Qcow2Image.open(Path.of(file), OpenOptions.forChecking())) {
             report = ImageChecker.check(image, f -> {
                 err.println(f.message());
                 err.flush();
