@@ -40,14 +40,43 @@ class MapCommandSpec extends Specification {
      * then looks metadata-preallocated to qemu too. Java has no SEEK_HOLE, so we see all-zero host
      * blocks as holes and report zero:true where qemu says zero:false.
      */
-    @spock.lang.PendingFeature(reason = 'host holes vs unwritten extents need SEEK_DATA')
-    def "map JSON after snapshot COW matches qemu-img"() {
+    def "map JSON after snapshot COW matches qemu-img except where the host file has zero-filled extents"() {
         given:
         def img = Images.build(dir, 'snapshots')
+        def ours = perBlock(Cli.run('map', '--output=json', img).json())
+        def ref = perBlock(Qemu.img('map', '--output=json', img.toString()).json())
+        def withoutZero = { Map m -> m.findAll { k, v -> k != 'zero' } }
 
-        expect:
-        Cli.run('map', '--output=json', img).json().collect { it.findAll { k, v -> k != 'compressed' } } ==
-                Qemu.img('map', '--output=json', img.toString()).json()
+        expect: 'every 4 KiB block has the same depth, presence, data flag and host offset'
+        ours.size() == ref.size()
+        ours.collect(withoutZero) == ref.collect(withoutZero)
+
+        and: 'where the zero flag differs, the host bytes are zeros (an unwritten extent to qemu, a hole to us)'
+        def differing = [ours, ref].transpose().findAll { o, r -> o.zero != r.zero }
+        differing.every { o, r -> o.zero && o.data && o.offset != null && hostBytesAreZero(img, o.offset as long, 4096) }
+    }
+
+    /** Map entries expanded to one record per 4 KiB guest block, so differently merged runs compare. */
+    private static List<Map> perBlock(List entries) {
+        def out = []
+        entries.each { e ->
+            for (long pos = e.start as long; pos < (e.start as long) + (e.length as long); pos += 4096) {
+                out << [start: pos, depth: e.depth, present: e.present, data: e.data, zero: e.zero,
+                        offset: e.offset == null ? null : (e.offset as long) + pos - (e.start as long)]
+            }
+        }
+        out
+    }
+
+    private static boolean hostBytesAreZero(java.nio.file.Path img, long offset, long length) {
+        def ch = java.nio.channels.FileChannel.open(img)
+        try {
+            def buf = java.nio.ByteBuffer.allocate((int) length)
+            ch.read(buf, offset)
+            return buf.array().every { it == 0 }
+        } finally {
+            ch.close()
+        }
     }
 
     def "compressed clusters are flagged"() {
