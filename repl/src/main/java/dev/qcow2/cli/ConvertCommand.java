@@ -110,6 +110,8 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** One chunk of guest bytes; ranges the chain reports as zero are not read at all. */
+    private static final byte[] ZEROS = new byte[SPARSE_BLOCK];
+
     private record Chunk(long offset, byte[] data, int length) {
         static Chunk read(BlockDevice src, long offset, int length) throws IOException {
             byte[] buf = new byte[length];
@@ -143,8 +145,8 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
         private boolean isZero(int i) {
             int end = blockEnd(i);
-            for (int k = i; k < end; k++) if (data[k] != 0) return false;
-            return true;
+            // Arrays.mismatch is a vectorized intrinsic: much faster than a byte loop
+            return java.util.Arrays.mismatch(data, i, end, ZEROS, 0, end - i) < 0;
         }
     }
 
