@@ -5,13 +5,13 @@
 #
 #   bench/run.sh [WORKDIR]        (default WORKDIR: /tmp/qcow2-bench, reused between runs)
 #
-# Environment: BENCH_GIB (size of the allocated image, default 2), BENCH_REPEAT (runs per
+# Environment: BENCH_GIB (size of the allocated image, default 4), BENCH_REPEAT (runs per
 # measurement, the best is kept; default 3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QCOW2="$ROOT/qcow2"
 WORK="${1:-/tmp/qcow2-bench}"
-GIB="${BENCH_GIB:-2}"
+GIB="${BENCH_GIB:-4}"
 REPEAT="${BENCH_REPEAT:-3}"
 command -v qemu-img >/dev/null || { echo "bench: qemu-img not found (apt-get install -y qemu-utils)" >&2; exit 1; }
 mkdir -p "$WORK"
