@@ -68,12 +68,12 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                 copy(source, null, System.out, p);
                 System.out.flush();
             } else {
-                try (FileChannel ch = FileChannel.open(Path.of(out), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    copy(source, ch, null, p);
-                }
+                // Sized first, as qemu-img creates its raw target (ftruncate): the writes then fill a
+                // sparse file, and zero ranges stay holes.
                 try (RandomAccessFile raf = new RandomAccessFile(out, "rw")) {
+                    raf.setLength(0);
                     raf.setLength(source.size());
+                    copy(source, raf.getChannel(), null, p);
                 }
             }
             p.done();
@@ -91,18 +91,22 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         });
         try {
             ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
+            // Chunk buffers are recycled: allocating (and zeroing) 4 MiB per chunk costs more than the copy.
+            ArrayDeque<byte[]> free = new ArrayDeque<>();
             long next = 0;
             while (next < size || !inFlight.isEmpty()) {
                 while (next < size && inFlight.size() < threads * 2) {
                     long at = next;
                     int len = (int) Math.min(CHUNK, size - at);
-                    inFlight.add(pool.submit(() -> Chunk.read(src, at, len)));
+                    byte[] buf = free.isEmpty() ? new byte[CHUNK] : free.pop();
+                    inFlight.add(pool.submit(() -> Chunk.read(src, at, len, buf)));
                     next += len;
                 }
                 Chunk c = Errors.unwrap(inFlight.poll());
                 if (stream != null) stream.write(c.data, 0, c.length);
                 else c.writeSparse(ch);
                 progress.update(c.offset + c.length, size);
+                free.push(c.data);
             }
         } finally {
             pool.shutdownNow();
@@ -113,14 +117,15 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     private static final byte[] ZEROS = new byte[SPARSE_BLOCK];
 
     private record Chunk(long offset, byte[] data, int length) {
-        static Chunk read(BlockDevice src, long offset, int length) throws IOException {
-            byte[] buf = new byte[length];
+        static Chunk read(BlockDevice src, long offset, int length, byte[] buf) throws IOException {
             dev.qcow2.image.ChainMap map = new dev.qcow2.image.ChainMap(false);
             long pos = offset;
             long end = offset + length;
             while (pos < end) {
                 dev.qcow2.image.MapEntry e = map.status(src, pos, end - pos);
-                if (!e.zero()) src.read(pos, buf, (int) (pos - offset), (int) e.length());
+                int at = (int) (pos - offset);
+                if (e.zero()) java.util.Arrays.fill(buf, at, at + (int) e.length(), (byte) 0);
+                else src.read(pos, buf, at, (int) e.length());
                 pos += e.length();
             }
             return new Chunk(offset, buf, length);
