@@ -37,6 +37,35 @@ public final class RefcountBlockCodec {
         }
     }
 
+    /** Stores {@code value} (at most {@link #max(int)}) as entry {@code index}; the inverse of {@link #get}. */
+    public static void set(byte[] block, int refcountOrder, long index, long value) {
+        int bits = 1 << refcountOrder;
+        if (bits < 64 && (value < 0 || value > max(refcountOrder))) {
+            throw new IllegalArgumentException("refcount " + value + " does not fit in " + bits + " bits");
+        }
+        switch (bits) {
+            case 1, 2, 4: {
+                int perByte = 8 / bits;
+                int at = (int) (index / perByte);
+                int shift = bits * (int) (index % perByte);
+                int mask = ((1 << bits) - 1) << shift;
+                block[at] = (byte) ((block[at] & ~mask) | (((int) value << shift) & mask));
+                return;
+            }
+            case 8:
+                block[(int) index] = (byte) value;
+                return;
+            default: {
+                int width = bits / 8;
+                int o = (int) index * width;
+                for (int i = width - 1; i >= 0; i--) {
+                    block[o + i] = (byte) value;
+                    value >>>= 8;
+                }
+            }
+        }
+    }
+
     /** Largest refcount representable: 2^bits - 1 (for 64 bits, treated as unsigned). */
     public static long max(int refcountOrder) {
         int bits = 1 << refcountOrder;
