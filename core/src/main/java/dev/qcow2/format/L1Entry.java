@@ -1,5 +1,9 @@
 package dev.qcow2.format;
 
+import dev.qcow2.units.HostOffset;
+
+import java.util.Optional;
+
 /**
  * An L1 table entry (qcow2.rst "Cluster mapping"): bits 9-55 the L2 table's host offset
  * (0 = no L2 table), bit 63 COPIED (the L2 table's refcount is exactly 1), all others reserved.
@@ -13,6 +17,9 @@ public record L1Entry(long raw) {
     public long l2Offset() { return raw & OFFSET_MASK; }
 
     public boolean allocated() { return l2Offset() != 0; }
+
+    /** The L2 table's typed host offset, or empty when this entry has no L2 table. */
+    public Optional<HostOffset> l2Table() { return allocated() ? Optional.of(new HostOffset(l2Offset())) : Optional.empty(); }
 
     public boolean copied() { return (raw & COPIED) != 0; }
 

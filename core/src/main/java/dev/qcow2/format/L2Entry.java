@@ -1,6 +1,7 @@
 package dev.qcow2.format;
 
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.HostOffset;
 
 /**
  * A decoded L2 table entry (qcow2.rst "Cluster mapping", "Extended L2 Entries"): QEMU's cluster
@@ -42,6 +43,9 @@ public sealed interface L2Entry {
     record Zero(long raw, long hostOffset, boolean copied) implements L2Entry {
         public long bitmap() { return 0; }
         public boolean preallocated() { return hostOffset != 0; }
+        public java.util.Optional<HostOffset> host() {
+            return preallocated() ? java.util.Optional.of(new HostOffset(hostOffset)) : java.util.Optional.empty();
+        }
         public SubclusterType subcluster(int index) {
             return preallocated() ? SubclusterType.ZERO_ALLOC : SubclusterType.ZERO_PLAIN;
         }
@@ -50,6 +54,7 @@ public sealed interface L2Entry {
 
     /** Data in a host cluster; with extended L2 only the subclusters whose alloc bit is set. */
     record Normal(long raw, long bitmap, long hostOffset, boolean copied, boolean extended) implements L2Entry {
+        public HostOffset host() { return new HostOffset(hostOffset); }
         public SubclusterType subcluster(int index) {
             if (!extended) return SubclusterType.NORMAL;
             if (((bitmap >>> 32) & bitmap) != 0) return SubclusterType.INVALID;
@@ -67,6 +72,8 @@ public sealed interface L2Entry {
      */
     record Compressed(long raw, long bitmap, long hostOffset, int sectors, boolean copied) implements L2Entry {
         public SubclusterType subcluster(int index) { return SubclusterType.COMPRESSED; }
+        /** Where the compressed bytes start (not cluster-aligned). */
+        public HostOffset host() { return new HostOffset(hostOffset); }
         /** Bytes to read starting at hostOffset (QEMU's qcow2_parse_compressed_l2_entry). */
         public int compressedLength() { return sectors * 512 - (int) (hostOffset & 511); }
         /** Host clusters the payload touches, first to last inclusive: [first, last]. */

@@ -1,5 +1,7 @@
 package dev.qcow2.image;
 
+import dev.qcow2.units.GuestOffset;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,6 +20,11 @@ public interface BlockDevice extends Closeable {
 
     /** Reads {@code length} guest bytes at {@code guestOffset} into {@code buf}; the range must lie inside the disk. */
     void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException;
+
+    /** Typed form of {@link #read(long, byte[], int, int)}: fills {@code buf} from {@code offset}. */
+    default void read(GuestOffset offset, byte[] buf) throws IOException {
+        read(offset.value(), buf, 0, buf.length);
+    }
 
     default byte[] read(long guestOffset, int length) throws IOException {
         byte[] out = new byte[length];
