@@ -22,6 +22,7 @@ final class CheckState {
     long fragmented;
     long compressed;
     long imageEndOffset;
+    ReferenceCounts references;
 
     CheckState(Consumer<Finding> listener) { this.listener = listener; }
 

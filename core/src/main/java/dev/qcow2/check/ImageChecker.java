@@ -37,18 +37,26 @@ public final class ImageChecker {
      * @throws Qcow2Exception where qemu-img would refuse to open the image for checking
      */
     public static CheckReport check(Qcow2Image image, Consumer<Finding> listener) throws IOException {
+        return scan(image, listener).report();
+    }
+
+    /** A check's report plus the references it counted (the IMRT; null if the check stopped before counting). */
+    public record Scan(CheckReport report, ReferenceCounts references) { }
+
+    /** {@link #check}, also returning the in-memory refcount table, for repair. */
+    public static Scan scan(Qcow2Image image, Consumer<Finding> listener) throws IOException {
         refuseLikeQemuOpen(image);
         CheckState state = new CheckState(listener);
         try {
             SnapshotTableCheck.Table snapshots = SnapshotTableCheck.read(image.storage(), image.header(), state);
             checkRefcounts(image, snapshots, state);
         } catch (CheckState.Aborted a) {
-            return state.toReport(a.reason);
+            return new Scan(state.toReport(a.reason), state.references);
         } catch (IOException | IllegalArgumentException e) {
             state.report(Finding.Type.IO_ERROR, "image", -1, -1, "ERROR: I/O error: " + e.getMessage());
-            return state.toReport("Input/output error");
+            return new Scan(state.toReport("Input/output error"), state.references);
         }
-        return state.toReport(null);
+        return new Scan(state.toReport(null), state.references);
     }
 
     /**
@@ -80,6 +88,7 @@ public final class ImageChecker {
                 geo.clusterBits());
         RefcountReader onDisk = new RefcountReader(storage, reftable, geo.clusterBits(), geo.refcountOrder());
         ReferenceCounts imrt = new ReferenceCounts(geo.refcountOrder(), nbClusters);
+        state.references = imrt;
         boolean dataFile = h.hasExternalDataFile();
         TableWalker walker = new TableWalker(storage, geo, fileLength, dataFile, imrt, onDisk, state);
 

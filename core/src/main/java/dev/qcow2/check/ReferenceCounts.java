@@ -11,7 +11,7 @@ import java.util.Arrays;
  * reports it. Storage is one primitive array of the narrowest Java type that holds the
  * width: 2 bytes per cluster up to 16 bits, 4 for 32, 8 for 64.
  */
-final class ReferenceCounts {
+public final class ReferenceCounts {
     private final long max;
     private char[] narrow;     // refcount_bits <= 16
     private int[] medium;      // refcount_bits == 32
@@ -29,11 +29,11 @@ final class ReferenceCounts {
     }
 
     /** Clusters covered: the file's clusters, grown when a reference lies just past the end. */
-    long size() { return size; }
+    public long size() { return size; }
 
-    long max() { return max; }
+    public long max() { return max; }
 
-    long get(long cluster) {
+    public long get(long cluster) {
         if (cluster >= size) return 0;
         int i = (int) cluster;
         if (narrow != null) return narrow[i];
@@ -50,6 +50,15 @@ final class ReferenceCounts {
         else if (medium != null) medium[i]++;
         else wide[i]++;
         return true;
+    }
+
+    /** Sets the count of {@code cluster} (at most refcount_max), growing the table if needed (used by repair's rebuild). */
+    public void set(long cluster, long value) {
+        if (cluster >= size) grow(cluster + 1);
+        int i = (int) cluster;
+        if (narrow != null) narrow[i] = (char) value;
+        else if (medium != null) medium[i] = (int) value;
+        else wide[i] = value;
     }
 
     private void grow(long newSize) {

@@ -5,6 +5,9 @@ import dev.qcow2.check.Finding;
 import dev.qcow2.check.ImageChecker;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.repair.RepairMode;
+import dev.qcow2.repair.RepairResult;
+import dev.qcow2.repair.Repairer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,13 +27,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code qcow2 check}: qemu-img check without repair. Detail lines go to stderr as they are
- * found; the summary (human) or the ImageCheck object (JSON, plus {@code findings}) to stdout.
- * Exit status as qemu-img: 0 clean, 1 check incomplete or image not openable, 2 corruptions,
- * 3 leaks only, 63 not a format with checks.
+ * {@code qcow2 check}: qemu-img check, read-only unless {@code -r leaks|all} asks for a repair.
+ * Detail lines go to stderr as they are found; the summary (human) or the ImageCheck object
+ * (JSON, plus {@code findings}) to stdout. A repair keeps an undo journal beside the image and
+ * says where it is (stderr). Exit status as qemu-img: 0 clean, 1 check incomplete or image not
+ * openable, 2 corruptions, 3 leaks only, 63 not a format with checks.
  */
 @Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Check a qcow2 image for consistency, as qemu-img check does (read-only: no repair).",
+        description = {"Check a qcow2 image for consistency, as qemu-img check does (read-only unless -r is given).",
                 "Exit status: 0 consistent, 1 check not completed or image cannot be opened,",
                 "2 corruptions found, 3 leaked clusters only, 63 format has no check."})
 final class CheckCommand implements Callable<Integer> {
@@ -52,7 +56,9 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility (the image is only read).")
     boolean forceShare;
 
-    @Option(names = {"-r", "--repair"}, paramLabel = "leaks|all", description = "Not supported yet: check is read-only.")
+    @Option(names = {"-r", "--repair"}, paramLabel = "leaks|all",
+            description = {"Repair as qemu-img check -r does: 'leaks' frees leaked clusters, 'all' fixes every error it can.",
+                    "The bytes it overwrites are kept in FILE-undo; 'qcow2 undo FILE' restores the image."})
     String repair;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The image to check.")
@@ -62,14 +68,19 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        RepairMode mode = null;
         if (repair != null) {
-            throw new Errors.CliException("check: -r " + repair + ": repair is not supported yet (qcow2 check is read-only)");
+            mode = RepairMode.parse(repair);
+            if (mode == null) {
+                throw new Errors.CliException("Unknown option value for -r (expecting 'leaks' or 'all'): " + repair);
+            }
         }
         if (format != null && !format.equals("qcow2")) {
             if (!format.equals("raw")) throw new Errors.CliException("Could not open '" + file + "': Unknown driver '" + format + "'");
             return noCheck(err);
         }
         if (format == null && !hasQcow2Magic(Path.of(file))) return noCheck(err);   // qemu probes it as raw
+        if (mode != null) return repair(mode, out, err);
         CheckReport report;
         try (Qcow2Image image = Qcow2Image.open(Path.of(file), OpenOptions.forChecking())) {
             report = ImageChecker.check(image, f -> {
@@ -84,6 +95,48 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (!quiet) {
             out.print(output == OutputFormat.json ? QemuJson.pretty(json(report)) : human(report));
+            out.flush();
+        }
+        if (report.checkErrors() > 0) {
+            err.println("qcow2: " + file + ": Check failed");
+            err.flush();
+        }
+        return report.exitCode();
+    }
+
+    /** qemu-img check -r: the repairing pass, then the report of a second, read-only pass. */
+    private int repair(RepairMode mode, PrintWriter out, PrintWriter err) throws IOException {
+        RepairResult result = Repairer.repair(Path.of(file), mode, line -> {
+            err.println(line);
+            err.flush();
+        });
+        result.journal().ifPresent(j -> {
+            err.println("Undo journal: " + j + " (restore with: qcow2 undo " + file + ")");
+            err.flush();
+        });
+        if (result.failure().isPresent()) {
+            err.println("qcow2: " + file + ": Check failed: " + result.failure().get());
+            err.flush();
+            return Errors.EXIT_ERROR;
+        }
+        if (result.fixedAnything() && output == OutputFormat.human && !quiet) {
+            out.printf("The following inconsistencies were found and repaired:%n%n    %d leaked clusters%n    %d corruptions%n%n"
+                    + "Double checking the fixed image now...%n", result.leaksFixed(), result.corruptionsFixed());
+        }
+        CheckReport report = result.after();
+        if (!report.completed()) {
+            err.println("qcow2: " + file + ": Check failed: " + report.failure().get());
+            err.flush();
+            return Errors.EXIT_ERROR;
+        }
+        if (!quiet) {
+            Map<String, Object> json = null;
+            if (output == OutputFormat.json) {
+                json = json(report);
+                putNonZero(json, "leaks-fixed", result.leaksFixed());
+                putNonZero(json, "corruptions-fixed", result.corruptionsFixed());
+            }
+            out.print(json != null ? QemuJson.pretty(json) : human(report));
             out.flush();
         }
         if (report.checkErrors() > 0) {
@@ -126,14 +179,19 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         if (r.totalClusters() != 0 && r.allocatedClusters() != 0) {
-            s.append(String.format(Locale.ROOT, "%d/%d = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed clusters%n",
+            s.append(String.format(Locale.ROOT, "%d/%d = %s%% allocated, %s%% fragmented, %s%% compressed clusters%n",
                     r.allocatedClusters(), r.totalClusters(),
-                    r.allocatedClusters() * 100.0 / r.totalClusters(),
-                    r.fragmentedClusters() * 100.0 / r.allocatedClusters(),
-                    r.compressedClusters() * 100.0 / r.allocatedClusters()));
+                    percent(r.allocatedClusters() * 100.0 / r.totalClusters()),
+                    percent(r.fragmentedClusters() * 100.0 / r.allocatedClusters()),
+                    percent(r.compressedClusters() * 100.0 / r.allocatedClusters())));
         }
         if (r.imageEndOffset() != 0) s.append("Image end offset: ").append(r.imageEndOffset()).append('\n');
         return s.toString();
+    }
+
+    /** printf's %.2f as glibc does it: the exact binary value, ties to even (3.125 -> 3.12; Java's %.2f gives 3.13). */
+    static String percent(double v) {
+        return new java.math.BigDecimal(v).setScale(2, java.math.RoundingMode.HALF_EVEN).toPlainString();
     }
 
     /** qemu-img's ImageCheck: zero counters left out (no repair, so never corruptions-fixed/leaks-fixed). */

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 MapCommand.class,
                 CheckCommand.class,
+                UndoCommand.class,
                 ConvertCommand.class,
                 CompareCommand.class,
                 DumpCommand.class,

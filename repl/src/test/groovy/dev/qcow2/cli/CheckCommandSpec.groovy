@@ -168,7 +168,7 @@ class CheckCommandSpec extends Specification {
 
         where:
         what                     | args                                | code | lines | message
-        'repair'                 | ['check', '-r', 'all', 'IMG']       | 1    | 1     | 'repair is not supported yet'
+        'a bad -r value'         | ['check', '-r', 'some', 'IMG']      | 1    | 1     | "Unknown option value for -r (expecting 'leaks' or 'all'): some"
         'a raw file'             | ['check', 'RAW']                    | 63   | 1     | 'This image format does not support checks'
         '-f raw'                 | ['check', '-f', 'raw', 'IMG']       | 63   | 1     | 'This image format does not support checks'
         'a missing file'         | ['check', '/nonexistent/x.qcow2']   | 1    | 1     | 'No such file or directory'

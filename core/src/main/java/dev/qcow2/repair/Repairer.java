@@ -1,0 +1,257 @@
+package dev.qcow2.repair;
+
+import dev.qcow2.check.CheckReport;
+import dev.qcow2.check.Finding;
+import dev.qcow2.check.ImageChecker;
+import dev.qcow2.check.ReferenceCounts;
+import dev.qcow2.format.FeatureBits;
+import dev.qcow2.format.L2Entry;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.WritableStorage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import static dev.qcow2.check.Finding.Type.*;
+
+/**
+ * {@code qemu-img check -r leaks|all} (qcow2-format.md §2.3, §3), following QEMU's
+ * {@code qcow2_check_refcounts} and its counters exactly, with every write going through an
+ * {@link UndoJournal} first. The read-only {@link ImageChecker} supplies the in-memory refcounts
+ * and findings; this class applies the fixes QEMU applies, in QEMU's order:
+ * <ol>
+ *   <li>(all) fixes QEMU makes while counting: misaligned preallocated zero clusters become
+ *       ZERO_PLAIN, a refblock past the end of the file grows the file;</li>
+ *   <li>compare refcounts with references; if a refcount is 0 but referenced, or a refblock is
+ *       bad, rebuild the refcount structure (all) or fail (leaks: "need to rebuild");</li>
+ *   <li>otherwise lower leaked refcounts (leaks, all) and raise too-low ones (all);</li>
+ *   <li>fix OFLAG_COPIED (all; leaks only when nothing else is left);</li>
+ *   <li>clear the dirty and corrupt bits when no corruption or error remains.</li>
+ * </ol>
+ * Then a second, read-only check gives the report. Repair never runs unless called.
+ */
+public final class Repairer {
+    private static final Set<Finding.Type> COMPARE_OR_COPIED = Set.of(REFCOUNT_TOO_LOW, LEAKED_CLUSTER,
+            REFCOUNT_UNREADABLE, L1_OFLAG_COPIED, L2_OFLAG_COPIED);
+    private static final Set<Finding.Type> NEEDS_REBUILD = Set.of(REFTABLE_RESERVED_BITS, REFBLOCK_UNALIGNED,
+            REFBLOCK_SHARED);
+
+    private final Path path;
+    private final JournaledStorage storage;
+    private final RepairMode mode;
+    private final Consumer<String> messages;
+    private long leaksFixed;
+    private long corruptionsFixed;
+
+    private Repairer(Path path, JournaledStorage storage, RepairMode mode, Consumer<String> messages) {
+        this.path = path;
+        this.storage = storage;
+        this.mode = mode;
+        this.messages = messages;
+    }
+
+    /** Repairs {@code image} in place, holding the exclusive write lock; detail lines go to {@code messages}. */
+    public static RepairResult repair(Path image, RepairMode mode, Consumer<String> messages) throws IOException {
+        try (WritableFileStorage file = WritableFileStorage.open(image)) {
+            return repair(image, file, mode, messages);
+        }
+    }
+
+    /** Repairs through {@code target}, whose writes must land in the file {@code image} (scans re-read it). */
+    public static RepairResult repair(Path image, WritableStorage target, RepairMode mode, Consumer<String> messages)
+            throws IOException {
+        try (JournaledStorage journaled = new JournaledStorage(target, UndoJournal.pathFor(image))) {
+            Repairer r = new Repairer(image, journaled, mode, messages);
+            Optional<String> failure = r.fixPass();
+            journaled.commit();
+            Optional<Path> journal = Optional.ofNullable(journaled.journal());
+            if (failure.isPresent()) return new RepairResult(failure, r.leaksFixed, r.corruptionsFixed, journal, null);
+            CheckReport after;
+            try (Qcow2Image img = Qcow2Image.open(image, OpenOptions.forChecking())) {
+                after = ImageChecker.check(img, f -> messages.accept(f.message()));
+            }
+            return new RepairResult(Optional.empty(), r.leaksFixed, r.corruptionsFixed, journal, after);
+        }
+    }
+
+    /** One check pass as the repair needs it: report, references, header and per-type counts. */
+    private record Pass(CheckReport report, ReferenceCounts imrt, Qcow2Header header, Map<Finding.Type, Long> counts,
+                        List<Finding> findings) {
+        long count(Finding.Type t) { return counts.getOrDefault(t, 0L); }
+
+        long calcCorruptions() {
+            return report.corruptions() - count(REFCOUNT_TOO_LOW) - count(L1_OFLAG_COPIED) - count(L2_OFLAG_COPIED);
+        }
+
+        long calcLeaks() { return report.leaks() - count(LEAKED_CLUSTER); }
+
+        long calcErrors() { return report.checkErrors() - count(REFCOUNT_UNREADABLE); }
+    }
+
+    private Pass scan() throws IOException {
+        Map<Finding.Type, Long> counts = new EnumMap<>(Finding.Type.class);
+        List<Finding> findings = new ArrayList<>();
+        try (Qcow2Image img = Qcow2Image.open(path, OpenOptions.forChecking())) {
+            ImageChecker.Scan s = ImageChecker.scan(img, f -> {
+                counts.merge(f.type(), 1L, Long::sum);
+                if (findings.size() < ImageChecker.MAX_KEPT_FINDINGS) findings.add(f);
+            });
+            return new Pass(s.report(), s.references(), img.header(), counts, findings);
+        }
+    }
+
+    /** The repairing pass (QEMU's first bdrv_check with fix); returns the failure reason, if any. */
+    private Optional<String> fixPass() throws IOException {
+        Pass pass = scan();
+        if (!pass.report().completed()) return pass.report().failure();
+        if (mode.fixErrors() && fixWhileCounting(pass)) {
+            pass = scan();
+            if (!pass.report().completed()) return pass.report().failure();
+        }
+        for (Finding f : pass.findings()) {
+            if (!COMPARE_OR_COPIED.contains(f.type())) messages.accept(f.message());
+        }
+        long corruptions = pass.calcCorruptions(), leaks = pass.calcLeaks(), errors = pass.calcErrors();
+        final Pass counted = pass;
+        boolean rebuild = NEEDS_REBUILD.stream().anyMatch(t -> counted.count(t) > 0)
+                || (mode.fixErrors() && pass.count(REFBLOCK_OUTSIDE_IMAGE) > 0);
+        RefcountStore refcounts = new RefcountStore(storage, pass.header());
+        Compare plain = compare(refcounts, pass.imrt(), false, false, true);
+        rebuild |= plain.rebuild;
+        Qcow2Header header = pass.header();
+        if (rebuild && mode.fixErrors()) {
+            long oldCorruptions = corruptions + plain.corruptions, oldLeaks = leaks + plain.leaks;
+            messages.accept("Rebuilding refcount structure");
+            RefcountRebuild.run(storage, header.geometry(), pass.imrt());
+            Pass rebuilt = scan();
+            if (!rebuilt.report().completed()) return rebuilt.report().failure();
+            header = rebuilt.header();
+            corruptions = rebuilt.calcCorruptions();
+            errors += plain.errors + rebuilt.calcErrors();
+            refcounts = new RefcountStore(storage, header);
+            // the old structure is leaked now: free it; what cannot be freed was leaked by the rebuild
+            Compare cleanup = compare(refcounts, rebuilt.imrt(), true, false, false);
+            if (cleanup.rebuild) messages.accept("ERROR rebuilt refcount structure is still broken");
+            if (corruptions < oldCorruptions) corruptionsFixed += oldCorruptions - corruptions;
+            leaksFixed += oldLeaks;
+            leaks = cleanup.leaks;
+        } else {
+            if (rebuild) {
+                messages.accept("ERROR need to rebuild refcount structures");
+                return Optional.of("Input/output error");
+            }
+            if (leaks + plain.leaks != 0 || corruptions + plain.corruptions != 0) {
+                Compare fixing = compare(refcounts, pass.imrt(), true, mode.fixErrors(), true);
+                corruptions += fixing.corruptions;
+                leaks += fixing.leaks;
+                errors += fixing.errors;
+            } else {
+                errors += plain.errors;
+            }
+        }
+        boolean repairCopied = mode.fixErrors() || (errors == 0 && corruptions == 0 && leaks == 0);
+        CopiedFlags.Result copied = CopiedFlags.fix(storage, header, refcounts, repairCopied, messages);
+        corruptionsFixed += copied.fixed();
+        corruptions += copied.found() - copied.fixed();
+        if (errors == 0 && corruptions == 0) markCleanAndConsistent(header);
+        storage.flush();
+        return Optional.empty();
+    }
+
+    /**
+     * What QEMU repairs while it counts references (check_refcounts_l2, check_refblocks) under
+     * FIX_ERRORS. Returns whether anything was changed.
+     */
+    private boolean fixWhileCounting(Pass pass) throws IOException {
+        var geo = pass.header().geometry();
+        Set<Long> zeroEntries = new LinkedHashSet<>();
+        long grownTo = -1;
+        for (Finding f : pass.findings()) {
+            if (f.type() == PREALLOCATED_ZERO_UNALIGNED && zeroEntries.add(f.hostOffset())) {
+                messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
+                if (geo.extendedL2()) {
+                    long bitmap = ByteBuffer.wrap(storage.read(f.hostOffset() + 8, 8)).getLong();
+                    bitmap = (bitmap | (bitmap << 32)) & L2Entry.BITMAP_ALL_ZERO;
+                    storage.write(f.hostOffset(), ByteBuffer.allocate(16).putLong(0).putLong(bitmap).flip());
+                } else {
+                    storage.write(f.hostOffset(), ByteBuffer.allocate(8).putLong(0, L2Entry.ZERO));
+                }
+                corruptionsFixed++;
+            } else if (f.type() == REFBLOCK_OUTSIDE_IMAGE && f.hostOffset() <= Long.MAX_VALUE - geo.clusterSize()) {
+                messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
+                grownTo = Math.max(grownTo, f.hostOffset() + geo.clusterSize());
+                corruptionsFixed++;
+            }
+        }
+        if (grownTo > storage.size()) storage.setLength(grownTo);
+        if (!zeroEntries.isEmpty()) storage.flush();
+        return !zeroEntries.isEmpty() || grownTo >= 0;
+    }
+
+    private record Compare(long corruptions, long leaks, long errors, boolean rebuild) { }
+
+    /**
+     * compare_refcounts: on-disk refcount vs. reference for every cluster, fixing as allowed;
+     * {@code countFixed} false for the clean-up after a rebuild, whose counters QEMU discards.
+     */
+    private Compare compare(RefcountStore refcounts, ReferenceCounts imrt, boolean fixLeaks, boolean fixErrors,
+                            boolean countFixed) throws IOException {
+        long corruptions = 0, leaks = 0, errors = 0;
+        boolean rebuild = false;
+        for (long i = 0; i < imrt.size(); i++) {
+            long refcount;
+            try {
+                refcount = refcounts.get(i);
+            } catch (RefcountStore.Unreadable u) {
+                messages.accept("Can't get refcount for cluster " + i + ": Input/output error");
+                errors++;
+                continue;
+            }
+            long reference = imrt.get(i);
+            if (refcount == reference) continue;
+            boolean fix = false;
+            boolean tooLow = Long.compareUnsigned(refcount, reference) < 0;
+            if (refcount == 0) rebuild = true;
+            else if (!tooLow && fixLeaks) fix = true;
+            else if (tooLow && fixErrors) fix = true;
+            messages.accept((fix ? "Repairing" : tooLow ? "ERROR" : "Leaked") + " cluster " + i + " refcount="
+                    + Long.toUnsignedString(refcount) + " reference=" + Long.toUnsignedString(reference));
+            if (fix) {
+                try {
+                    refcounts.set(i, reference);
+                    if (countFixed && tooLow) corruptionsFixed++;
+                    if (countFixed && !tooLow) leaksFixed++;
+                    continue;
+                } catch (RefcountStore.Unreadable u) {
+                    // counted below, as QEMU does when update_refcount fails
+                }
+            }
+            if (tooLow) corruptions++; else leaks++;
+        }
+        if (fixLeaks || fixErrors) storage.flush();
+        return new Compare(corruptions, leaks, errors, rebuild);
+    }
+
+    /** qcow2_mark_clean + qcow2_mark_consistent: clear the dirty and corrupt bits (v3 only). */
+    private void markCleanAndConsistent(Qcow2Header h) throws IOException {
+        if (h.version() < 3) return;
+        long bits = FeatureBits.INCOMPAT_DIRTY | FeatureBits.INCOMPAT_CORRUPT;
+        long incompatible = ByteBuffer.wrap(storage.read(72, 8)).getLong();
+        if ((incompatible & bits) == 0) return;
+        storage.flush();
+        storage.write(72, ByteBuffer.allocate(8).putLong(0, incompatible & ~bits));
+        storage.flush();
+    }
+}
