@@ -122,7 +122,11 @@ public final class ClusterAllocator {
         }
         long now = old + delta;
         refcounts.set(cluster, now);
-        if (now == 0 && cluster < freeClusterIndex) freeClusterIndex = cluster;
+        if (now == 0) {
+            if (cluster < freeClusterIndex) freeClusterIndex = cluster;
+            // A freed cluster may be reused for anything: compressed packing must not continue in it.
+            if (freeByteOffset != 0 && (freeByteOffset >>> geo.clusterBits()) == cluster) freeByteOffset = 0;
+        }
     }
 
     /** First fit of {@code n} clusters with refcount 0, from the cursor; moves the cursor past them. */
