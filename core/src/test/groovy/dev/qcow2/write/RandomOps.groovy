@@ -16,7 +16,7 @@ class RandomOps {
     }
 
     /** Applies one random op to both; returns a description for failure messages. */
-    String step(Qcow2Writer w, Mirror m) {
+    String step(w, m) {
         int kind = rnd.nextInt(10)
         long off
         int len
