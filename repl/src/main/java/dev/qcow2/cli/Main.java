@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 CompareCommand.class,
                 DumpCommand.class,
                 BenchCommand.class,
+                IoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,57 @@
+package dev.qcow2.write;
+
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.image.BackingChain;
+import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.image.RawImage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Opens the backing file of an image being written, read-only, as QEMU does: the name is
+ * resolved relative to the image (path_combine) and its format is the recorded one or probed.
+ * Copy-on-write needs it, so a backing file that cannot be opened refuses the write open.
+ */
+final class BackingOpener {
+    private BackingOpener() { }
+
+    static BlockDevice open(String resource, Path imagePath, Qcow2Header header, WriteOptions options) throws IOException {
+        String name = header.backingFileName();
+        if (name == null) return null;
+        String full = BackingChain.pathCombine(imagePath == null ? null : imagePath.toString(), name);
+        Path path = Path.of(full);
+        try {
+            if (imagePath != null && Files.exists(path) && Files.isSameFile(path, imagePath)) {
+                throw new Qcow2Exception(resource, "Could not open backing file: it is the image itself");
+            }
+            String format = options.backingFormat() != null ? options.backingFormat() : header.backingFormat().orElse(null);
+            if (format == null) format = probe(path);
+            return switch (format) {
+                case "qcow2" -> Qcow2Image.open(path, OpenOptions.permissive());
+                case "raw" -> RawImage.open(path);
+                default -> throw new Qcow2Exception(resource, "Could not open backing file: Unknown driver '" + format + "'");
+            };
+        } catch (NoSuchFileException e) {
+            throw new Qcow2Exception(resource, "Could not open backing file: Could not open '" + full + "': No such file or directory");
+        } catch (Qcow2Exception e) {
+            if (e.getMessage().contains("Could not open backing file")) throw e;
+            throw new Qcow2Exception(resource, "Could not open backing file: " + e.getMessage(), e);
+        }
+    }
+
+    private static String probe(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path)) {
+            ByteBuffer magic = ByteBuffer.allocate(4);
+            ch.read(magic, 0);
+            return magic.position() == 4 && magic.getInt(0) == Qcow2Header.MAGIC ? "qcow2" : "raw";
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.qcow2.write;
+
+import java.io.ByteArrayOutputStream;
+import java.util.zip.Deflater;
+
+/**
+ * Raw deflate that QEMU can inflate. QEMU inflates compressed clusters with a 4 KiB window
+ * ({@code inflateInit2(-12)}): a back-reference further than 4096 bytes fails with "invalid
+ * distance too far back". java.util.zip cannot lower the window below 32 KiB, so the input is
+ * fed in 4 KiB pieces, each ended by {@link Deflater#FULL_FLUSH}, which resets the match state:
+ * no reference can then reach back past the piece it is in (at most 4095 bytes).
+ */
+final class DeflateCompressor implements ClusterCompressor {
+    static final int WINDOW = 4096;
+
+    @Override
+    public byte[] compress(byte[] cluster, int maxLength) {
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxLength, cluster.length));
+            byte[] buf = new byte[8192];
+            for (int at = 0; at < cluster.length; at += WINDOW) {
+                int n = Math.min(WINDOW, cluster.length - at);
+                deflater.setInput(cluster, at, n);
+                boolean last = at + n >= cluster.length;
+                if (last) deflater.finish();
+                int flush = last ? Deflater.NO_FLUSH : Deflater.FULL_FLUSH;
+                while (true) {
+                    int produced = deflater.deflate(buf, 0, buf.length, flush);
+                    out.write(buf, 0, produced);
+                    if (out.size() > maxLength) return null;
+                    if (last ? deflater.finished() : (produced < buf.length && deflater.needsInput())) break;
+                }
+            }
+            return out.toByteArray();
+        } finally {
+            deflater.end();
+        }
+    }
+}

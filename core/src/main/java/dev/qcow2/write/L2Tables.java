@@ -1,0 +1,123 @@
+package dev.qcow2.write;
+
+import dev.qcow2.CorruptImageException;
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.L1Entry;
+import dev.qcow2.format.L2Entry;
+import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The active L1 table and the L2 tables it names, kept in memory and written through.
+ * {@link #writable} is QEMU's get_cluster_table: an L2 table is used in place only when its L1
+ * entry has OFLAG_COPIED (refcount exactly 1); otherwise a new one is allocated, zero-filled
+ * or copied from the shared table (l2_allocate), written and flushed before the L1 entry
+ * points at it, and the shared table loses one reference only after the new L1 entry is
+ * durable.
+ */
+final class L2Tables {
+    private static final int CACHE_TABLES = 256;
+
+    private final SyncedStorage storage;
+    private final ClusterGeometry geo;
+    private final ClusterAllocator allocator;
+    private final long[] l1;
+    private final long l1Offset;
+    private final Map<Long, long[]> cache = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(Map.Entry<Long, long[]> e) { return size() > CACHE_TABLES; }
+    };
+
+    /** Where one guest cluster's L2 entry lives. */
+    record Slot(long l2Offset, int index) { }
+
+    L2Tables(SyncedStorage storage, ClusterGeometry geo, ClusterAllocator allocator, long l1Offset, int l1Size) throws IOException {
+        this.storage = storage;
+        this.geo = geo;
+        this.allocator = allocator;
+        this.l1Offset = l1Offset;
+        this.l1 = ClusterMapper.readTable(storage.raw(), l1Offset, l1Size);
+    }
+
+    int l1Index(long guestOffset) { return (int) (guestOffset >>> (geo.clusterBits() + geo.l2Bits())); }
+
+    int l2Index(long guestOffset) { return (int) ((guestOffset >>> geo.clusterBits()) & (geo.l2Entries() - 1)); }
+
+    /** The current entry of the guest cluster holding {@code guestOffset}; null when it has no L2 table. */
+    L2Entry entry(long guestOffset) throws IOException {
+        int i = l1Index(guestOffset);
+        if (i >= l1.length) return null;
+        long l2 = l2Offset(i);
+        if (l2 == 0) return null;
+        return entry(new Slot(l2, l2Index(guestOffset)));
+    }
+
+    L2Entry entry(Slot slot) throws IOException {
+        long[] t = table(slot.l2Offset());
+        return geo.extendedL2()
+                ? L2Entry.decode(t[2 * slot.index()], t[2 * slot.index() + 1], geo, false)
+                : L2Entry.decode(t[slot.index()], 0, geo, false);
+    }
+
+    private long l2Offset(int l1Index) throws CorruptImageException {
+        long off = l1[l1Index] & L1Entry.OFFSET_MASK;
+        if (off != 0 && !geo.isClusterAligned(off)) {
+            throw new CorruptImageException(storage.describe(), "L1 table", l1Index, off,
+                    "L2 table offset 0x" + Long.toHexString(off) + " unaligned (L1 index: 0x" + Integer.toHexString(l1Index) + ")");
+        }
+        return off;
+    }
+
+    private long[] table(long offset) throws IOException {
+        long[] t = cache.get(offset);
+        if (t == null) {
+            t = ClusterMapper.readTable(storage.raw(), offset, geo.clusterSize() / 8);
+            cache.put(offset, t);
+        }
+        return t;
+    }
+
+    /** A slot whose L2 table may be changed in place (allocating or copying the table first). */
+    Slot writable(long guestOffset) throws IOException {
+        int i = l1Index(guestOffset);
+        if (i >= l1.length) {
+            throw new CorruptImageException(storage.describe(), "L1 table", i, guestOffset, "guest offset 0x"
+                    + Long.toHexString(guestOffset) + " beyond the L1 table (" + l1.length + " entries)");
+        }
+        long old = l2Offset(i);
+        if (old != 0 && (l1[i] & L1Entry.COPIED) != 0) return new Slot(old, l2Index(guestOffset));
+        long fresh = allocator.allocate(geo.clusterSize());
+        long[] content = old == 0 ? new long[geo.clusterSize() / 8] : table(old).clone();
+        ByteBuffer bytes = ByteBuffer.allocate(geo.clusterSize());
+        bytes.asLongBuffer().put(content);
+        storage.write(fresh, bytes.array());
+        cache.put(fresh, content);
+        storage.barrier();
+        l1[i] = fresh | L1Entry.COPIED;
+        storage.write(l1Offset + 8L * i, ByteBuffer.allocate(8).putLong(l1[i]).array());
+        if (old != 0) {
+            // The shared table keeps its other users; it loses ours only once the new L1 entry is durable.
+            storage.barrier();
+            allocator.free(old, geo.clusterSize());
+        }
+        return new Slot(fresh, l2Index(guestOffset));
+    }
+
+    /** Sets an entry (and its subcluster bitmap with extended L2) in cache and on disk. */
+    void set(Slot slot, long raw, long bitmap) throws IOException {
+        long[] t = table(slot.l2Offset());
+        if (geo.extendedL2()) {
+            t[2 * slot.index()] = raw;
+            t[2 * slot.index() + 1] = bitmap;
+            storage.write(slot.l2Offset() + 16L * slot.index(), ByteBuffer.allocate(16).putLong(raw).putLong(bitmap).array());
+        } else {
+            t[slot.index()] = raw;
+            storage.write(slot.l2Offset() + 8L * slot.index(), ByteBuffer.allocate(8).putLong(raw).array());
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.qcow2.write;
+
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.RefcountStore;
+import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.codec.ClusterDecompressor;
+import dev.qcow2.format.CompressionType;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.image.BlockDevice;
+import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.WritableStorage;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A qcow2 image opened for writing guest data (one writer at a time: the file is locked).
+ * Every method leaves the image consistent for {@code qemu-img check}; a crash at any point
+ * leaves at worst leaked clusters (see {@link Updates} and {@link ClusterAllocator} for the
+ * write order). Data is durable after {@link #flush()} or {@link #close()}.
+ */
+public final class Qcow2Writer implements Closeable {
+    private final SyncedStorage storage;
+    private final Qcow2Header header;
+    private final ClusterGeometry geo;
+    private final DirtyBit dirty;
+    private final BlockDevice backing;
+    private final ClusterAllocator allocator;
+    private final L2Tables tables;
+    private final GuestReader reader;
+    private final DataWriter data;
+    private final ZeroDiscard zeroDiscard;
+    private final CompressedWriter compressed;
+    private final long size;
+
+    private Qcow2Writer(SyncedStorage storage, Qcow2Header header, BlockDevice backing) throws IOException {
+        this.storage = storage;
+        this.header = header;
+        this.geo = header.geometry();
+        this.backing = backing;
+        this.size = header.size() & ~511L;
+        this.dirty = new DirtyBit(storage, header);
+        RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
+        this.allocator = new ClusterAllocator(storage, refcounts);
+        this.tables = new L2Tables(storage, geo, allocator, header.l1TableOffset(), (int) header.l1Size());
+        CompressionType type = CompressionType.of(header.compressionType());
+        this.reader = new GuestReader(storage, geo, tables, backing, ClusterDecompressor.of(type));
+        this.data = new DataWriter(storage, geo, tables, allocator, reader);
+        this.zeroDiscard = new ZeroDiscard(storage, geo, tables, allocator, data, header.version(), backing != null);
+        this.compressed = new CompressedWriter(storage, geo, tables, allocator, data, ClusterCompressor.of(type));
+    }
+
+    /** Opens {@code path} for writing, holding an exclusive lock until closed. */
+    public static Qcow2Writer open(Path path, WriteOptions options) throws IOException {
+        WritableFileStorage file = WritableFileStorage.open(path);
+        try {
+            return open(file, path, options);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens an image on any writable storage; the backing file is resolved relative to
+     * {@code path} (may be null). Closing the writer closes the storage.
+     */
+    public static Qcow2Writer open(WritableStorage file, Path path, WriteOptions options) throws IOException {
+        String res = file.describe();
+        Qcow2Header header = Qcow2Header.read(file);
+        WriteChecks.refuseUnwritable(res, header);
+        SyncedStorage storage = new SyncedStorage(file);
+        WriteChecks.clearUnknownAutoclear(storage, header);
+        BlockDevice backing = BackingOpener.open(res, path, header, options);
+        try {
+            return new Qcow2Writer(storage, header, backing);
+        } catch (IOException | RuntimeException e) {
+            if (backing != null) backing.close();
+            throw e;
+        }
+    }
+
+    public String describe() { return storage.describe(); }
+
+    /** The guest-visible size (whole sectors, as QEMU counts it). */
+    public long size() { return size; }
+
+    public ClusterGeometry geometry() { return geo; }
+
+    public Qcow2Header header() { return header; }
+
+    public void read(long guestOffset, byte[] buf, int off, int len) throws IOException {
+        checkRange("read", guestOffset, len);
+        reader.read(guestOffset, buf, off, len);
+    }
+
+    public byte[] read(long guestOffset, int len) throws IOException {
+        byte[] out = new byte[len];
+        read(guestOffset, out, 0, len);
+        return out;
+    }
+
+    public void write(long guestOffset, byte[] bytes) throws IOException { write(guestOffset, bytes, 0, bytes.length); }
+
+    public void write(long guestOffset, byte[] bytes, int off, int len) throws IOException {
+        checkRange("write", guestOffset, len);
+        dirty.beforeChange();
+        data.write(guestOffset, bytes, off, len);
+    }
+
+    /** Makes the range read as zeros, keeping host clusters allocated (no unmap), like qemu-io {@code write -z}. */
+    public void writeZeroes(long guestOffset, long length) throws IOException { writeZeroes(guestOffset, length, false); }
+
+    /** @param unmap release host clusters where possible, like qemu-io {@code write -z -u} */
+    public void writeZeroes(long guestOffset, long length, boolean unmap) throws IOException {
+        checkRange("write", guestOffset, length);
+        dirty.beforeChange();
+        zeroDiscard.writeZeroes(guestOffset, length, size, unmap);
+    }
+
+    /** Discards the whole clusters inside the range (QEMU ignores partial ones). */
+    public void discard(long guestOffset, long length) throws IOException {
+        checkRange("discard", guestOffset, length);
+        dirty.beforeChange();
+        zeroDiscard.discard(guestOffset, length, size);
+    }
+
+    /**
+     * Writes one whole cluster compressed (or the partial last cluster of the disk). Falls back
+     * to a normal write when compression does not save at least one byte, as QEMU does.
+     */
+    public void writeCompressed(long guestOffset, byte[] cluster) throws IOException {
+        checkRange("write", guestOffset, cluster.length);
+        boolean whole = cluster.length == geo.clusterSize() || (cluster.length < geo.clusterSize() && guestOffset + cluster.length == size);
+        if (!geo.isClusterAligned(guestOffset) || !whole) {
+            throw new Qcow2Exception(storage.describe(), "compressed writes must cover exactly one cluster ("
+                    + geo.clusterSize() + " bytes at a cluster-aligned offset, or the last cluster of the disk)");
+        }
+        dirty.beforeChange();
+        compressed.write(guestOffset, cluster);
+    }
+
+    /** Whether this image (not its backing file) decides the content at {@code guestOffset}. */
+    public boolean allocated(long guestOffset) throws IOException { return reader.allocated(guestOffset); }
+
+    public void flush() throws IOException { storage.flush(); }
+
+    private void checkRange(String op, long offset, long length) throws Qcow2Exception {
+        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+            throw new Qcow2Exception(storage.describe(), op + " of " + length + " bytes at offset " + offset
+                    + " is outside the disk (" + size + " bytes)");
+        }
+    }
+
+    /** Flushes, clears the dirty bit if this writer set it (QEMU's qcow2_mark_clean), and releases the lock. */
+    @Override
+    public void close() throws IOException {
+        try {
+            storage.flush();
+            dirty.markClean();
+        } finally {
+            try {
+                if (backing != null) backing.close();
+            } finally {
+                storage.raw().close();
+            }
+        }
+    }
+}
