@@ -78,8 +78,7 @@ class ExtensionSpec extends Specification {
     def "crypto header pointer of a LUKS image"() {
         given:
         Path f = dir.resolve('luks.qcow2')
-        Qemu.img('create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=abc',
-                 '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', f.toString(), '1M')
+        Qemu.createLuks(f, '1M', 'encrypt.iter-time=10')
 
         when:
         Qcow2Header h = header(f)

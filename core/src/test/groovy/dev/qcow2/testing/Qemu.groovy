@@ -85,6 +85,27 @@ class Qemu {
         file
     }
 
+    /** The secret object the LUKS helpers use (passphrase "abc", id sec0). */
+    static final List<String> LUKS_SECRET = ['--object', 'secret,id=sec0,data=abc']
+
+    /**
+     * qemu-img create of a LUKS-encrypted qcow2. qemu-img times its key derivation with
+     * getrusage and, on a loaded machine, sometimes measures 0 ms and gives up ("Unable to get
+     * accurate CPU usage"); that is retried, since it is not what any spec tests.
+     */
+    static Path createLuks(Path file, String size, String extraOptions = null) {
+        def opts = 'encrypt.format=luks,encrypt.key-secret=sec0' + (extraOptions ? ',' + extraOptions : '')
+        def args = ['create', '-q', '-f', 'qcow2'] + LUKS_SECRET + ['-o', opts, file.toString(), size]
+        Run last = null
+        for (int attempt = 0; attempt < 10; attempt++) {
+            last = img(args, false)
+            if (last.exit == 0) return file
+            assert last.err.contains('Unable to get accurate CPU usage'): "qemu-img ${args.join(' ')} failed: $last"
+        }
+        assert false: "qemu-img could not create a LUKS image in 10 tries: $last"
+        file
+    }
+
     /** The guest-visible bytes as qemu-img sees them (convert -O raw). */
     static byte[] rawBytes(Path image, String snapshot = null) {
         def out = Files.createTempFile(image.parent, 'ref', '.raw')
