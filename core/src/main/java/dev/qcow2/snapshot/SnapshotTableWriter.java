@@ -1,0 +1,76 @@
+package dev.qcow2.snapshot;
+
+import dev.qcow2.ImageLimitException;
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.SnapshotTable;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Replaces the snapshot table as QEMU's qcow2_write_snapshots: the new table goes to newly
+ * allocated clusters and is flushed (with its refcounts) before one header write switches
+ * {@code nb_snapshots} and {@code snapshots_offset} (bytes 60-71, inside the first sector, so
+ * the switch is atomic); the old table is freed only after that write is durable. A crash at
+ * any point leaves the old or the new table in force, at worst with leaked clusters.
+ */
+final class SnapshotTableWriter {
+    private static final int NB_SNAPSHOTS = 60;
+    /** Known extra data: vm_state_size_large, disk_size, icount. */
+    static final int KNOWN_EXTRA = 24;
+
+    private SnapshotTableWriter() { }
+
+    /** The encoded table, each entry starting on an 8-byte boundary. */
+    static byte[] encode(String res, List<SnapshotRecord> snapshots) throws ImageLimitException {
+        long size = 0;
+        for (SnapshotRecord s : snapshots) {
+            size = (size + 7) & ~7L;
+            size += 40 + Math.max(KNOWN_EXTRA, s.extraDataSize()) + utf8(s.id()).length + utf8(s.name()).length;
+            if (size > SnapshotTable.MAX_TABLE_BYTES) throw new ImageLimitException(res, "Snapshot table is too big");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) size);
+        for (SnapshotRecord s : snapshots) {
+            b.position((b.position() + 7) & ~7);
+            byte[] id = utf8(s.id());
+            byte[] name = utf8(s.name());
+            long extra = Math.max(KNOWN_EXTRA, s.extraDataSize());
+            b.putLong(s.l1TableOffset()).putInt((int) s.l1Size());
+            b.putShort((short) id.length).putShort((short) name.length);
+            b.putInt((int) s.dateSec()).putInt((int) s.dateNsec()).putLong(s.vmClockNsec());
+            // A VM state too large for 32 bits reads as none to older readers (QEMU writes 0 there).
+            b.putInt(s.vmStateSize() <= 0xffff_ffffL ? (int) s.vmStateSize() : 0);
+            b.putInt((int) extra);
+            b.putLong(s.vmStateSize()).putLong(s.diskSize()).putLong(s.icount());
+            if (extra > KNOWN_EXTRA) b.put(s.unknownExtraData(), 0, (int) (extra - KNOWN_EXTRA));
+            b.put(id).put(name);
+        }
+        return b.array();
+    }
+
+    /**
+     * Writes {@code snapshots} as the new table and switches the header to it.
+     *
+     * @param oldOffset where the current table is
+     * @param oldLength its length in bytes (0 when there is none)
+     */
+    static void replace(SyncedStorage storage, ClusterAllocator allocator, List<SnapshotRecord> snapshots,
+                        long oldOffset, long oldLength) throws IOException {
+        byte[] table = encode(storage.describe(), snapshots);
+        long offset = 0;
+        if (table.length > 0) {
+            offset = allocator.allocate(table.length);
+            storage.write(offset, table);
+        }
+        storage.barrier();
+        ByteBuffer header = ByteBuffer.allocate(12).putInt(snapshots.size()).putLong(offset);
+        storage.write(NB_SNAPSHOTS, header.array());
+        storage.barrier();
+        if (oldLength > 0) allocator.free(oldOffset, oldLength);
+    }
+
+    private static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+}

@@ -1,0 +1,223 @@
+package dev.qcow2.snapshot;
+
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.UnsupportedFeatureException;
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.RefcountStore;
+import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.L1Entry;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.format.SnapshotTable;
+import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.WritableStorage;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Internal snapshots of one image opened for writing (exclusive lock until closed): create,
+ * apply (goto), delete, as QEMU's block/qcow2-snapshot.c. Every step is ordered so that a
+ * crash leaves at worst leaked clusters: references are added and flushed before anything
+ * points at the new state, and dropped only after the pointer to the old state is gone.
+ */
+public final class Snapshots implements Closeable {
+    private static final int HEADER_SIZE_FIELD = 24;
+
+    private final SyncedStorage storage;
+    private final String res;
+    private Qcow2Header header;
+    private final ClusterGeometry geo;
+    private final ClusterAllocator allocator;
+    private final L1Tree tree;
+    private final TreeRefcounts treeRefs;
+    private final CopiedFlags copied;
+
+    private Snapshots(WritableStorage file) throws IOException {
+        this.res = file.describe();
+        this.header = Qcow2Header.read(file);
+        refuseUnwritable(header);
+        this.storage = new SyncedStorage(file);
+        this.geo = header.geometry();
+        RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
+        this.allocator = new ClusterAllocator(storage, refcounts);
+        this.tree = new L1Tree(storage, geo);
+        this.treeRefs = new TreeRefcounts(tree, allocator, res);
+        this.copied = new CopiedFlags(storage, tree, refcounts);
+    }
+
+    public static Snapshots open(Path path) throws IOException {
+        WritableFileStorage file = WritableFileStorage.open(path);
+        try {
+            return new Snapshots(file);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Works on any writable storage; closing closes it. */
+    public static Snapshots open(WritableStorage file) throws IOException { return new Snapshots(file); }
+
+    private void refuseUnwritable(Qcow2Header h) throws Qcow2Exception {
+        if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+        if (h.isDirty()) throw new Qcow2Exception(res, "image is dirty (lazy refcounts); run `qcow2 check -r all` first");
+        if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
+            throw new UnsupportedFeatureException(res, "snapshots of encrypted images are not supported");
+        }
+        if (h.hasExternalDataFile()) {
+            // QEMU: internal snapshots cannot work with an external data file (-ENOTSUP).
+            throw new UnsupportedFeatureException(res, "internal snapshots are not supported with an external data file");
+        }
+    }
+
+    public List<SnapshotEntry> list() throws IOException { return SnapshotTable.read(storage.raw(), header); }
+
+    /**
+     * Creates a snapshot of the active state named {@code name} (names need not be unique; the
+     * ID is the largest numeric ID + 1, as QEMU's find_new_snapshot_id). Returns its ID.
+     */
+    public String create(String name, Instant date) throws IOException {
+        SnapshotTable.Result table = SnapshotTable.read(storage.raw(), header, false);
+        List<SnapshotEntry> old = table.entries();
+        if (old.size() >= Qcow2Header.MAX_SNAPSHOTS) throw new Qcow2Exception(res, "too many snapshots (at most 65536)");
+        long[] l1 = activeL1();
+        treeRefs.checkIncrement(l1);
+
+        long l1Offset = 0;
+        if (l1.length > 0) {
+            // The snapshot's own L1 copy; COPIED bits mean nothing outside the active table.
+            l1Offset = allocator.allocate(8L * l1.length);
+            storage.write(l1Offset, encodeL1(l1, l1.length, true));
+        }
+        treeRefs.increment(l1);
+        storage.barrier();
+        if (copied.recompute(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
+        storage.barrier();
+
+        long id = 0;
+        for (SnapshotEntry e : old) id = Math.max(id, parseId(e.id()));
+        String newId = Long.toUnsignedString(id + 1);
+        List<SnapshotRecord> records = new ArrayList<>();
+        for (SnapshotEntry e : old) records.add(SnapshotRecord.of(e));
+        long micros = date.getNano() / 1000;
+        records.add(new SnapshotRecord(newId, name, l1Offset, l1.length, date.getEpochSecond(), micros * 1000,
+                0, 0, SnapshotTableWriter.KNOWN_EXTRA, header.size() & ~511L, 0, new byte[0]));
+        SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), old.isEmpty() ? 0 : table.tableLength());
+        reloadHeader();
+        return newId;
+    }
+
+    /** Removes the snapshot whose ID (else name) is {@code idOrName}, dropping its references. */
+    public void delete(String idOrName) throws IOException {
+        SnapshotTable.Result table = SnapshotTable.read(storage.raw(), header, false);
+        int index = find(table.entries(), idOrName);
+        SnapshotEntry sn = table.entries().get(index);
+        SnapshotTable.validateL1(res, sn, geo.clusterSize());
+        long[] snL1 = ClusterMapper.readTable(storage.raw(), sn.l1TableOffset(), (int) sn.l1Size());
+
+        List<SnapshotRecord> records = new ArrayList<>();
+        for (SnapshotEntry e : table.entries()) if (e != sn) records.add(SnapshotRecord.of(e));
+        SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), table.tableLength());
+        reloadHeader();
+
+        // The snapshot is gone from the table: from here a crash only leaks clusters.
+        treeRefs.decrement(snL1);
+        if (sn.l1Size() > 0) allocator.free(sn.l1TableOffset(), 8L * sn.l1Size());
+        storage.barrier();
+        fixActiveCopied();
+    }
+
+    /** Makes the snapshot whose ID (else name) is {@code idOrName} the active state (QEMU's qcow2_snapshot_goto). */
+    public void apply(String idOrName) throws IOException {
+        List<SnapshotEntry> entries = list();
+        SnapshotEntry sn = entries.get(find(entries, idOrName));
+        SnapshotTable.validateL1(res, sn, geo.clusterSize());
+        long[] snL1 = ClusterMapper.readTable(storage.raw(), sn.l1TableOffset(), (int) sn.l1Size());
+        for (int i = 0; i < snL1.length; i++) snL1[i] &= ~L1Entry.COPIED;
+        long[] oldL1 = activeL1();
+        treeRefs.checkIncrement(snL1);
+
+        treeRefs.increment(snL1);
+        storage.barrier();
+        // Its tables are now shared: clear stale COPIED bits before the active table names them.
+        copied.recompute(snL1.clone());
+        storage.barrier();
+
+        long diskSize = sn.diskSize();
+        int newSize = (int) Math.max(oldL1.length, snL1.length);
+        boolean relocate = newSize != oldL1.length || diskSize != (header.size() & ~511L);
+        long oldOffset = header.l1TableOffset();
+        byte[] content = encodeL1(snL1, newSize, false);
+        if (relocate) {
+            long offset = allocator.allocate(Math.max(8L * newSize, 1));
+            storage.write(offset, content);
+            storage.barrier();
+            // size (24-31), crypt_method (32-35), l1_size (36-39), l1_table_offset (40-47): one write.
+            ByteBuffer b = ByteBuffer.allocate(24).putLong(diskSize).putInt(header.cryptMethod()).putInt(newSize).putLong(offset);
+            storage.write(HEADER_SIZE_FIELD, b.array());
+        } else {
+            storage.write(oldOffset, content);
+        }
+        storage.barrier();
+        reloadHeader();
+
+        // The old active state is no longer named: drop its references.
+        treeRefs.decrement(oldL1);
+        if (relocate && oldL1.length > 0) allocator.free(oldOffset, 8L * oldL1.length);
+        storage.barrier();
+        fixActiveCopied();
+    }
+
+    private void fixActiveCopied() throws IOException {
+        long[] l1 = activeL1();
+        if (copied.recompute(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
+        storage.barrier();
+    }
+
+    private int find(List<SnapshotEntry> entries, String idOrName) throws SnapshotNotFoundException {
+        for (int i = 0; i < entries.size(); i++) if (entries.get(i).id().equals(idOrName)) return i;
+        for (int i = 0; i < entries.size(); i++) if (entries.get(i).name().equals(idOrName)) return i;
+        throw new SnapshotNotFoundException(res, idOrName);
+    }
+
+    /** strtoul as QEMU's find_new_snapshot_id uses it: leading digits, 0 when none. */
+    static long parseId(String id) {
+        long v = 0;
+        int i = 0;
+        while (i < id.length() && Character.isWhitespace(id.charAt(i))) i++;
+        for (; i < id.length() && id.charAt(i) >= '0' && id.charAt(i) <= '9'; i++) {
+            v = v * 10 + (id.charAt(i) - '0');
+            if (v < 0) return -1; // overflow: strtoul saturates at ULONG_MAX
+        }
+        return v;
+    }
+
+    private long[] activeL1() throws IOException {
+        return ClusterMapper.readTable(storage.raw(), header.l1TableOffset(), (int) header.l1Size());
+    }
+
+    private static byte[] encodeL1(long[] l1, int entries, boolean stripCopied) {
+        ByteBuffer b = ByteBuffer.allocate(8 * entries);
+        for (int i = 0; i < Math.min(entries, l1.length); i++) b.putLong(stripCopied ? l1[i] & ~L1Entry.COPIED : l1[i]);
+        return b.array();
+    }
+
+    private void reloadHeader() throws IOException { header = Qcow2Header.read(storage.raw()); }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            storage.flush();
+        } finally {
+            storage.raw().close();
+        }
+    }
+}
