@@ -36,6 +36,13 @@ class SnapshotModel {
         System.arraycopy(data, 0, active, (int) offset, length)
     }
 
+    void zero(long offset, int length, boolean discard) {
+        Qcow2Writer.open(image, WriteOptions.defaults()).withCloseable { w ->
+            if (discard) w.discard(offset, length) else w.writeZeroes(offset, length)
+        }
+        Arrays.fill(active, (int) offset, (int) (offset + length), (byte) 0)
+    }
+
     String create(String name) {
         String id = Snapshots.open(image).withCloseable { it.create(name, java.time.Instant.now()) }
         snapshots[id] = active.clone()

@@ -199,4 +199,20 @@ class SnapshotOpsSpec extends Specification {
         e.dateNsec() == 123_456_000L
         e.vmStateSize() == 0 && e.vmClockNsec() == 0
     }
+
+    def "applying a snapshot taken at another disk size restores that size, as qemu-img 7.2 does"() {
+        given: 'a snapshot at 4 MiB, then the disk grown to 600 MiB (a second L1 entry) and written past the old end'
+        def m = model('cluster_size=65536', 4L << 20)
+        m.write(0, 100000, 41)
+        def id = m.create('small')
+        Qemu.img('resize', m.image.toString(), '600M')
+        Qemu.io(m.image, 'write -P 0x77 580M 64k')
+
+        when:
+        m.apply(id)
+
+        then:
+        Qemu.img('info', '--output=json', m.image.toString()).json()['virtual-size'] == 4L << 20
+        m.verify()
+    }
 }
