@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 CompareCommand.class,
                 DumpCommand.class,
                 BenchCommand.class,
+                CreateCommand.class,
+                MeasureCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
