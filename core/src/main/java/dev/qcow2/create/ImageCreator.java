@@ -78,7 +78,7 @@ public final class ImageCreator {
             // Resolved like every reader resolves it (relative to the image's directory); qemu-img
             // uses its working directory, which differs only when the image is elsewhere.
             Path dataPath = Path.of(BackingChain.pathCombine(image.toString(), o.dataFile()));
-            try (WritableFileStorage data = WritableFileStorage.create(dataPath)) {
+            try (WritableFileStorage data = openEmpty(dataPath)) {
                 if (o.preallocation() == Preallocation.FULL || o.preallocation() == Preallocation.FALLOC) {
                     writeZeros(data, 0, layout.dataFileLength());
                 }
@@ -86,9 +86,25 @@ public final class ImageCreator {
                 data.flush();
             }
         }
-        try (WritableFileStorage file = WritableFileStorage.create(image)) {
+        try (WritableFileStorage file = openEmpty(image)) {
             write(file, layout);
         }
+    }
+
+    /**
+     * The file, locked, then emptied: an existing file another writer holds is refused before
+     * a byte of it is lost (WritableFileStorage.create would truncate before locking).
+     */
+    private static WritableFileStorage openEmpty(Path path) throws IOException {
+        if (!Files.exists(path)) return WritableFileStorage.create(path);
+        WritableFileStorage s = WritableFileStorage.open(path);
+        try {
+            s.setLength(0);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return s;
     }
 
     /** Writes a planned layout: data area and tables first, flushed; the header last. */

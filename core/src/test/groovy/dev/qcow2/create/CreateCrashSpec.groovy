@@ -57,4 +57,22 @@ class CreateCrashSpec extends Specification {
         options << ['size=4M', 'size=16M,cluster_size=512,refcount_bits=64,preallocation=metadata',
                     'size=3M,preallocation=falloc,cluster_size=4k', 'size=1M,compat=0.10,preallocation=full']
     }
+
+    def "an image another writer holds is refused, not truncated"() {
+        given:
+        def image = Qemu.create(dir.resolve('busy.qcow2'), '1M')
+        def before = Qemu.sha256(image)
+        def holder = dev.qcow2.storage.WritableFileStorage.open(image)
+
+        when:
+        ImageCreator.create(image, new OptionList().add('size=2M'), false)
+
+        then:
+        def e = thrown(IOException)
+        e.message.contains('lock')
+        Qemu.sha256(image) == before
+
+        cleanup:
+        holder?.close()
+    }
 }
