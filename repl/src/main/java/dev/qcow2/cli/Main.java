@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  * {@code --debug} (anywhere on the command line) adds the stack trace.
  */
 @Command(name = "qcow2", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Inspect, check and convert qcow2 disk images (a pure-Java qemu-img).",
+        description = "Inspect, check, repair, create and change qcow2 disk images (a pure-Java qemu-img).",
         subcommands = {
                 InfoCommand.class,
                 MapCommand.class,
@@ -19,8 +19,10 @@ import picocli.CommandLine.Command;
                 CompareCommand.class,
                 DumpCommand.class,
                 BenchCommand.class,
+                CreateCommand.class,
                 IoCommand.class,
                 SnapshotCommand.class,
+                MeasureCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

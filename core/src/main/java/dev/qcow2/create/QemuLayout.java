@@ -1,0 +1,188 @@
+package dev.qcow2.create;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Where QEMU 7.2 puts everything in a new image, found by replaying qcow2_co_create:
+ * header (cluster 0), refcount table (cluster 1), refcount block (cluster 2), allocation of
+ * those three, then qcow2_co_truncate to the virtual size: qcow2_grow_l1_table, and for
+ * preallocation either preallocate_co (metadata; and falloc/full with an external data file)
+ * or the falloc/full path (qcow2_refcount_area for the whole data area, data clusters right
+ * after it, L2 tables from the free cluster index).
+ *
+ * <p>The result is the final content of every metadata cluster; {@link ImageCreator} decides
+ * the order of the writes.
+ */
+final class QemuLayout {
+    private static final long COPIED = 1L << 63;
+    /** BDRV_REQUEST_MAX_BYTES: MIN(SIZE_MAX, INT_MAX) rounded down to a 512-byte sector. */
+    private static final long REQUEST_MAX_BYTES = (Integer.MAX_VALUE >> 9) << 9;
+    private static final long INV = -1;
+
+    /** Everything the writer needs. */
+    record Layout(byte[] header, Map<Long, byte[]> stale, Map<Long, byte[]> metadata, long fileLength,
+                  List<long[]> dataRuns, long dataFileLength) { }
+
+    private final CreateOptions o;
+    private final QemuAllocator a;
+    private final long cs;
+    private final int cb;
+    private final long l2Entries;
+    private final int l2Words;
+    private long[] l1 = new long[0];
+    private long l1Offset;
+    private final TreeMap<Long, long[]> l2Tables = new TreeMap<>();   // host offset -> raw words
+    private final List<long[]> dataRuns = new ArrayList<>();
+    private long dataFileLength;
+
+    private QemuLayout(CreateOptions o) {
+        this.o = o;
+        this.cs = o.clusterSize();
+        this.cb = o.clusterBits();
+        this.l2Entries = o.l2Entries();
+        this.l2Words = o.extendedL2() ? 2 : 1;
+        this.a = new QemuAllocator(cb, o.refcountOrder());
+    }
+
+    static Layout plan(CreateOptions o) {
+        return new QemuLayout(o).run();
+    }
+
+    private Layout run() {
+        // qcow2_co_create: header, a one-cluster refcount table and its first block, then their refcounts
+        a.reftable = new long[(int) (cs / 8)];
+        a.reftable[0] = 2 * cs;
+        a.reftableOffset = cs;
+        a.wrote(0, 3 * cs);
+        a.allocClusters(3 * cs);
+        dataFileLength = o.dataFile() != null ? o.size() : 0;
+
+        // qcow2_co_truncate
+        long l1Size = o.l1Entries();
+        if (l1Size > 0) {
+            l1Offset = a.allocClusters(l1Size * 8);
+            l1 = new long[(int) l1Size];
+            a.wrote(l1Offset, l1Size * 8);
+        }
+        Preallocation p = o.preallocation();
+        if (p == Preallocation.METADATA || (p != Preallocation.OFF && o.dataFile() != null)) {
+            preallocateMetadata();
+        } else if (p == Preallocation.FALLOC || p == Preallocation.FULL) {
+            preallocateData();
+        }
+        return result();
+    }
+
+    /** preallocate_co(0, size): allocation request by request, each up to INT_MAX bytes. */
+    private void preallocateMetadata() {
+        long offset = 0;
+        long bytes = o.size();
+        long end = 0;
+        while (bytes > 0) {
+            long cur = Math.min(bytes, (Integer.MAX_VALUE / cs) * cs);
+            long[] hostAndBytes = allocHostOffset(offset, cur);
+            cur = hostAndBytes[1];
+            end = RefcountMath.divRoundUp(hostAndBytes[0] + cur, cs) * cs;   // qemu extends to whole clusters
+            bytes -= cur;
+            offset += cur;
+        }
+        // "the image file is large enough to actually contain all of the allocated clusters"
+        if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, end);
+        else a.fileEnd = Math.max(a.fileEnd, end);
+    }
+
+    /** qcow2_alloc_host_offset on unallocated clusters: {host offset of guest offset, bytes mapped}. */
+    private long[] allocHostOffset(long offset, long bytes) {
+        long start = offset;
+        long remaining = bytes;
+        long clusterOffset = INV;
+        long hostOffset = INV;
+        long cur = 0;
+        while (true) {
+            if (hostOffset == INV && clusterOffset != INV) hostOffset = clusterOffset;
+            start += cur;
+            remaining -= cur;
+            if (clusterOffset != INV) clusterOffset += cur;
+            if (remaining == 0) break;
+            cur = remaining;
+            long[] table = clusterTable(start);               // handle_copied: finds (allocates) the L2 table
+            long inCluster = start & (cs - 1);
+            long l2Index = (start >>> cb) & (l2Entries - 1);
+            long nb = Math.min(RefcountMath.divRoundUp(inCluster + cur, cs), l2Entries - l2Index);
+            nb = Math.min(nb, REQUEST_MAX_BYTES >>> cb);
+            long alloc;
+            if (o.dataFile() != null) {
+                alloc = start - inCluster;                    // external data: host offset = guest offset
+            } else if (clusterOffset == INV) {
+                alloc = a.allocClusters(nb * cs);
+            } else {
+                alloc = clusterOffset - (clusterOffset & (cs - 1));
+                nb = a.allocClustersAt(alloc, nb);
+                if (nb == 0) break;                           // cannot extend the contiguous run
+            }
+            link(table, l2Index, alloc, nb);
+            cur = Math.min(cur, nb * cs - inCluster);
+            clusterOffset = alloc + inCluster;
+        }
+        return new long[]{hostOffset, bytes - remaining};
+    }
+
+    /** The falloc/full branch of qcow2_co_truncate (no external data file). */
+    private void preallocateData() {
+        long oldFileSize = RefcountMath.divRoundUp(a.fileEnd, cs) * cs;
+        long last = a.lastUsedCluster(oldFileSize / cs);
+        oldFileSize = last >= 0 ? (last + 1) * cs : 0;
+        long nbData = RefcountMath.divRoundUp(o.size(), cs);
+        long nbL2 = RefcountMath.divRoundUp(nbData, l2Entries) + 1;
+        long allocationStart = a.refcountArea(oldFileSize, nbData + nbL2, true, 0, 0);
+        long got = a.allocClustersAt(allocationStart, nbData);
+        if (got != nbData) throw new IllegalStateException("preallocation area not free");
+        long newFileSize = allocationStart + nbData * cs;
+        a.fileEnd = Math.max(a.fileEnd, newFileSize);
+        if (nbData > 0) dataRuns.add(new long[]{allocationStart, nbData * cs});
+        long host = allocationStart;
+        long guest = 0;
+        while (nbData > 0) {
+            long l2Index = (guest >>> cb) & (l2Entries - 1);
+            long n = Math.min(nbData, l2Entries - l2Index);
+            link(clusterTable(guest), l2Index, host, n);
+            guest += n * cs;
+            host += n * cs;
+            nbData -= n;
+        }
+    }
+
+    /** get_cluster_table: the L2 table for a guest offset, allocated (l2_allocate) if missing. */
+    private long[] clusterTable(long guest) {
+        int l1Index = (int) (guest >>> (cb + Long.numberOfTrailingZeros(l2Entries)));
+        if (l1[l1Index] == 0) {
+            long offset = a.allocClusters(cs);
+            l2Tables.put(offset, new long[(int) (l2Entries * l2Words)]);
+            a.wrote(offset, cs);
+            l1[l1Index] = offset | COPIED;
+            a.wrote(l1Offset + 8L * l1Index, 8);             // qcow2_write_l1_entry
+        }
+        return l2Tables.get(l1[l1Index] & ~COPIED);
+    }
+
+    /** qcow2_alloc_cluster_link_l2 with prealloc set: normal entries, COPIED, subcluster bitmap left 0. */
+    private void link(long[] table, long l2Index, long host, long nb) {
+        for (long i = 0; i < nb; i++) table[(int) ((l2Index + i) * l2Words)] = (host + i * cs) | COPIED;
+    }
+
+    private Layout result() {
+        TreeMap<Long, byte[]> meta = new TreeMap<>();
+        meta.put(a.reftableOffset, QemuAllocator.tableBytes(a.reftable));
+        for (int i = 0; i < a.reftable.length; i++) {
+            if (a.reftable[i] != 0) meta.put(a.reftable[i], a.refcountBlock(i));
+        }
+        if (l1.length > 0) meta.put(l1Offset, QemuAllocator.tableBytes(l1));
+        l2Tables.forEach((off, words) -> meta.put(off, QemuAllocator.tableBytes(words)));
+        byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, a.reftableOffset,
+                a.reftable.length * 8L / cs));
+        return new Layout(header, a.stale, meta, a.fileEnd, dataRuns, dataFileLength);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.qcow2.create
+
+import dev.qcow2.testing.Qemu
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Path
+
+/**
+ * Every create option combination qemu-img accepts gives the image qemu-img makes: the same
+ * bytes (metadata at the same offsets with the same contents), the same qemu-img info, clean
+ * under qemu-img check, and all zeros through our read path.
+ */
+class ImageCreatorSpec extends Specification {
+    @TempDir Path dir
+
+    /** compat x cluster_size x refcount_bits x preallocation, pruned to what qemu accepts; the
+     *  boolean features and the compression type rotate through the v3 rows. */
+    static List<String> matrix() {
+        def rows = []
+        int i = 0
+        for (compat in ['0.10', '1.1']) {
+            for (cluster in [512, 4096, 65536, 2097152]) {
+                for (bits in (compat == '0.10' ? [16] : [1, 16, 64])) {
+                    for (prealloc in ['off', 'metadata', 'falloc', 'full']) {
+                        def o = "compat=$compat,cluster_size=$cluster,refcount_bits=$bits,preallocation=$prealloc"
+                        if (compat == '1.1') {
+                            i++
+                            if (i % 2) o += ',lazy_refcounts=on'
+                            if (i % 3 == 0 && cluster >= 16384) o += ',extended_l2=on'
+                            if (i % 4 < 2) o += ',compression_type=zstd'
+                        }
+                        rows << o
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    def "create #options #size: same bytes and info as qemu-img, check clean, reads zeros"() {
+        given:
+        def twins = new Twins(dir)
+
+        when:
+        def q = twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        q.exit == 0
+        Twins.firstDifference(twins.qemuImage(), twins.ourImage()) == null
+        twins.info(twins.ourImage()) == twins.info(twins.qemuImage())
+        Twins.check(twins.ourImage()) == 0
+        Twins.readsAllZeros(twins.ourImage())
+
+        where:
+        [options, size] << matrix().collect { [it, '4M'] } + [
+                ['', '0'], ['', '1000'], ['', '1.5M'], ['', '1T'],
+                ['cluster_size=512,refcount_bits=64', '10G'],
+                ['cluster_size=512,refcount_bits=64,preallocation=metadata', '16M'],
+                ['cluster_size=512,refcount_bits=64,preallocation=falloc', '16M'],
+                ['cluster_size=1024,refcount_bits=32,preallocation=metadata', '16M'],
+                ['cluster_size=512,refcount_bits=2,preallocation=full', '8M'],
+                ['preallocation=metadata', '1000'],
+                ['preallocation=falloc', '0'],
+                ['extended_l2=on,cluster_size=16k,preallocation=metadata', '16M'],
+                ['preallocation=metadata', '100k'],
+        ]
+    }
+
+    def "external data file #options: same image and data file as qemu-img"() {
+        given:
+        def twins = new Twins(dir)
+
+        when:
+        def q = twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        q.exit == 0
+        Twins.firstDifference(twins.qemuImage(), twins.ourImage()) == null
+        Twins.firstDifference(twins.qemuDir.resolve('data.raw'), twins.ourDir.resolve('data.raw')) == null
+        twins.info(twins.ourImage()) == twins.info(twins.qemuImage())
+        Twins.check(twins.ourImage()) == 0
+        Twins.readsAllZeros(twins.ourImage())
+
+        where:
+        options                                                         | size
+        'data_file=data.raw'                                            | '4M'
+        'data_file=data.raw,data_file_raw=on'                           | '4M'
+        'data_file=data.raw,data_file_raw=on'                           | '1000'
+        'data_file=data.raw,preallocation=full,cluster_size=4k'         | '1M'
+        'data_file=data.raw,preallocation=falloc,extended_l2=on'        | '3M'
+        'data_file=data.raw,data_file_raw=on,compression_type=zstd'     | '2M'
+    }
+
+    def "backing file #options #size: same image as qemu-img, size from the backing file when none is given"() {
+        given:
+        def twins = new Twins(dir)
+        twins.both { Path d ->
+            Qemu.img(['create', '-q', '-f', 'qcow2', d.resolve('base.qcow2').toString(), '5M'])
+            Qemu.img(['create', '-q', '-f', 'raw', d.resolve('base.raw').toString(), '3000'])
+        }
+
+        when:
+        def q = twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        q.exit == 0
+        Twins.firstDifference(twins.qemuImage(), twins.ourImage()) == null
+        twins.info(twins.ourImage()) == twins.info(twins.qemuImage())
+        Twins.check(twins.ourImage()) == 0
+        Twins.readsAllZeros(twins.ourImage())
+
+        where:
+        options                                                                   | size
+        'backing_file=base.qcow2,backing_fmt=qcow2'                               | null
+        'backing_file=base.qcow2,backing_fmt=qcow2'                               | '9M'
+        'backing_file=base.raw,backing_fmt=raw'                                   | null
+        'backing_file=base.qcow2,backing_fmt=qcow2,compat=0.10'                   | null
+        'backing_file=base.qcow2,backing_fmt=qcow2,cluster_size=512'              | null
+        'backing_file=base.qcow2,backing_fmt=qcow2,cluster_size=4096'             | null
+        'backing_file=base.qcow2,backing_fmt=qcow2,extended_l2=on,preallocation=metadata' | null
+    }
+
+    def "a backing file that does not exist is refused unless unsafe"() {
+        given:
+        def image = dir.resolve('img.qcow2')
+        def opts = { new OptionList().add('backing_file=nope.qcow2,backing_fmt=qcow2,size=1M') }
+
+        when:
+        ImageCreator.create(image, opts(), false)
+
+        then:
+        def e = thrown(IOException)
+        e.message == "$image: Could not open '${dir}/nope.qcow2': No such file or directory"
+
+        when:
+        ImageCreator.create(image, opts(), true)
+
+        then:
+        Qemu.img(['info', '--output=json', '-U', image.toString()]).json()['backing-filename'] == 'nope.qcow2'
+    }
+}
