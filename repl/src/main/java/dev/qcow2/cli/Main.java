@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 DumpCommand.class,
                 BenchCommand.class,
                 IoCommand.class,
+                ResizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
