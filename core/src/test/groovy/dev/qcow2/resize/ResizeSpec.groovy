@@ -69,6 +69,7 @@ class ResizeSpec extends Specification {
         then:
         sameAsTwin(ours, twin, newSize)
         Files.size(ours) <= Files.size(twin) + cs
+        refblocks(ours) == refblocks(twin)
 
         when: 'grown again and written past the cut'
         resize(ours, oldSize)
@@ -191,6 +192,14 @@ class ResizeSpec extends Specification {
         def cmp = Qemu.img(['compare', '-f', 'qcow2', '-F', 'qcow2', ours.toString(), twin.toString()], false)
         assert cmp.exit == 0: "qemu-img compare: $cmp"
         true
+    }
+
+    /** Refcount blocks the refcount table names. */
+    static int refblocks(Path image) {
+        def buf = ByteBuffer.wrap(Files.readAllBytes(image))
+        long offset = buf.getLong(48)
+        int entries = buf.getInt(56) * (1 << buf.getInt(20)) / 8
+        (0..<entries).count { buf.getLong((int) (offset + 8 * it)) != 0 } as int
     }
 
     static int l1Size(Path image) {
