@@ -6,6 +6,7 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.resize.L1Growth;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
@@ -27,8 +28,8 @@ final class L2Tables {
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
     private final ClusterAllocator allocator;
-    private final long[] l1;
-    private final long l1Offset;
+    private long[] l1;
+    private long l1Offset;
     private final Map<Long, long[]> cache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override protected boolean removeEldestEntry(Map.Entry<Long, long[]> e) { return size() > CACHE_TABLES; }
     };
@@ -85,10 +86,7 @@ final class L2Tables {
     /** A slot whose L2 table may be changed in place (allocating or copying the table first). */
     Slot writable(long guestOffset) throws IOException {
         int i = l1Index(guestOffset);
-        if (i >= l1.length) {
-            throw new CorruptImageException(storage.describe(), "L1 table", i, guestOffset, "guest offset 0x"
-                    + Long.toHexString(guestOffset) + " beyond the L1 table (" + l1.length + " entries)");
-        }
+        if (i >= l1.length) growL1(i + 1L, false);   // QEMU's get_cluster_table
         long old = l2Offset(i);
         if (old != 0 && (l1[i] & L1Entry.COPIED) != 0) return new Slot(old, l2Index(guestOffset));
         long fresh = allocator.allocate(geo.clusterSize());
@@ -120,4 +118,22 @@ final class L2Tables {
             storage.write(slot.l2Offset() + 8L * slot.index(), ByteBuffer.allocate(8).putLong(raw).array());
         }
     }
+
+    int l1Size() { return l1.length; }
+
+    /** Grows the L1 table to at least {@code minSize} entries (see {@link L1Growth#grow}). */
+    void growL1(long minSize, boolean exact) throws IOException {
+        L1Growth.Table t = L1Growth.grow(storage, allocator, new L1Growth.Table(l1Offset, l1), minSize, exact);
+        l1 = t.entries();
+        l1Offset = t.offset();
+    }
+
+    /** Zeroes the L1 entries from {@code newSize} on (see {@link L1Growth#clearTail}); returns the L2 tables they named. */
+    long[] clearL1Tail(int newSize) throws IOException {
+        long[] released = L1Growth.clearTail(storage, new L1Growth.Table(l1Offset, l1), newSize, L1Entry.OFFSET_MASK);
+        return released;
+    }
+
+    /** Drops a freed table from the cache. */
+    void forget(long l2Offset) { cache.remove(l2Offset); }
 }

@@ -34,7 +34,7 @@ public final class Qcow2Writer implements Closeable {
     private final DataWriter data;
     private final ZeroDiscard zeroDiscard;
     private final CompressedWriter compressed;
-    private final long size;
+    private long size;
 
     private Qcow2Writer(SyncedStorage storage, Qcow2Header header, BlockDevice backing) throws IOException {
         this.storage = storage;
@@ -147,6 +147,11 @@ public final class Qcow2Writer implements Closeable {
     public boolean allocated(long guestOffset) throws IOException { return reader.allocated(guestOffset); }
 
     public void flush() throws IOException { storage.flush(); }
+
+    /** The engine parts a resize changes (dev.qcow2.resize). */
+    public ResizeHooks resizeHooks() { return new ResizeHooks(this, storage, allocator, tables, zeroDiscard, dirty, backing); }
+
+    void setSize(long newSize) { size = newSize; }
 
     private void checkRange(String op, long offset, long length) throws Qcow2Exception {
         if (offset < 0 || length < 0 || offset > size || length > size - offset) {

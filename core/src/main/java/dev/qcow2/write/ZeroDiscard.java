@@ -109,7 +109,10 @@ final class ZeroDiscard {
      * bitmap on extended L2) or unallocated on v2 — when it held data or a backing file could
      * show through; its host cluster loses a reference.
      */
-    void discard(long offset, long length, long diskSize) throws IOException {
+    void discard(long offset, long length, long diskSize) throws IOException { discard(offset, length, diskSize, false); }
+
+    /** @param full QEMU's full_discard: entries become unallocated (the backing file shows through), as a shrink does */
+    void discard(long offset, long length, long diskSize, boolean full) throws IOException {
         Updates updates = new Updates();
         long end = Math.min(offset + length, diskSize);
         long cluster = geo.roundUpToCluster(offset);
@@ -119,7 +122,10 @@ final class ZeroDiscard {
             L2Tables.Slot slot = tables.writable(cluster);
             L2Entry e = tables.entry(slot);
             long raw = e.raw(), bitmap = e.bitmap();
-            if (hasBacking || Updates.hasHost(e)) {
+            if (full) {
+                raw = 0;
+                bitmap = 0;
+            } else if (hasBacking || Updates.hasHost(e)) {
                 if (geo.extendedL2()) {
                     raw = 0;
                     bitmap = L2Entry.BITMAP_ALL_ZERO;

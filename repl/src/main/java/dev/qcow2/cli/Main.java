@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 CreateCommand.class,
                 IoCommand.class,
                 SnapshotCommand.class,
+                ResizeCommand.class,
                 MeasureCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -1,0 +1,95 @@
+package dev.qcow2.resize;
+
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.UnsupportedFeatureException;
+import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.write.Qcow2Writer;
+import dev.qcow2.write.ResizeHooks;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Changes the virtual size of an open image, as QEMU's qcow2_co_truncate (block/qcow2.c) with
+ * preallocation off, called the way {@code qemu-img resize} calls it.
+ *
+ * <p>Grow: the L1 table grows to exactly the entries the new size needs; when a backing file
+ * longer than the old size would show through, the new area is zeroed first (QEMU's
+ * BDRV_REQ_ZERO_WRITE from bdrv_co_truncate); then the header's size is written and flushed.
+ * Shrink: the clusters past the new end are discarded for good, L1 entries past it cleared
+ * and their tables freed (the L1 keeps its size, as in QEMU), refcount blocks that count
+ * nothing but themselves dropped (qcow2_shrink_reftable), the size written, and the file cut
+ * after its last used cluster. Data in the last cluster past an unaligned new end stays, as in
+ * QEMU (a later grow shows it again unless a backing file forces zeroing).
+ */
+public final class Resizer {
+    private static final int SIZE_FIELD = 24;
+
+    private Resizer() { }
+
+    /** Checks QEMU makes before it changes anything; throws with qemu-img's message. */
+    public static void check(Qcow2Writer image, long newSize) throws IOException {
+        String res = image.describe();
+        if (newSize <= 0) throw new Qcow2Exception(res, "New image size must be positive");
+        if (newSize % 512 != 0) throw new Qcow2Exception(res, "The new size must be a multiple of 512");
+        if (image.header().nbSnapshots() > 0 && image.header().version() < 3) {
+            throw new UnsupportedFeatureException(res, "Can't resize a v2 image which has snapshots");
+        }
+        ClusterGeometry geo = image.geometry();
+        if (l1Entries(geo, newSize) > L1Growth.MAX_L1_ENTRIES) {
+            throw new Qcow2Exception(res, "Failed to grow the L1 table: File too large");
+        }
+        ResizeHooks hooks = image.resizeHooks();
+        long old = image.size();
+        if (newSize > zeroStart(geo, old) && image.header().version() < 3 && hooks.backingSize() > old) {
+            // qcow2_subcluster_zeroize cannot mark zero clusters on v2 while a backing file shows through.
+            throw new UnsupportedFeatureException(res, "Failed to zero out new clusters: Operation not supported");
+        }
+    }
+
+    /** Resizes {@code image} to {@code newSize} bytes (a positive multiple of 512). */
+    public static void resize(Qcow2Writer image, long newSize) throws IOException {
+        check(image, newSize);
+        ResizeHooks hooks = image.resizeHooks();
+        ClusterGeometry geo = image.geometry();
+        long old = image.size();
+        hooks.beforeChange();
+        if (newSize < old) shrink(hooks, geo, old, newSize);
+        else grow(image, hooks, geo, old, newSize);
+        SyncedStorage storage = hooks.storage();
+        storage.write(SIZE_FIELD, ByteBuffer.allocate(8).putLong(newSize).array());
+        storage.flush();
+        hooks.setSize(newSize);
+        if (newSize < old) TailTrim.trim(hooks);
+    }
+
+    private static void grow(Qcow2Writer image, ResizeHooks hooks, ClusterGeometry geo, long old, long newSize) throws IOException {
+        hooks.growL1(l1Entries(geo, newSize));
+        if (newSize == old || hooks.backingSize() <= old) return;
+        // The backing file must not show through the new area: zero it (qcow2_co_truncate, BDRV_REQ_ZERO_WRITE).
+        hooks.setSize(newSize);
+        long zeroStart = zeroStart(geo, old);
+        if (newSize > zeroStart) image.writeZeroes(zeroStart, newSize - zeroStart);
+        if (zeroStart > old) image.write(old, new byte[(int) (Math.min(zeroStart, newSize) - old)]);
+    }
+
+    private static void shrink(ResizeHooks hooks, ClusterGeometry geo, long old, long newSize) throws IOException {
+        int newL1 = (int) l1Entries(geo, newSize);
+        long keptEnd = Math.min(old, (long) newL1 * geo.bytesPerL2Table());
+        hooks.discardFully(geo.roundUpToCluster(newSize), keptEnd);
+        hooks.shrinkL1(newL1);
+        ReftableShrink.shrink(hooks);
+    }
+
+    /** QEMU's size_to_l1: L1 entries needed to map {@code size} bytes. */
+    public static long l1Entries(ClusterGeometry geo, long size) {
+        long span = geo.bytesPerL2Table();
+        return size / span + (size % span == 0 ? 0 : 1);
+    }
+
+    private static long zeroStart(ClusterGeometry geo, long old) {
+        long sc = geo.subclusterSize();
+        return (old + sc - 1) / sc * sc;
+    }
+}

@@ -1,0 +1,98 @@
+package dev.qcow2.cli;
+
+import dev.qcow2.resize.Resizer;
+import dev.qcow2.write.Qcow2Writer;
+import dev.qcow2.write.WriteOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code qcow2 resize [--shrink] [-f qcow2] [-q] FILE [+|-]SIZE}: qemu-img resize with its
+ * checks, messages and exit codes; preallocation off only. As in qemu-img, the size is the
+ * last argument and may start with '-' without {@code --}.
+ */
+@Command(name = "resize", mixinStandardHelpOptions = true,
+        description = {"Change the virtual size of a qcow2 image, as qemu-img resize.",
+                "SIZE may be absolute or relative (+SIZE, -SIZE), with an optional suffix k, M, G, T, P or E.",
+                "Shrinking needs --shrink and deletes all data past the new end."})
+final class ResizeCommand implements Callable<Integer> {
+    static final String SHRINK_WARNING = "warning: Shrinking an image will delete all data beyond the shrunken image's end. "
+            + "Before performing such an operation, make sure there is no important data there.";
+
+    @Spec CommandSpec spec;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2).")
+    String format;
+
+    @Option(names = "--shrink", description = "Allow the image to become smaller (data past the new end is lost).")
+    boolean shrink;
+
+    @Option(names = "--preallocation", paramLabel = "MODE", description = "Only 'off' (the default) is supported.")
+    String preallocation;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
+    boolean quiet;
+
+    @Parameters(paramLabel = "FILE [+|-]SIZE", arity = "0..*", description = "The image and its new size.")
+    List<String> positional = new ArrayList<>();
+
+    /** A size like "-1M" resembles an option; qemu-img takes it as the size, so do we. */
+    @Unmatched
+    List<String> unmatched = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> args = new ArrayList<>(positional);
+        for (String u : unmatched) {
+            if (u.length() > 1 && u.startsWith("-") && !u.startsWith("--")) args.add(u);
+            else throw new Errors.CliException("resize: unknown option '" + u + "'");
+        }
+        if (args.size() < 2) throw new Errors.CliException(args.isEmpty() ? "Not enough arguments" : "Expecting image file name and size");
+        if (args.size() > 2) throw new Errors.CliException("Expecting image file name and size");
+        String file = args.get(0);
+        String sizeArg = args.get(1);
+        checkPreallocation();
+        int relative = sizeArg.startsWith("+") ? 1 : sizeArg.startsWith("-") ? -1 : 0;
+        long n = SizeArg.parse(relative == 0 ? sizeArg : sizeArg.substring(1));
+        if (format != null && !format.equals("qcow2")) {
+            throw new Errors.CliException("resize: only qcow2 images can be resized, not '" + format + "'");
+        }
+        try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
+            long current = image.size();
+            long total = relative == 0 ? n : current + n * relative;
+            if (total <= 0) throw new Errors.CliException("New image size must be positive");
+            if (total < current && !shrink) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("qcow2: Use the --shrink option to perform a shrink operation.");
+                err.println("qcow2: " + SHRINK_WARNING);
+                err.flush();
+                return Errors.EXIT_ERROR;
+            }
+            Resizer.resize(image, total);
+        }
+        if (!quiet) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("Image resized.");
+            out.flush();
+        }
+        return 0;
+    }
+
+    private void checkPreallocation() {
+        if (preallocation == null || preallocation.equals("off")) return;
+        if (List.of("metadata", "falloc", "full").contains(preallocation)) {
+            throw new Errors.CliException("resize: --preallocation=" + preallocation + " is not supported (only off)");
+        }
+        throw new Errors.CliException("Invalid preallocation mode '" + preallocation + "'");
+    }
+}
