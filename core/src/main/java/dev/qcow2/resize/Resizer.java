@@ -1,5 +1,6 @@
 package dev.qcow2.resize;
 
+import dev.qcow2.alloc.L1Growth;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.alloc.SyncedStorage;

@@ -6,7 +6,7 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.mapping.ClusterMapper;
-import dev.qcow2.resize.L1Growth;
+import dev.qcow2.alloc.L1Growth;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.qcow2.resize
 
+import dev.qcow2.alloc.L1Growth
 import dev.qcow2.testing.Qemu
 import dev.qcow2.write.Mirror
 import dev.qcow2.write.Qcow2Writer

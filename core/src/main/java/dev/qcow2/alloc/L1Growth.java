@@ -1,8 +1,6 @@
-package dev.qcow2.resize;
+package dev.qcow2.alloc;
 
 import dev.qcow2.ImageLimitException;
-import dev.qcow2.alloc.ClusterAllocator;
-import dev.qcow2.alloc.SyncedStorage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
