@@ -132,6 +132,27 @@ class ConvertQcow2Spec extends Specification {
         merged
     }
 
+    def "a raw source of 100001 bytes becomes a disk of whole sectors, as with qemu-img (#flags)"() {
+        given:
+        def src = dir.resolve('odd.raw')
+        src.toFile().bytes = (0..<100001).collect { (byte) (it % 251) } as byte[]
+        def ours = dir.resolve('ours.qcow2')
+        def theirs = dir.resolve('theirs.qcow2')
+
+        when:
+        def r = Cli.run(['convert'] + flags + ['-O', 'qcow2', src, ours])
+        Qemu.img(['convert'] + flags + ['-O', 'qcow2', src.toString(), theirs.toString()])
+
+        then:
+        r.exit == 0
+        check(ours)
+        Qemu.img(['info', '--output=json', ours.toString()]).json()['virtual-size'] == 100352
+        Qemu.rawBytes(ours) == Qemu.rawBytes(theirs)
+
+        where:
+        flags << [[], ['-c']]
+    }
+
     def "a snapshot is exported with -l #spec #flags"() {
         given:
         def img = Images.build(dir, 'snapshots')
