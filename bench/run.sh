@@ -44,15 +44,17 @@ if [[ ! -f alloc.qcow2 ]]; then
   qemu-img convert -O qcow2 alloc.raw alloc.qcow2
   rm -f alloc.raw
 fi
-if [[ ! -f zlib.qcow2 ]]; then
-  echo "creating zlib.qcow2: 1 GiB of compressible data, qemu-img convert -c" >&2
-  # Real-world-ish data: the JDK's files, repeated to 1 GiB.
+if [[ ! -f data.raw ]]; then
+  echo "creating data.raw: 1 GiB of real-world-ish data (the JDK's files, repeated)" >&2
   find /usr/lib/jvm -type f -size +64k 2>/dev/null | head -200 | xargs cat > seed.bin
   : > data.raw
   while [[ $(stat -c %s data.raw) -lt $((1 << 30)) ]]; do cat seed.bin >> data.raw; done
   truncate -s 1G data.raw
+  rm -f seed.bin
+fi
+if [[ ! -f zlib.qcow2 ]]; then
+  echo "creating zlib.qcow2: 1 GiB of compressible data, qemu-img convert -c" >&2
   qemu-img convert -c -O qcow2 data.raw zlib.qcow2
-  rm -f seed.bin data.raw
 fi
 if [[ ! -f million.qcow2 ]]; then
   echo "creating million.qcow2: 512-byte clusters, 600 MiB allocated (1.2 M clusters)" >&2
@@ -79,6 +81,18 @@ o=$(best "$QCOW2" convert -O raw zlib.qcow2 out-ours.raw)
 cmp -s out-qemu.raw out-ours.raw || { echo "bench: convert outputs differ!" >&2; exit 1; }
 rm -f out-qemu.raw out-ours.raw
 row "convert -O raw (1 GiB zlib-compressed)" "$q" "$o"
+
+q=$(best qemu-img convert -O qcow2 data.raw out-qemu.qcow2)
+o=$(best "$QCOW2" convert -O qcow2 data.raw out-ours.qcow2)
+qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 || { echo "bench: convert -O qcow2 outputs differ!" >&2; exit 1; }
+rm -f out-qemu.qcow2 out-ours.qcow2
+row "convert -O qcow2 (1 GiB raw)" "$q" "$o"
+
+q=$(best qemu-img convert -c -O qcow2 data.raw out-qemu.qcow2)
+o=$(best "$QCOW2" convert -c -O qcow2 data.raw out-ours.qcow2)
+qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 || { echo "bench: convert -c -O qcow2 outputs differ!" >&2; exit 1; }
+rm -f out-qemu.qcow2 out-ours.qcow2
+row "convert -c -O qcow2 (1 GiB raw)" "$q" "$o"
 
 q=$(best sh -c 'qemu-img check million.qcow2; true')
 o=$(best sh -c "'$QCOW2' check million.qcow2; true")

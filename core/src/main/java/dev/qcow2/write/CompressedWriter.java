@@ -38,7 +38,13 @@ final class CompressedWriter {
     void write(long guestOffset, byte[] cluster) throws IOException {
         int cs = geo.clusterSize();
         byte[] full = cluster.length == cs ? cluster : Arrays.copyOf(cluster, cs);
-        byte[] packed = compressor.compress(full, cs - 1);
+        writePacked(guestOffset, cluster, compressor.compress(full, cs - 1));
+    }
+
+    /** As {@link #write}, with the cluster already compressed ({@code packed}; null = did not fit). */
+    void writePacked(long guestOffset, byte[] cluster, byte[] packed) throws IOException {
+        int cs = geo.clusterSize();
+        if (packed != null && packed.length > cs - 1) packed = null;
         if (packed == null) {
             data.write(guestOffset, cluster, 0, cluster.length);
             return;

@@ -143,6 +143,25 @@ public final class Qcow2Writer implements Closeable {
         compressed.write(guestOffset, cluster);
     }
 
+    /**
+     * {@link #writeCompressed} with the compression done by the caller (e.g. on several threads)
+     * using {@link ClusterCompressor#of} of this image's {@link #compressionType()} and a limit of
+     * cluster size - 1; {@code packed} null means it did not fit (written uncompressed).
+     */
+    public void writePrecompressed(long guestOffset, byte[] cluster, byte[] packed) throws IOException {
+        checkRange("write", guestOffset, cluster.length);
+        boolean whole = cluster.length == geo.clusterSize() || (cluster.length < geo.clusterSize() && guestOffset + cluster.length == size);
+        if (!geo.isClusterAligned(guestOffset) || !whole) {
+            throw new Qcow2Exception(storage.describe(), "compressed writes must cover exactly one cluster ("
+                    + geo.clusterSize() + " bytes at a cluster-aligned offset, or the last cluster of the disk)");
+        }
+        dirty.beforeChange();
+        compressed.writePacked(guestOffset, cluster, packed);
+    }
+
+    /** The compression type of compressed clusters written to this image. */
+    public CompressionType compressionType() { return CompressionType.of(header.compressionType()); }
+
     /** Whether this image (not its backing file) decides the content at {@code guestOffset}. */
     public boolean allocated(long guestOffset) throws IOException { return reader.allocated(guestOffset); }
 

@@ -20,18 +20,25 @@ import java.util.concurrent.Future;
 
 /**
  * {@code qcow2 convert -O raw}: the guest-visible bytes, byte-identical to qemu-img convert.
+ * ({@code -O qcow2} is {@link Qcow2ConvertOutput}.)
  * The target file is written sparse (ranges that read as zero and all-zero 4 KiB blocks are
  * skipped, as qemu-img's default {@code -S 4k}) and sized to the virtual size. Chunks are read
  * (and decompressed) in parallel and written in order.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Write the guest-visible disk as a raw image, like qemu-img convert -O raw.")
+        description = "Write the guest-visible disk as a raw or qcow2 image, like qemu-img convert.")
 final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     static final int CHUNK = 4 << 20;
     static final int SPARSE_BLOCK = 4096;
 
-    @Option(names = {"-O", "--target-format"}, paramLabel = "FMT", description = "Output format: raw (default; qcow2 output comes later).")
+    @Option(names = {"-O", "--target-format"}, paramLabel = "FMT", description = "Output format: raw (default) or qcow2.")
     String targetFormat = "raw";
+
+    @Option(names = {"-c"}, description = "Compress the qcow2 target (compression_type of -o: zlib or zstd).")
+    boolean compress;
+
+    @Option(names = {"-o"}, paramLabel = "OPTIONS", description = "qcow2 create options for the target (as qcow2 create -o).")
+    java.util.List<String> options = new java.util.ArrayList<>();
 
     @Option(names = {"-f", "--source-format"}, paramLabel = "FMT", description = "Source format: qcow2 or raw (default: probed).")
     String format;
@@ -57,14 +64,20 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!targetFormat.equals("raw")) {
-            throw new Errors.CliException("convert: output format '" + targetFormat + "' is not supported yet (only -O raw)");
+        if (!targetFormat.equals("raw") && !targetFormat.equals("qcow2")) {
+            throw new Errors.CliException("Unknown file format '" + targetFormat + "'");
         }
+        boolean qcow2 = targetFormat.equals("qcow2");
+        if (compress && !qcow2) throw new Errors.CliException("Compression not supported for this file format");
+        if (!options.isEmpty() && !qcow2) throw new Errors.CliException("convert: -o options apply to -O qcow2 only");
+        if (qcow2 && out.equals("-")) throw new Errors.CliException("convert: -O qcow2 cannot be written to stdout");
         try (BlockDevice image = ImageOpener.open(file, format)) {
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
             Progress p = new Progress(progress && !quiet, toStdout ? System.err : System.out);
-            if (toStdout) {
+            if (qcow2) {
+                Qcow2ConvertOutput.convert(source, out, options.isEmpty() ? null : String.join(",", options), compress, p);
+            } else if (toStdout) {
                 copy(source, null, System.out, p);
                 System.out.flush();
             } else {
@@ -116,7 +129,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     /** One chunk of guest bytes; ranges the chain reports as zero are not read at all. */
     private static final byte[] ZEROS = new byte[SPARSE_BLOCK];
 
-    private record Chunk(long offset, byte[] data, int length) {
+    record Chunk(long offset, byte[] data, int length) {
         static Chunk read(BlockDevice src, long offset, int length, byte[] buf) throws IOException {
             dev.qcow2.image.ChainMap map = new dev.qcow2.image.ChainMap(false);
             long pos = offset;
@@ -148,15 +161,21 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
         private int blockEnd(int i) { return Math.min(length, (i / SPARSE_BLOCK + 1) * SPARSE_BLOCK); }
 
-        private boolean isZero(int i) {
-            int end = blockEnd(i);
+        private boolean isZero(int i) { return isZero(data, i, blockEnd(i) - i); }
+
+        /** Whether {@code len} bytes at {@code from} are all zero. */
+        static boolean isZero(byte[] data, int from, int len) {
             // Arrays.mismatch is a vectorized intrinsic: much faster than a byte loop
-            return java.util.Arrays.mismatch(data, i, end, ZEROS, 0, end - i) < 0;
+            for (int at = from; at < from + len; at += SPARSE_BLOCK) {
+                int n = Math.min(SPARSE_BLOCK, from + len - at);
+                if (java.util.Arrays.mismatch(data, at, at + n, ZEROS, 0, n) >= 0) return false;
+            }
+            return true;
         }
     }
 
     /** qemu-img's progress line: {@code "    (xx.xx/100%)\r"}. */
-    private static final class Progress {
+    static final class Progress {
         private final boolean on;
         private final java.io.PrintStream out;
         private double last = -1;

@@ -52,7 +52,7 @@ class ConvertCommandSpec extends Specification {
         Cli.run('convert', '-O', 'raw', img, '-').outBytes == Qemu.rawBytes(img)
     }
 
-    def "an unknown snapshot and -O qcow2 are one-line errors"() {
+    def "an unknown snapshot and an unknown output format are one-line errors"() {
         given:
         def img = Images.build(dir, 'snapshots')
 
@@ -67,6 +67,7 @@ class ConvertCommandSpec extends Specification {
         where:
         args                                              | message
         ['convert', '-l', 'nope', 'IMG', 'OUT']           | 'Failed to load snapshot'
-        ['convert', '-O', 'qcow2', 'IMG', 'OUT']          | 'only -O raw'
+        ['convert', '-O', 'foo', 'IMG', 'OUT']            | "Unknown file format 'foo'"
+        ['convert', '-c', '-O', 'raw', 'IMG', 'OUT']      | 'Compression not supported for this file format'
     }
 }
