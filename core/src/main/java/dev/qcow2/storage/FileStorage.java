@@ -3,10 +3,8 @@ package dev.qcow2.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributes;
 
 /**
  * A file opened with {@link StandardOpenOption#READ} only: the operating system itself refuses
@@ -35,26 +33,12 @@ public final class FileStorage implements Storage {
 
     @Override
     public void readFully(long offset, ByteBuffer dst) throws IOException {
-        Storage.checkRange(name, offset, dst.remaining());
-        long position = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, position);
-            if (n < 0) {
-                while (dst.hasRemaining()) dst.put((byte) 0);
-                return;
-            }
-            position += n;
-        }
+        Storage.readFully(channel, name, offset, dst);
     }
 
     @Override
     public long allocatedBytes() {
-        try {
-            Object blocks = Files.getAttribute(path, "unix:blocks");
-            if (blocks instanceof Long b) return b * 512;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            // the JDK's unix view has no st_blocks (17): ask stat(1)
-        }
+        // JDK 17's "unix" attribute view has no st_blocks, so coreutils stat(1) is asked.
         return statBlocks(path);
     }
 

@@ -42,6 +42,24 @@ public interface Storage extends Closeable {
         }
     }
 
+    /**
+     * Positional read of a file channel with this interface's contract: never short, and bytes
+     * past the end of the file read as zeros.
+     */
+    static void readFully(java.nio.channels.FileChannel channel, String resource, long offset, ByteBuffer dst)
+            throws IOException {
+        checkRange(resource, offset, dst.remaining());
+        long position = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position);
+            if (n < 0) {
+                while (dst.hasRemaining()) dst.put((byte) 0);
+                return;
+            }
+            position += n;
+        }
+    }
+
     default byte[] read(long offset, int length) throws IOException {
         byte[] bytes = new byte[length];
         readFully(offset, ByteBuffer.wrap(bytes));

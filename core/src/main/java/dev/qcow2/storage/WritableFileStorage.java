@@ -63,16 +63,7 @@ public final class WritableFileStorage implements WritableStorage {
 
     @Override
     public void readFully(long offset, ByteBuffer dst) throws IOException {
-        Storage.checkRange(name, offset, dst.remaining());
-        long position = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, position);
-            if (n < 0) {
-                while (dst.hasRemaining()) dst.put((byte) 0);
-                return;
-            }
-            position += n;
-        }
+        Storage.readFully(channel, name, offset, dst);
     }
 
     @Override
