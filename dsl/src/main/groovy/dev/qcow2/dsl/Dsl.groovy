@@ -1,0 +1,29 @@
+package dev.qcow2.dsl
+
+/**
+ * Entry points for callers that do not keep a shell: {@code Dsl.evaluate("open 'd.qcow2'; info")}
+ * runs the text in a fresh session and closes it. Keep a {@link DslShell} for a conversation.
+ */
+final class Dsl {
+    private Dsl() { }
+
+    static Object evaluate(String code) {
+        new DslShell().withCloseable { it.evaluate(code) }
+    }
+
+    static DslShell shell() { new DslShell() }
+
+    /** Text, HTML or JSON of any DSL value (tables, records, hexdumps; other values as they print). */
+    static String render(Object value, String format = 'text') {
+        switch (format) {
+            case 'text': return value == null ? '' : value.toString()
+            case 'html':
+                if (value instanceof Table || value instanceof Record || value instanceof Hexdump) return value.toHtml()
+                return '<pre>' + HtmlRender.esc(String.valueOf(value)) + '</pre>'
+            case 'json':
+                if (value instanceof Table || value instanceof Record || value instanceof Hexdump) return value.toJson()
+                return Json.write(value)
+            default: throw new DslException("render: format is text, html or json, not '$format'")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.qcow2.dsl
+
+import org.codehaus.groovy.control.CompilerConfiguration
+import org.codehaus.groovy.control.MultipleCompilationErrorsException
+import org.codehaus.groovy.control.customizers.ImportCustomizer
+import org.codehaus.groovy.control.messages.SyntaxErrorMessage
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * Evaluates DSL text against one {@link Session} and one {@link Binding}, so consecutive
+ * evaluations share the open image and the variables a user assigns ({@code x = walk l2}).
+ * This is the engine the REPL, notebooks and {@code qcow2 run} use:
+ * <pre>
+ * def shell = new DslShell()
+ * def value = shell.evaluate("open 'disk.qcow2'; walk(l2).findAll { it.compressed }")
+ * println value                  // aligned text; value.toHtml() / value.toJson() for the others
+ * </pre>
+ * Every failure comes out as a {@link DslException} with one line to show: misuse, image
+ * errors, syntax errors, unknown names; never a stack trace.
+ */
+class DslShell implements Closeable {
+    final Session session
+    final Binding binding
+    private final GroovyShell shell
+
+    DslShell(Session session = new Session(), Binding binding = new Binding()) {
+        this.session = session
+        this.binding = binding
+        def config = new CompilerConfiguration()
+        config.scriptBaseClass = DelegatingScript.name
+        config.addCompilationCustomizers(new ImportCustomizer()
+                .addStarImports('dev.qcow2.dsl')
+                .addImports('dev.qcow2.repair.RepairMode'))
+        this.shell = new GroovyShell(DslShell.classLoader, binding, config)
+    }
+
+    /** Evaluates {@code code}; returns the value of its last statement. */
+    Object evaluate(String code, String name = 'dsl') {
+        DelegatingScript script = compile(code, name)
+        script.delegate = session
+        runScript(script)
+    }
+
+    /** Runs a script file with {@code args} bound (as {@code qcow2 run SCRIPT ARGS} will). */
+    Object run(Path file, List<String> args = []) {
+        String code
+        try {
+            code = Files.readString(file)
+        } catch (IOException e) {
+            throw new DslException(Guard.describe(e))
+        }
+        binding.setVariable('args', args as String[])
+        evaluate(code, file.fileName.toString().replaceAll(/\W/, '_'))
+    }
+
+    /** Whether {@code code} is a whole input, needs more lines (an open brace, a trailing operator), or is wrong. */
+    Completeness completeness(String code) {
+        try {
+            shell.parse(code)
+            return Completeness.COMPLETE
+        } catch (MultipleCompilationErrorsException e) {
+            def msg = e.errorCollector.errors.find { it instanceof SyntaxErrorMessage } as SyntaxErrorMessage
+            if (msg == null) return Completeness.COMPLETE     // compiles far enough: let evaluation report it
+            int lines = code.readLines().size()
+            def cause = msg.cause
+            boolean atEnd = cause.line >= lines + (code.endsWith('\n') ? 1 : 0) || cause.message.contains('end of file')
+                    || cause.message.contains('<EOF>')
+            return atEnd ? Completeness.INCOMPLETE : Completeness.INVALID
+        }
+    }
+
+    enum Completeness { COMPLETE, INCOMPLETE, INVALID }
+
+    private DelegatingScript compile(String code, String name) {
+        try {
+            return (DelegatingScript) shell.parse(code, name + '.groovy')
+        } catch (MultipleCompilationErrorsException e) {
+            def first = e.errorCollector.errors[0]
+            if (first instanceof SyntaxErrorMessage) {
+                def c = ((SyntaxErrorMessage) first).cause
+                String text = c.originalMessage?.readLines()?.find() ?: c.message
+                throw new DslException("syntax error at line ${c.line}, column ${c.startColumn}: $text")
+            }
+            throw new DslException("syntax error: ${e.message.readLines().find { it && !it.startsWith('startup failed') }}")
+        }
+    }
+
+    private Object runScript(DelegatingScript script) {
+        try {
+            return script.run()
+        } catch (DslException e) {
+            throw e
+        } catch (MissingPropertyException e) {
+            throw new DslException("unknown name '${e.property}'" + (e.type in [Session, script.getClass()] ? ' — type help for the commands' : " on ${e.type.simpleName}"))
+        } catch (MissingMethodException e) {
+            throw new DslException(missingMethod(e))
+        } catch (IOException e) {
+            throw new DslException(Guard.describe(e), e)
+        } catch (StackOverflowError e) {
+            throw new DslException('stack overflow (endless recursion?)', e)
+        } catch (RuntimeException e) {
+            throw new DslException("${e.class.simpleName}: ${e.message?.readLines()?.find() ?: 'no message'}", e)
+        }
+    }
+
+    private static String missingMethod(MissingMethodException e) {
+        String args = e.arguments.collect { it == null ? 'null' : it.getClass().simpleName }.join(', ')
+        String usage = Help.usage(e.method)
+        if (usage != null) return "wrong arguments for ${e.method}($args); use: $usage"
+        "unknown command ${e.method}($args)" + (e.type in [Session] || DelegatingScript.isAssignableFrom(e.type) ? ' — type help for the commands' : " on ${e.type.simpleName}")
+    }
+
+    @Override void close() { session.close() }
+}

@@ -1,0 +1,241 @@
+package dev.qcow2.dsl
+
+import dev.qcow2.format.SnapshotEntry
+import dev.qcow2.image.OpenOptions
+import dev.qcow2.image.Qcow2Image
+import dev.qcow2.repair.RepairMode
+import dev.qcow2.write.Qcow2Writer
+import dev.qcow2.write.WriteOptions
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * One investigation: the image that is open and every DSL command, as methods and properties
+ * (scripts run with this session as their delegate, see {@link DslShell}). Read-only unless
+ * opened with {@code writable: true}; a writable session holds a {@link Qcow2Writer} (and its
+ * write lock) and re-reads the image after every change, so read commands always show the file
+ * as it is now. Commands never let a stack trace out: see {@link Guard}.
+ */
+class Session implements Closeable {
+    private Path path
+    private boolean writable
+    private boolean followBacking = true
+    private Qcow2Writer writer
+    private Qcow2Image image
+
+    // ---- open / close -------------------------------------------------------------------
+
+    /** {@code open 'disk.qcow2'}: read-only; follows the backing file as qemu-img does. */
+    Record open(String file) { open([:], file) }
+
+    /** {@code open 'disk.qcow2', writable: true} (also {@code backing: false} to not follow the backing file). */
+    Record open(Map options, String file) {
+        Guard.run {
+            def unknown = options.keySet() - ['writable', 'backing']
+            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing")
+            Path p = Path.of(file)
+            if (!Files.exists(p)) throw new DslException("$file: no such file")
+            close()
+            boolean w = options.writable as boolean
+            boolean follow = options.containsKey('backing') ? options.backing as boolean : true
+            Qcow2Writer newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults()) : null
+            try {
+                image = Qcow2Image.open(p, follow ? OpenOptions.permissive() : OpenOptions.defaults())
+            } catch (IOException | RuntimeException e) {
+                newWriter?.close()
+                throw e
+            }
+            path = p
+            writable = w
+            followBacking = follow
+            writer = newWriter
+            ImageCommands.info(this)
+        }
+    }
+
+    /** {@code close}: closes the image (a writable one is flushed and unlocked). */
+    @Override
+    void close() {
+        Guard.run {
+            try {
+                image?.close()
+                writer?.close()
+            } finally {
+                image = null
+                writer = null
+                path = null
+                writable = false
+            }
+        }
+    }
+
+    /** {@code close} written without parentheses. */
+    String getClose() {
+        String was = path?.toString()
+        close()
+        was ? "closed $was" : 'no image was open'
+    }
+
+    boolean isOpen() { path != null }
+
+    boolean isWritable() { writable }
+
+    /** The open file, or null. */
+    Path getPath() { path }
+
+    /** One line for a prompt or a banner: "disk.qcow2 (read-only)". */
+    String getLabel() { path == null ? 'no image' : "${path.fileName} (${writable ? 'writable' : 'read-only'})" }
+
+    String toString() { label }
+
+    // ---- what commands use ------------------------------------------------------------
+
+    Path requirePath() {
+        if (path == null) throw new DslException("no image open — use open 'file.qcow2'")
+        path
+    }
+
+    /** The image as the file is now (re-read after a change). */
+    Qcow2Image image() {
+        requirePath()
+        if (image == null) {
+            image = Guard.run { Qcow2Image.open(path, followBacking ? OpenOptions.permissive() : OpenOptions.defaults()) }
+        }
+        image
+    }
+
+    Qcow2Writer writer() {
+        requireWritable()
+        if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults()) }
+        writer
+    }
+
+    void requireWritable() {
+        requirePath()
+        if (!writable) throw new DslException("image is open read-only — use open '$path', writable: true")
+    }
+
+    /** After a change: the next read command re-reads the image. */
+    void changed() {
+        Guard.run {
+            try { image?.close() } finally { image = null }
+        }
+    }
+
+    /**
+     * Runs an operation that opens the file for writing itself (snapshots, repair, undo): the
+     * session's writer lets go of the file (and its lock) first, and is reopened on next use.
+     */
+    def <T> T exclusive(Closure<T> op) {
+        requireWritable()
+        Guard.run {
+            try {
+                writer?.close()
+            } finally {
+                writer = null
+                changed()
+            }
+            op.call(path)
+        }
+    }
+
+    /** The snapshot with this ID or name (as qemu-img finds it), or a one-line error listing the known ones. */
+    SnapshotEntry snapshotEntry(String idOrName) {
+        Guard.run {
+            def found = image().findSnapshot(idOrName)
+            if (found.present) return found.get()
+            def known = image().snapshots()*.name
+            throw new DslException("unknown snapshot '$idOrName'; known: ${known ? known.join(', ') : 'none'}")
+        }
+    }
+
+    // ---- read commands --------------------------------------------------------------
+
+    Record getInfo() { ImageCommands.info(this) }
+
+    Record getHeader() { ImageCommands.header(this) }
+
+    Table getExtensions() { ImageCommands.extensions(this) }
+
+    Table getFeatures() { ImageCommands.features(this) }
+
+    Record getCheck() { ImageCommands.check(this) }
+
+    Level getL1() { Level.L1 }
+
+    Level getL2() { Level.L2 }
+
+    /** The active state as a view (what read commands use without {@code from:}). */
+    View getActive() { new View(this, null) }
+
+    /** {@code snapshot('a')}: the disk as snapshot 'a' recorded it, read-only. */
+    View snapshot(String idOrName) { snapshotEntry(idOrName); new View(this, idOrName) }
+
+    /** {@code snapshot.list}, {@code snapshot.diff 'a', 'b'}, {@code snapshot.create 'x'}, … */
+    SnapshotOps getSnapshot() { new SnapshotOps(this) }
+
+    Table getMap() { getActive().map }
+
+    Table map(Map options) { source(options, 'map').map }
+
+    Table walk(Level level) { getActive().walk(level) }
+
+    Table walk(Map options, Level level) { source(options, 'walk').walk(options, level) }
+
+    Hexdump read(Object offset, Object length) { getActive().read(offset, length) }
+
+    Hexdump read(Map options, Object offset, Object length) { source(options, 'read').read(options, offset, length) }
+
+    Hexdump cluster(Object n) { getActive().cluster(n) }
+
+    Hexdump cluster(Map options, Object n) { source(options, 'cluster').cluster(options, n) }
+
+    Table find(Object pattern) { getActive().find([:], pattern) }
+
+    Table find(Map options, Object pattern) { source(options, 'find').find(options, pattern) }
+
+    /** {@code export raw: 'out.raw'}, {@code export snapshot: 'a', to: 'a.raw'}. */
+    Record export(Map options) { Exporter.export(this, options) }
+
+    Refcounts getRefcounts() { Refcounts.of(this) }
+
+    /** The view named by a {@code from:} option (a view or a snapshot name), else the active state. */
+    View source(Map options, String command) {
+        def from = options.from
+        if (from == null) return getActive()
+        if (from instanceof View) return (View) from
+        if (from instanceof CharSequence) return snapshot(from.toString())
+        throw new DslException("$command: from: takes snapshot('name') or a snapshot name")
+    }
+
+    // ---- changing the image (writable sessions) ---------------------------------
+
+    Record write(Object offset, Object data) { Mutations.write(this, offset, data) }
+
+    Record write(Map options, Object offset) { Mutations.write(this, offset, Mutations.from(options, 'write')) }
+
+    Record zero(Object offset, Object length) { Mutations.zero(this, offset, length) }
+
+    Record discard(Object offset, Object length) { Mutations.discard(this, offset, length) }
+
+    Record writeCompressed(Object offset, Object data) { Mutations.writeCompressed(this, offset, data) }
+
+    Record writeCompressed(Map options, Object offset) {
+        Mutations.writeCompressed(this, offset, Mutations.from(options, 'writeCompressed'))
+    }
+
+    RepairMode getLeaks() { RepairMode.LEAKS }
+
+    RepairMode getAll() { RepairMode.ALL }
+
+    /** {@code repair leaks} or {@code repair all}, as qemu-img check -r; keeps an undo journal. */
+    Record repair(RepairMode mode) { Mutations.repair(this, mode) }
+
+    /** {@code undo}: restores the bytes the last repair changed. */
+    Record getUndo() { Mutations.undo(this) }
+
+    Record undo() { Mutations.undo(this) }
+
+    Table getHelp() { Help.table() }
+}

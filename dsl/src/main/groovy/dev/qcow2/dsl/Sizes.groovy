@@ -1,0 +1,66 @@
+package dev.qcow2.dsl
+
+import groovy.transform.CompileStatic
+
+import java.math.RoundingMode
+
+/**
+ * Sizes and offsets as the DSL accepts them: any integral number, or a string with an optional
+ * binary suffix as qemu-img reads sizes ("64k", "1.5M", "2G"; k/M/G/T/P/E = powers of 1024) or
+ * a hex literal ("0x10000").
+ */
+@CompileStatic
+final class Sizes {
+    private static final String SUFFIXES = 'bkmgtpe'
+
+    private Sizes() { }
+
+    static long parse(Object value, String what = 'size') {
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            long v = ((Number) value).longValue()
+            if (v < 0) throw new DslException("$what must not be negative: $v")
+            return v
+        }
+        if (value instanceof BigInteger) return parse(value.toString(), what)
+        if (value instanceof CharSequence) return parseText(value.toString().trim(), what)
+        throw new DslException("$what must be a number or a string like '64k', not ${value == null ? 'null' : value.getClass().simpleName}")
+    }
+
+    private static long parseText(String t, String what) {
+        try {
+            if (t ==~ /0[xX][0-9a-fA-F]+/) return checkedLong(new BigInteger(t.substring(2), 16), t, what)
+            def m = t =~ /^(\d+(?:\.\d+)?)\s*([bBkKmMgGtTpPeE]?)(?:i?[bB])?$/
+            if (!m.matches()) throw bad(t, what)
+            int shift = 10 * SUFFIXES.indexOf(((String) m.group(2) ?: 'b').toLowerCase())
+            if (shift < 0) shift = 0
+            def v = new BigDecimal((String) m.group(1)).multiply(new BigDecimal(BigInteger.ONE.shiftLeft(shift)))
+            if (v.stripTrailingZeros().scale() > 0) throw new DslException("$what '$t' is not a whole number of bytes")
+            return checkedLong(v.setScale(0, RoundingMode.UNNECESSARY).toBigIntegerExact(), t, what)
+        } catch (NumberFormatException ignored) {
+            throw bad(t, what)
+        }
+    }
+
+    private static long checkedLong(BigInteger v, String t, String what) {
+        if (v.bitLength() > 63) throw new DslException("$what '$t' is too large")
+        v.longValue()
+    }
+
+    private static DslException bad(String t, String what) {
+        new DslException("bad $what '$t': use a number, 0x… or a size like 512, 64k, 1M, 2G")
+    }
+
+    /** {@code 0x1f000} */
+    static String hex(long v) { v < 0 ? '-' : '0x' + Long.toHexString(v) }
+
+    /** {@code 64 KiB}, {@code 1.5 MiB}; exact byte count below 1 KiB. */
+    static String human(long v) {
+        if (v < 1024) return "$v B"
+        String[] units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as String[]
+        double d = v
+        int i = -1
+        while (d >= 1024 && i < units.length - 1) { d /= 1024; i++ }
+        String n = d == Math.rint(d) ? String.valueOf((long) d) : String.format(Locale.ROOT, '%.3g', d).replaceAll(/\.?0+$/, '')
+        "$n ${units[i]}"
+    }
+}
