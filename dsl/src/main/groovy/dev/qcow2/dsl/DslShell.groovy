@@ -4,6 +4,7 @@ import org.codehaus.groovy.control.CompilerConfiguration
 import org.codehaus.groovy.control.MultipleCompilationErrorsException
 import org.codehaus.groovy.control.customizers.ImportCustomizer
 import org.codehaus.groovy.control.messages.SyntaxErrorMessage
+import org.codehaus.groovy.syntax.SyntaxException
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -39,7 +40,7 @@ class DslShell implements Closeable {
     /** Evaluates {@code code}; returns the value of its last statement. */
     Object evaluate(String code, String name = 'dsl') {
         DelegatingScript script = compile(code, name)
-        script.delegate = session
+        script.setDelegate(session)
         runScript(script)
     }
 
@@ -55,20 +56,23 @@ class DslShell implements Closeable {
         evaluate(code, file.fileName.toString().replaceAll(/\W/, '_'))
     }
 
-    /** Whether {@code code} is a whole input, needs more lines (an open brace, a trailing operator), or is wrong. */
+    /** Whether {@code code} is a whole input, needs more lines (an open brace or bracket), or is wrong. */
     Completeness completeness(String code) {
         try {
             shell.parse(code)
             return Completeness.COMPLETE
         } catch (MultipleCompilationErrorsException e) {
             def msg = e.errorCollector.errors.find { it instanceof SyntaxErrorMessage } as SyntaxErrorMessage
-            if (msg == null) return Completeness.COMPLETE     // compiles far enough: let evaluation report it
-            int lines = code.readLines().size()
-            def cause = msg.cause
-            boolean atEnd = cause.line >= lines + (code.endsWith('\n') ? 1 : 0) || cause.message.contains('end of file')
-                    || cause.message.contains('<EOF>')
-            return atEnd ? Completeness.INCOMPLETE : Completeness.INVALID
+            if (msg == null) return Completeness.COMPLETE     // parses: evaluation reports the rest
+            return atEnd(code, msg.cause) ? Completeness.INCOMPLETE : Completeness.INVALID
         }
+    }
+
+    /** The parser stopped at (or past) the end of the input: something is still open. */
+    private static boolean atEnd(String code, SyntaxException c) {
+        List<String> lines = code.readLines()
+        if (code.endsWith('\n') || lines.isEmpty()) lines << ''
+        c.originalMessage?.contains('<EOF>') || c.line > lines.size() || (c.line == lines.size() && c.startColumn > lines[-1].length())
     }
 
     enum Completeness { COMPLETE, INCOMPLETE, INVALID }
@@ -80,6 +84,7 @@ class DslShell implements Closeable {
             def first = e.errorCollector.errors[0]
             if (first instanceof SyntaxErrorMessage) {
                 def c = ((SyntaxErrorMessage) first).cause
+                if (atEnd(code, c)) throw new DslException("syntax error: the input ends inside a bracket, brace or string (line ${c.line})")
                 String text = c.originalMessage?.readLines()?.find() ?: c.message
                 throw new DslException("syntax error at line ${c.line}, column ${c.startColumn}: $text")
             }

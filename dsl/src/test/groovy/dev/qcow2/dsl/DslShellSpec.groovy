@@ -1,0 +1,93 @@
+package dev.qcow2.dsl
+
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Path
+
+/** The shell: DSL text as investigators write it, shared session and variables, one-line errors. */
+class DslShellSpec extends Specification {
+    @TempDir Path dir
+
+    def "command syntax without parentheses, named arguments and closures evaluate against the session"() {
+        given:
+        def img = Fixtures.mixed(dir)
+        def before = Fixtures.sha(img)
+        def shell = new DslShell()
+
+        when:
+        def compressed = shell.evaluate("open '$img'; walk(l2).findAll { it.compressed }")
+        def one = shell.evaluate("walk l2, at: 0x50000")
+        def info = shell.evaluate('info')
+
+        then:
+        compressed instanceof Table
+        compressed*.guest_offset == [0x40000L, 0x50000L]
+        one.size() == 1 && one[0].kind == 'compressed'
+        info.virtual_size == 1048576L
+        !info.writable
+
+        cleanup:
+        shell?.close()
+        assert Fixtures.sha(img) == before
+    }
+
+    def "variables assigned in one evaluation are there in the next"() {
+        given:
+        def img = Fixtures.mixed(dir)
+        def shell = new DslShell()
+
+        when:
+        shell.evaluate("open '$img'\nentries = walk l2")
+        def n = shell.evaluate('entries.size()')
+
+        then:
+        n == shell.evaluate('walk(l2).size()')
+        n > 0
+
+        cleanup:
+        shell?.close()
+    }
+
+    def "Dsl.evaluate runs text in a fresh session"() {
+        given:
+        def img = Fixtures.mixed(dir)
+
+        expect:
+        Dsl.evaluate("open '$img'; header").cluster_bits == 16L
+    }
+
+    def "mistakes come back as one line: #code"() {
+        given:
+        def shell = new DslShell()
+
+        when:
+        shell.evaluate(code)
+
+        then:
+        def e = thrown(DslException)
+        e.message == message
+        !e.message.contains('\n')
+
+        where:
+        code                     | message
+        'info'                   | "no image open — use open 'file.qcow2'"
+        'walk l2'                | "no image open — use open 'file.qcow2'"
+        "open 'nope.qcow2'"      | "nope.qcow2: no such file"
+        'infoo'                  | "unknown name 'infoo' — type help for the commands"
+        'walk l2, l1'            | "wrong arguments for walk(Level, Level); use: walk l1  /  walk l2  /  walk l2, at: 0x10000000  /  walk(l2).findAll { it.compressed }"
+        'frobnicate 3'           | "unknown command frobnicate(Integer) — type help for the commands"
+        'walk(l2'                | 'syntax error: the input ends inside a bracket, brace or string (line 1)'
+        'info )'                 | "syntax error at line 1, column 6: Unexpected input: ')'"
+    }
+
+    def "a syntax error names the line; an open brace is incomplete, not an error"() {
+        given:
+        def shell = new DslShell()
+
+        expect:
+        shell.completeness('walk(l2).findAll {') == DslShell.Completeness.INCOMPLETE
+        shell.completeness('info') == DslShell.Completeness.COMPLETE
+        shell.completeness('walk l2 ]') == DslShell.Completeness.INVALID
+    }
+}
