@@ -50,7 +50,7 @@ class Hexdump {
             }
             starred = false
             prev = body
-            out << String.format('%08x', offset + at) << '  ' << body << ' |' << asciiPart(at, n) << '|\n'
+            out << String.format('%08x', offset + at) << '  ' << body << '  |' << asciiPart(at, n) << '|\n'
         }
         out.toString()
     }
