@@ -1,0 +1,139 @@
+package dev.qcow2.dsl
+
+import dev.qcow2.testing.Qemu
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Path
+
+/** refcounts (leaks, mismatches, histogram, of) against qemu-img check; repair leaks and undo. */
+class RefcountsRepairSpec extends Specification {
+    @TempDir Path dir
+
+    static List<Long> qemuLeaks(Path img) {
+        def r = Qemu.img(['check', img.toString()], false)
+        ((r.out + r.err) =~ /Leaked cluster (\d+) /).collect { it[1] as long }
+    }
+
+    def "refcounts.leaks lists the clusters qemu-img check reports as leaked, and reading changes nothing"() {
+        given:
+        def img = Fixtures.leaked(dir)
+        def before = Fixtures.sha(img)
+        def leaked = qemuLeaks(img)
+        def shell = new DslShell()
+        shell.evaluate("open '$img'")
+
+        when:
+        Refcounts refcounts = shell.evaluate('refcounts')
+        Table histogram = shell.evaluate('refcounts.histogram')
+        Record ofLeak = shell.evaluate("refcounts.of(${leaked[0]})")
+        Record ofHeader = shell.evaluate('refcounts.of(0)')
+        Record check = shell.evaluate('check')
+
+        then:
+        leaked.size() == 1
+        refcounts.leaks*.cluster == leaked
+        refcounts.mismatches*.cluster == leaked
+        refcounts.leaks[0].status == 'leaked'
+        histogram.collect { it.clusters }.sum() == refcounts.size()
+        histogram.collectEntries { [(it.refcount): it.clusters] } == refcounts.countBy { it.refcount }
+        ofLeak.status == 'leaked' && ofLeak.used_by == []
+        ofHeader.used_by == ['header']
+        check.leaks == 1L && check.exit_code == 3 && check.findings[0].type == 'leaked-cluster'
+
+        cleanup:
+        shell?.close()
+        assert Fixtures.sha(img) == before
+    }
+
+    def "every cluster of a clean image is referenced as often as its refcount says, and of() names its user"() {
+        given:
+        def img = Fixtures.snapshots(dir)
+        def shell = new DslShell()
+        shell.evaluate("open '$img'")
+
+        when:
+        Refcounts refcounts = shell.evaluate('refcounts')
+        long shared = shell.evaluate("walk(l2, at: 0x30000, from: 'a')[0].host_offset") >> 16
+
+        then:
+        !refcounts.mismatches
+        refcounts.every { it.status == 'ok' }
+        shell.evaluate("refcounts.of($shared)").used_by == ["data of guest 0x30000 (snapshot 'a')"]
+        shell.evaluate('refcounts.of(0)').used_by == ['header']
+
+        cleanup:
+        shell?.close()
+    }
+
+    def "repair leaks leaves an image qemu-img check finds clean; undo restores every byte"() {
+        given:
+        def img = Fixtures.leaked(dir)
+        def damaged = Fixtures.sha(img)
+        def shell = new DslShell()
+        shell.evaluate("open '$img', writable: true")
+
+        when:
+        Record repaired = shell.evaluate('repair leaks')
+
+        then:
+        repaired.leaks_fixed == 1L
+        repaired.leaks_left == 0L
+        repaired.exit_code == 0
+        Qemu.img(['check', img.toString()], false).exit == 0
+        !shell.evaluate('refcounts.leaks')
+
+        when:
+        Record undone = shell.evaluate('undo')
+
+        then:
+        undone.ranges_restored > 0
+        shell.evaluate('refcounts.leaks').size() == 1
+
+        when:
+        shell.close()
+
+        then:
+        Fixtures.sha(img) == damaged
+
+        cleanup:
+        shell?.close()
+    }
+
+    def "repair and undo need a writable session"() {
+        given:
+        def img = Fixtures.leaked(dir)
+        def shell = new DslShell()
+        shell.evaluate("open '$img'")
+
+        when:
+        shell.evaluate(code)
+
+        then:
+        def e = thrown(DslException)
+        e.message == "image is open read-only — use open '$img', writable: true"
+
+        cleanup:
+        shell?.close()
+
+        where:
+        code << ['repair leaks', 'repair all', 'undo']
+    }
+
+    def "undo without a repair says there is nothing to undo"() {
+        given:
+        def img = Fixtures.mixed(dir)
+        def shell = new DslShell()
+        shell.evaluate("open '$img', writable: true")
+
+        when:
+        shell.evaluate('undo')
+
+        then:
+        def e = thrown(DslException)
+        e.message.startsWith("$img: no undo journal")
+
+        cleanup:
+        shell?.close()
+    }
+}
