@@ -1,6 +1,7 @@
 package dev.qcow2.dsl
 
 import dev.qcow2.testing.Qemu
+import groovy.transform.CompileStatic
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -13,9 +14,10 @@ class SnapshotCommandsSpec extends Specification {
     @TempDir Path dir
 
     /** cluster → number of differing bytes between two raw disks (what qemu-img convert -l shows). */
+    @CompileStatic
     static Map<Long, Long> differences(byte[] x, byte[] y) {
         def out = [:] as TreeMap<Long, Long>
-        for (int c = 0; c < x.length / CS; c++) {
+        for (int c = 0; c < x.length.intdiv(CS); c++) {
             long n = 0
             for (int k = c * CS; k < (c + 1) * CS; k++) if (x[k] != y[k]) n++
             if (n) out[(long) c] = n
@@ -58,8 +60,6 @@ class SnapshotCommandsSpec extends Specification {
         def img = Fixtures.snapshots(dir)
         def before = Fixtures.sha(img)
         byte[] a = Qemu.rawBytes(img, 'a')
-        def qemuMap = Qemu.img('map', '--output=json', '--image-opts',
-                "driver=qcow2,file.filename=$img".toString()).json()   // active map, to show the views differ
         def out = dir.resolve('a.raw')
         def shell = new DslShell()
         shell.evaluate("open '$img'")
@@ -70,7 +70,7 @@ class SnapshotCommandsSpec extends Specification {
         shell.evaluate("walk(l2, from: 'a').size()") == 4
         shell.evaluate("walk(l2, from: snapshot('a')).every { it.kind == 'normal' }")
         shell.evaluate("map from: snapshot('a')").collect { it.length }.sum() == 1048576L
-        shell.evaluate('map').size() != shell.evaluate("map(from: 'a')").size() || qemuMap.size() > 0
+        shell.evaluate("map(from: 'a')").findAll { it.data }.collect { it.length }.sum() == 4L * CS
         shell.evaluate("find([0x11] * 4 as byte[], from: 'a', limit: 1)")*.offset == [0L]
         shell.evaluate("export snapshot: 'a', to: '$out'").data_bytes == 4L * CS
         Files.readAllBytes(out) == a
