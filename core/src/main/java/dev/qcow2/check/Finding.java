@@ -42,6 +42,10 @@ public record Finding(Type type, String structure, long hostOffset, long cluster
         SNAPSHOT_TABLE_INVALID(Counter.CHECK_ERROR),
         SNAPSHOT_TABLE_UNREADABLE(Counter.CHECK_ERROR),
         SNAPSHOT_ENTRY_INCOMPLETE(Counter.CORRUPTION),
+        /** check -r all only: entries off the end of an oversized table dropped (nb_snapshots lowered). */
+        SNAPSHOTS_DISCARDED(Counter.CORRUPTION),
+        /** check -r all only: an entry's extra data beyond 1024 bytes dropped (table rewritten). */
+        SNAPSHOT_EXTRA_DATA_DROPPED(Counter.CORRUPTION),
         BITMAP_DIRECTORY_INVALID(Counter.CORRUPTION),
         BITMAP_TABLE_INVALID(Counter.CORRUPTION),
         IO_ERROR(Counter.CHECK_ERROR);

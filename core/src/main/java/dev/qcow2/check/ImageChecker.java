@@ -4,11 +4,13 @@ import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -40,23 +42,43 @@ public final class ImageChecker {
         return scan(image, listener).report();
     }
 
-    /** A check's report plus the references it counted (the IMRT; null if the check stopped before counting). */
-    public record Scan(CheckReport report, ReferenceCounts references) { }
+    /**
+     * A check's report plus the references it counted (the IMRT; null if the check stopped
+     * before counting) and the snapshot table as read ({@code snapshotsDiscarded} entries dropped
+     * off its end and {@code snapshotsToRewrite} entries to rewrite, both only when fixing).
+     */
+    public record Scan(CheckReport report, ReferenceCounts references, List<SnapshotEntry> snapshots,
+                       long snapshotsDiscarded, long snapshotsToRewrite) { }
 
     /** {@link #check}, also returning the in-memory refcount table, for repair. */
     public static Scan scan(Qcow2Image image, Consumer<Finding> listener) throws IOException {
+        return scan(image, listener, false);
+    }
+
+    /**
+     * {@link #scan(Qcow2Image, Consumer)} as the first pass of {@code check -r all} sees it
+     * ({@code fixErrors}): a broken snapshot table is read as QEMU's repair reads it (see
+     * {@link SnapshotTableCheck}) instead of ending the check. Still writes nothing.
+     */
+    public static Scan scan(Qcow2Image image, Consumer<Finding> listener, boolean fixErrors) throws IOException {
         refuseLikeQemuOpen(image);
         CheckState state = new CheckState(listener);
+        SnapshotTableCheck.Table snapshots = null;
         try {
-            SnapshotTableCheck.Table snapshots = SnapshotTableCheck.read(image.storage(), image.header(), state);
+            snapshots = SnapshotTableCheck.read(image.storage(), image.header(), state, fixErrors);
             checkRefcounts(image, snapshots, state);
         } catch (CheckState.Aborted a) {
-            return new Scan(state.toReport(a.reason), state.references);
+            return scanResult(state, a.reason, snapshots);
         } catch (IOException | IllegalArgumentException e) {
             state.report(Finding.Type.IO_ERROR, "image", -1, -1, "ERROR: I/O error: " + e.getMessage());
-            return new Scan(state.toReport("Input/output error"), state.references);
+            return scanResult(state, "Input/output error", snapshots);
         }
-        return new Scan(state.toReport(null), state.references);
+        return scanResult(state, null, snapshots);
+    }
+
+    private static Scan scanResult(CheckState state, String failure, SnapshotTableCheck.Table t) {
+        return new Scan(state.toReport(failure), state.references, t == null ? List.of() : t.entries(),
+                t == null ? 0 : t.discarded(), t == null ? 0 : t.needsRewrite());
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.snapshot.SnapshotTableWriter;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 
@@ -45,6 +46,9 @@ import static dev.qcow2.check.Finding.Type.*;
 public final class Repairer {
     private static final Set<Finding.Type> COMPARE_OR_COPIED = Set.of(REFCOUNT_TOO_LOW, LEAKED_CLUSTER,
             REFCOUNT_UNREADABLE, L1_OFLAG_COPIED, L2_OFLAG_COPIED);
+    /** Found while reading the snapshot table; printed once, first, as qcow2_check_read_snapshot_table does. */
+    private static final Set<Finding.Type> SNAPSHOT_READ = Set.of(SNAPSHOTS_DISCARDED, SNAPSHOT_EXTRA_DATA_DROPPED,
+            SNAPSHOT_ENTRY_INCOMPLETE, SNAPSHOT_TABLE_INVALID, SNAPSHOT_TABLE_UNREADABLE);
     private static final Set<Finding.Type> NEEDS_REBUILD = Set.of(REFTABLE_RESERVED_BITS, REFBLOCK_UNALIGNED,
             REFBLOCK_SHARED);
 
@@ -78,9 +82,12 @@ public final class Repairer {
             journaled.commit();
             Optional<Path> journal = Optional.ofNullable(journaled.journal());
             if (failure.isPresent()) return new RepairResult(failure, r.leaksFixed, r.corruptionsFixed, journal, null);
+            // qemu-img checks a second time, printing its findings, only when something was fixed;
+            // otherwise the first pass's report stands (this pass then gives the same one, silently).
+            boolean fixed = r.leaksFixed != 0 || r.corruptionsFixed != 0;
             CheckReport after;
             try (Qcow2Image img = Qcow2Image.open(image, OpenOptions.forChecking())) {
-                after = ImageChecker.check(img, f -> messages.accept(f.message()));
+                after = ImageChecker.check(img, f -> { if (fixed) messages.accept(f.message()); });
             }
             return new RepairResult(Optional.empty(), r.leaksFixed, r.corruptionsFixed, journal, after);
         }
@@ -88,11 +95,13 @@ public final class Repairer {
 
     /** One check pass as the repair needs it: report, references, header and per-type counts. */
     private record Pass(CheckReport report, ReferenceCounts imrt, Qcow2Header header, Map<Finding.Type, Long> counts,
-                        List<Finding> findings) {
+                        List<Finding> findings, ImageChecker.Scan scan) {
         long count(Finding.Type t) { return counts.getOrDefault(t, 0L); }
 
+        /** Corruptions the refcount pass leaves (snapshot-table ones counted apart when they get fixed). */
         long calcCorruptions() {
-            return report.corruptions() - count(REFCOUNT_TOO_LOW) - count(L1_OFLAG_COPIED) - count(L2_OFLAG_COPIED);
+            return report.corruptions() - count(REFCOUNT_TOO_LOW) - count(L1_OFLAG_COPIED) - count(L2_OFLAG_COPIED)
+                    - scan.snapshotsDiscarded() - scan.snapshotsToRewrite();
         }
 
         long calcLeaks() { return report.leaks() - count(LEAKED_CLUSTER); }
@@ -107,21 +116,28 @@ public final class Repairer {
             ImageChecker.Scan s = ImageChecker.scan(img, f -> {
                 counts.merge(f.type(), 1L, Long::sum);
                 if (findings.size() < ImageChecker.MAX_KEPT_FINDINGS) findings.add(f);
-            });
-            return new Pass(s.report(), s.references(), img.header(), counts, findings);
+            }, mode.fixErrors());
+            return new Pass(s.report(), s.references(), img.header(), counts, findings, s);
         }
     }
 
     /** The repairing pass (QEMU's first bdrv_check with fix); returns the failure reason, if any. */
     private Optional<String> fixPass() throws IOException {
         Pass pass = scan();
-        if (!pass.report().completed()) return pass.report().failure();
+        for (Finding f : pass.findings()) if (SNAPSHOT_READ.contains(f.type())) messages.accept(f.message());
+        if (!pass.report().completed()) return failed(pass);
+        // Only a repairing scan discards or rewrites entries; it may do both.
+        long snapshotFixes = pass.scan().snapshotsToRewrite();
+        if (pass.scan().snapshotsDiscarded() > 0 && (pass = dropOverhangingSnapshots(pass)) == null) {
+            return Optional.of("Input/output error");
+        }
+        if (!pass.report().completed()) return failed(pass);
         if (mode.fixErrors() && fixWhileCounting(pass)) {
             pass = scan();
-            if (!pass.report().completed()) return pass.report().failure();
+            if (!pass.report().completed()) return failed(pass);
         }
         for (Finding f : pass.findings()) {
-            if (!COMPARE_OR_COPIED.contains(f.type())) messages.accept(f.message());
+            if (!COMPARE_OR_COPIED.contains(f.type()) && !SNAPSHOT_READ.contains(f.type())) messages.accept(f.message());
         }
         long corruptions = pass.calcCorruptions(), leaks = pass.calcLeaks(), errors = pass.calcErrors();
         final Pass counted = pass;
@@ -165,9 +181,43 @@ public final class Repairer {
         CopiedFlags.Result copied = CopiedFlags.fix(storage, header, refcounts, repairCopied, messages);
         corruptionsFixed += copied.fixed();
         corruptions += copied.found() - copied.fixed();
+        if (snapshotFixes > 0) {
+            // qcow2_check_fix_snapshot_table: with the refcounts right, a new table can be allocated
+            try {
+                SnapshotTableWriter.rewrite(storage, header, pass.scan().snapshots());
+            } catch (IOException e) {
+                messages.accept("ERROR failed to update snapshot table: " + e.getMessage());
+                return Optional.of("Input/output error");
+            }
+            corruptionsFixed += snapshotFixes;
+        }
         if (errors == 0 && corruptions == 0) markCleanAndConsistent(header);
         storage.flush();
         return Optional.empty();
+    }
+
+    /** The findings of a pass that could not complete, then its failure reason. */
+    private Optional<String> failed(Pass pass) {
+        for (Finding f : pass.findings()) if (!SNAPSHOT_READ.contains(f.type())) messages.accept(f.message());
+        return pass.report().failure();
+    }
+
+    /**
+     * qcow2_check_read_snapshot_table's fix for too many entries or a table over 64 MiB: the
+     * header's nb_snapshots is lowered to the entries kept, before any refcount is touched (the
+     * dropped entries' clusters are then merely leaked). Returns the scan of the shortened
+     * table, or null when the header could not be written.
+     */
+    private Pass dropOverhangingSnapshots(Pass pass) throws IOException {
+        try {
+            storage.write(60, ByteBuffer.allocate(4).putInt(0, pass.scan().snapshots().size()));
+            storage.flush();
+        } catch (IOException e) {
+            messages.accept("ERROR failed to update the snapshot count in the image header: " + e.getMessage());
+            return null;
+        }
+        corruptionsFixed += pass.scan().snapshotsDiscarded();
+        return scan();
     }
 
     /**

@@ -30,6 +30,41 @@ final class CopiedFlags {
     }
 
     /**
+     * Clears the bit in every L2 entry under {@code l1} (on disk) and in {@code l1} (in memory),
+     * as it must be once the tree is shared. Done before its references are raised: a crash in
+     * between leaves bits missing on unshared clusters (safe, the next write copies), never a
+     * bit on a shared one (a write in place would change the snapshot too).
+     *
+     * @return whether any L1 entry changed (the caller writes the table)
+     */
+    boolean clearAll(long[] l1) throws IOException {
+        boolean l1Changed = false;
+        int stride = geo.extendedL2() ? 2 : 1;
+        for (int i = 0; i < l1.length; i++) {
+            long l2 = tree.l2Offset(l1, i);
+            if (l2 == 0) continue;
+            long[] table = tree.readL2(l2);
+            boolean dirty = false;
+            for (int j = 0; j < geo.l2Entries(); j++) {
+                if ((table[j * stride] & L2Entry.COPIED) != 0) {
+                    table[j * stride] &= ~L2Entry.COPIED;
+                    dirty = true;
+                }
+            }
+            if (dirty) {
+                ByteBuffer b = ByteBuffer.allocate(geo.clusterSize());
+                b.asLongBuffer().put(table);
+                storage.write(l2, b.array());
+            }
+            if ((l1[i] & L1Entry.COPIED) != 0) {
+                l1[i] &= ~L1Entry.COPIED;
+                l1Changed = true;
+            }
+        }
+        return l1Changed;
+    }
+
+    /**
      * Fixes the L2 tables of {@code l1} on disk and the bits of {@code l1} in memory.
      *
      * @return whether any L1 entry changed (the caller writes the table)

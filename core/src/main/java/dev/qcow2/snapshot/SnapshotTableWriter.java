@@ -2,12 +2,17 @@ package dev.qcow2.snapshot;
 
 import dev.qcow2.ImageLimitException;
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
+import dev.qcow2.storage.WritableStorage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,7 +22,7 @@ import java.util.List;
  * the switch is atomic); the old table is freed only after that write is durable. A crash at
  * any point leaves the old or the new table in force, at worst with leaked clusters.
  */
-final class SnapshotTableWriter {
+public final class SnapshotTableWriter {
     private static final int NB_SNAPSHOTS = 60;
     /** Known extra data: vm_state_size_large, disk_size, icount. */
     static final int KNOWN_EXTRA = 24;
@@ -70,6 +75,28 @@ final class SnapshotTableWriter {
         storage.write(NB_SNAPSHOTS, header.array());
         storage.barrier();
         if (oldLength > 0) allocator.free(oldOffset, oldLength);
+    }
+
+    /**
+     * Writes {@code entries} as a new table in place of the current one (whose extent ends with
+     * the last entry, as read), allocating through {@code file}'s own refcounts: the snapshot
+     * table fix of {@code check -r all} (qcow2_check_fix_snapshot_table). Entries are written
+     * with at least 24 bytes of extra data, filling in what an incomplete entry lacked.
+     */
+    public static void rewrite(WritableStorage file, Qcow2Header header, List<SnapshotEntry> entries) throws IOException {
+        SyncedStorage storage = new SyncedStorage(file);
+        RefcountStore refcounts = new RefcountStore(storage, header.geometry(), header.refcountTableOffset(),
+                (int) header.refcountTableClusters());
+        ClusterAllocator allocator = new ClusterAllocator(storage, refcounts);
+        long oldLength = 0;
+        if (!entries.isEmpty()) {
+            SnapshotEntry last = entries.get(entries.size() - 1);
+            oldLength = last.entryOffset() + last.length() - header.snapshotsOffset();
+        }
+        List<SnapshotRecord> records = new ArrayList<>();
+        for (SnapshotEntry e : entries) records.add(SnapshotRecord.of(e));
+        replace(storage, allocator, records, header.snapshotsOffset(), oldLength);
+        storage.barrier();
     }
 
     private static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }

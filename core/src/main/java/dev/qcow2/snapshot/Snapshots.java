@@ -97,9 +97,10 @@ public final class Snapshots implements Closeable {
             l1Offset = allocator.allocate(8L * l1.length);
             storage.write(l1Offset, encodeL1(l1, l1.length, true));
         }
-        treeRefs.increment(l1);
+        // Every cluster of the tree becomes shared: COPIED bits go first, then the references.
+        if (copied.clearAll(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
         storage.barrier();
-        if (copied.recompute(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
+        treeRefs.increment(l1);
         storage.barrier();
 
         long id = 0;
@@ -145,10 +146,10 @@ public final class Snapshots implements Closeable {
         long[] oldL1 = activeL1();
         treeRefs.checkIncrement(snL1);
 
-        treeRefs.increment(snL1);
+        // Its tables become shared: clear any COPIED bits first, then raise the references.
+        copied.clearAll(snL1.clone());
         storage.barrier();
-        // Its tables are now shared: clear stale COPIED bits before the active table names them.
-        copied.recompute(snL1.clone());
+        treeRefs.increment(snL1);
         storage.barrier();
 
         long diskSize = sn.diskSize();

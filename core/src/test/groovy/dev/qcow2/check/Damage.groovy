@@ -50,6 +50,47 @@ class Damage {
         }
     }
 
+    /** One snapshot table entry, as raw parts: the 40-byte header, extra data, id and name. */
+    static class SnapshotEntryBytes {
+        byte[] header
+        byte[] extra
+        byte[] id
+        byte[] name
+    }
+
+    /**
+     * Reads the snapshot table, lets {@code edit} change the entries, and writes them back in
+     * place (sizes and nb_snapshots recomputed; the edited table must still fit its clusters).
+     */
+    void editSnapshots(Closure edit) {
+        long so = snapshots()
+        int nb = (int) u32(60)
+        List<SnapshotEntryBytes> entries = []
+        raf('r') { RandomAccessFile f ->
+            long off = so
+            nb.times {
+                off = (off + 7) & ~7L
+                def e = new SnapshotEntryBytes(header: new byte[40])
+                f.seek(off); f.readFully(e.header)
+                def h = java.nio.ByteBuffer.wrap(e.header)
+                e.extra = new byte[h.getInt(36)]; e.id = new byte[h.getShort(12) & 0xffff]; e.name = new byte[h.getShort(14) & 0xffff]
+                f.readFully(e.extra); f.readFully(e.id); f.readFully(e.name)
+                entries << e
+                off += 40 + e.extra.length + e.id.length + e.name.length
+            }
+        }
+        edit(entries)
+        def out = new ByteArrayOutputStream()
+        entries.each { SnapshotEntryBytes e ->
+            while (out.size() % 8 != 0) out.write(0)
+            def h = java.nio.ByteBuffer.wrap(e.header)
+            h.putShort(12, (short) e.id.length).putShort(14, (short) e.name.length).putInt(36, e.extra.length)
+            out.write(e.header); out.write(e.extra); out.write(e.id); out.write(e.name)
+        }
+        raf('rw') { RandomAccessFile f -> f.seek(so); f.write(out.toByteArray()) }
+        put32(60, entries.size())
+    }
+
     private <T> T raf(String mode, Closure<T> c) {
         new RandomAccessFile(file.toFile(), mode).withCloseable { c(it) }
     }

@@ -97,7 +97,7 @@ class RepairAgainstQemuSpec extends Specification {
         r.failure().isPresent() ? [:] : ['leaks-fixed': r.leaksFixed(), 'corruptions-fixed': r.corruptionsFixed()]
     }
 
-    private static Map fixedOf(Qemu.Run run) {
+    static Map fixedOf(Qemu.Run run) {
         if (!run.out.trim()) return [:]
         def json = run.json()
         ['leaks-fixed': (json['leaks-fixed'] ?: 0) as long, 'corruptions-fixed': (json['corruptions-fixed'] ?: 0) as long]
