@@ -18,7 +18,8 @@ class Chains {
         layers.eachWithIndex { layer, i ->
             def (String name, String opts, String size, List<String> io) = layer
             Path p = dir.resolve(name)
-            if (name.endsWith('.raw')) {
+            Files.createDirectories(p.parent)
+            if (name.endsWith('.raw') || name.endsWith('.img')) {
                 Qemu.img('create', '-q', '-f', 'raw', p.toString(), size)
                 if (io) Qemu.io(p, io, 'raw')
             } else {
@@ -41,8 +42,12 @@ class Chains {
 
     /** Copies every file of {@code from} into {@code to} (same names: relative backing names keep working). */
     static void twin(Path from, Path to) {
-        Files.createDirectories(to)
-        Files.list(from).withCloseable { s -> s.each { Files.copy(it, to.resolve(it.fileName)) } }
+        Files.walk(from).withCloseable { s ->
+            s.each { Path f ->
+                Path t = to.resolve(from.relativize(f).toString())
+                if (Files.isDirectory(f)) Files.createDirectories(t) else Files.copy(f, t)
+            }
+        }
     }
 
     /** What qemu-img info says about an image's size and backing file. */
@@ -54,6 +59,6 @@ class Chains {
 
     /** qemu-img check exit status (0 = clean), for qcow2 images only. */
     static int check(Path image) {
-        image.toString().endsWith('.raw') ? 0 : Qemu.img(['check', image.toString()], false).exit
+        image.toString() =~ /\.(raw|img)$/ ? 0 : Qemu.img(['check', image.toString()], false).exit
     }
 }
