@@ -13,10 +13,10 @@ import java.io.IOException;
  * <p>The writer's idea of the file length is not lowered: it only decides when the file must
  * be extended for a new allocation, and writes extend the file anyway.
  */
-final class TailTrim {
+public final class TailTrim {
     private TailTrim() { }
 
-    static void trim(ResizeHooks hooks) throws IOException {
+    public static void trim(ResizeHooks hooks) throws IOException {
         SyncedStorage storage = hooks.storage();
         RefcountStore refcounts = hooks.allocator().refcounts();
         int bits = refcounts.geometry().clusterBits();

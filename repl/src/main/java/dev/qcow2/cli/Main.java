@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
                 IoCommand.class,
                 SnapshotCommand.class,
                 ResizeCommand.class,
+                CommitCommand.class,
+                RebaseCommand.class,
                 MeasureCommand.class,
                 CommandLine.HelpCommand.class,
         })

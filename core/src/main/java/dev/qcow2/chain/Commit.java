@@ -1,0 +1,66 @@
+package dev.qcow2.chain;
+
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * {@code qemu-img commit} (7.2's img_commit, an active commit job run to completion): every
+ * range that the top image or an intermediate image decides — data, and zeros as zero writes —
+ * is written into the base, which first grows to the top's size if it is smaller. Without
+ * {@code drop} the top image is emptied afterwards ({@link MakeEmpty}), so that it shows the
+ * base through. Names and files of the chain are not changed.
+ *
+ * <p>Crash safety: the base is written through {@link dev.qcow2.write.Qcow2Writer} and flushed
+ * before the top is touched; emptying the top only drops references (at worst leaked
+ * clusters), and the guest content is the same at every step.
+ */
+public final class Commit {
+    static final int IO_BUF = 2 << 20;
+    private static final long QUERY = 1L << 30;
+
+    /**
+     * @param base the base image as named on the command line ({@code -b}), or null for the top's backing file
+     * @param drop keep the top image's content ({@code -d}; implied by {@code -b})
+     */
+    public record Options(String base, boolean drop) { }
+
+    private Commit() { }
+
+    /** @param top the image to commit, as named by the user (messages quote it) */
+    public static void commit(Path top, Options o, Progress progress) throws IOException {
+        try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive())) {
+            ChainLayers.Found found = ChainLayers.find(chain, top.toString(), o.base());
+            try (CommitTarget target = CommitTarget.open(found.basePath(), found.baseFormat())) {
+                copy(chain, new ChainLayers(found.above()), target, progress);
+            }
+        }
+        if (o.base() == null && !o.drop()) MakeEmpty.empty(top);
+    }
+
+    private static void copy(Qcow2Image top, ChainLayers layers, CommitTarget target, Progress progress) throws IOException {
+        long size = top.size();
+        if (target.size() < size) target.grow(size);
+        byte[] buf = new byte[IO_BUF];
+        long offset = 0;
+        while (offset < size) {
+            ChainLayers.Span span = layers.decide(offset, Math.min(QUERY, size - offset));
+            long len = span.length();
+            switch (span.kind()) {
+                case DATA -> {
+                    len = Math.min(len, IO_BUF);
+                    top.read(offset, buf, 0, (int) len);
+                    target.write(offset, buf, 0, (int) len);
+                }
+                case ZERO -> target.zero(offset, len);
+                case NONE -> { }
+            }
+            offset += len;
+            progress.update(offset, size);
+        }
+        target.flush();
+        progress.update(size, size);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.qcow2.cli;
+
+import dev.qcow2.chain.Rebase;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code qcow2 rebase [-f FMT] [-t CACHE] [-T SRC_CACHE] [-p] [-q] [-U] [-u] -b BACKING [-F FMT] FILE}:
+ * qemu-img rebase. Safe mode copies into the image what differs between its old and new backing
+ * file, then names the new one; {@code -u} only rewrites the name; an empty name (or {@code -u}
+ * without {@code -b}) removes the backing file. Prints nothing on success.
+ */
+@Command(name = "rebase", mixinStandardHelpOptions = true,
+        description = {"Change the backing file of a qcow2 image, as qemu-img rebase.",
+                "Relative backing names are resolved against the image's directory."})
+final class RebaseCommand implements Callable<Integer> {
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2 can change its backing file).")
+    String format;
+
+    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Cache mode (accepted; writes are flushed at the end).")
+    String cache;
+
+    @Option(names = {"-T", "--backing-cache"}, paramLabel = "SRC_CACHE", description = "Cache mode for the backing files (accepted).")
+    String sourceCache;
+
+    @Option(names = {"-b", "--backing"}, paramLabel = "BACKING", description = "The new backing file (\"\" removes it).")
+    String backing;
+
+    @Option(names = {"-F", "-B", "--backing-format"}, paramLabel = "FMT", description = "The new backing file's format.")
+    String backingFormat;
+
+    @Option(names = {"-u", "--backing-unsafe"}, description = "Only rewrite the backing file name and format.")
+    boolean unsafe;
+
+    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
+    boolean forceShare;
+
+    @Option(names = {"-p", "--progress"}, description = "Show progress.")
+    boolean progress;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print nothing.")
+    boolean quiet;
+
+    @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to rebase.")
+    List<String> files = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ChainOptions.checkCache(cache, "cache");
+        ChainOptions.checkCache(sourceCache, "source cache");
+        if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
+        if (!unsafe && backing == null) throw new Errors.CliException("Must specify backing file (-b) or use unsafe mode (-u)");
+        String file = files.get(0);
+        Rebase.Options options = new Rebase.Options(backing, backingFormat, unsafe);
+        Rebase.validate(options);
+        String fmt = ImageOpener.format(file, "raw".equals(format) ? null : format);
+        if ("raw".equals(format) || fmt.equals("raw")) {
+            throw new Errors.CliException("Could not change the backing file to '" + (backing == null ? "" : backing)
+                    + "': Operation not supported");
+        }
+        ConvertCommand.Progress p = ChainOptions.progress(progress && !quiet, System.out);
+        Rebase.rebase(Path.of(file), options, ChainOptions.listener(p));
+        p.done();
+        return 0;
+    }
+}
