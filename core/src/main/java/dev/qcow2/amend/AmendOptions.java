@@ -97,6 +97,8 @@ public record AmendOptions(boolean encrypt, Long size, String compat, String bac
         for (Map.Entry<String, String> kv : OptionList.split(joined)) {
             String k = kv.getKey();
             if (ENCRYPT_STRINGS.contains(k) || ENCRYPT_NUMBERS.contains(k)) continue;
+            // qemu-img retries with the format's create options only, not the protocol's (file-posix).
+            if (k.equals("nocow") || k.equals("extent_size_hint")) return false;
             try {
                 new OptionList().set(k, kv.getValue());
             } catch (IllegalArgumentException e) {

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 SnapshotCommand.class,
                 ResizeCommand.class,
                 MeasureCommand.class,
+                AmendCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
