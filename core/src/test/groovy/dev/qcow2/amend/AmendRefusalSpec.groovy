@@ -60,4 +60,20 @@ class AmendRefusalSpec extends Specification {
         'with a snapshot'     | null                      | ['write -P 3 0 64k', 'snapshot s']     | []    | 'refcount_bits=1'                | true      | null                                                | 'Cannot decrease refcount entry width to 1 bits: Cluster at offset 0x40000 has a refcount of 2'
         'with a snapshot'     | null                      | ['write -P 3 0 64k', 'snapshot s']     | []    | 'size=2M,compat=v2'              | false     | null                                                | 'Internal snapshots prevent downgrade of image'
     }
+
+    def "a dirty image (lazy refcounts, not closed) is refused and left as it is, never repaired implicitly"() {
+        given:
+        def image = Qemu.create(dir.resolve('dirty.qcow2'), '1M', 'lazy_refcounts=on')
+        Qemu.run([Qemu.QEMU_IO, '-f', 'qcow2', '-c', 'write -P 7 0 64k', '-c', 'abort', image.toString()])
+        assert AmendTwins.infoFields(image).dirty
+        String before = Qemu.sha256(image)
+
+        when:
+        Amender.amend(image, AmendOptions.parse(['lazy_refcounts=off']))
+
+        then:
+        def e = thrown(IOException)
+        e.message == "$image: image is dirty (lazy refcounts); run `qcow2 check -r all` first"
+        Qemu.sha256(image) == before
+    }
 }

@@ -96,4 +96,56 @@ class AmendSpec extends Specification {
         Qemu.rawBytes(ours) == Qemu.rawBytes(twin)
         AmendTwins.infoFields(ours).compat == '0.10'
     }
+
+    def "an upgrade gives old-style v2 snapshot entries (no extra data) the v3 extra data, as qemu-img does"() {
+        given: 'a v2 image whose snapshot entries have no extra data, as QEMU before 1.1 wrote them'
+        def (ours, twin) = AmendTwins.make(dir, 'old', 'compat=0.10', '1M', SNAPSHOTS)
+        [ours, twin].each { stripSnapshotExtraData(it) }
+        assert AmendTwins.check(ours).exit == 0
+        assert extraDataSizes(ours) == [0L, 0L]
+
+        when:
+        Amender.amend(ours, AmendOptions.parse(['compat=v3']))
+        Qemu.img('amend', '-o', 'compat=v3', twin.toString())
+
+        then:
+        AmendTwins.check(ours).exit == 0
+        AmendTwins.infoFields(ours) == AmendTwins.infoFields(twin)
+        ['s1', 's2'].every { Qemu.rawBytes(ours, it) == Qemu.rawBytes(twin, it) }
+        extraDataSizes(ours) == extraDataSizes(twin)
+        extraDataSizes(ours).every { it >= 16 }
+        Qemu.img(['compare', ours.toString(), twin.toString()], false).exit == 0
+    }
+
+    private static List<Long> extraDataSizes(Path image) {
+        dev.qcow2.storage.FileStorage.openReadOnly(image).withCloseable { st ->
+            dev.qcow2.format.SnapshotTable.read(st, dev.qcow2.format.Qcow2Header.read(st))*.extraDataSize()
+        }
+    }
+
+    /** Rewrites every snapshot entry in place with extra_data_size 0 (the table only gets shorter). */
+    private static void stripSnapshotExtraData(Path image) {
+        byte[] file = java.nio.file.Files.readAllBytes(image)
+        def b = java.nio.ByteBuffer.wrap(file)
+        int n = b.getInt(60)
+        long offset = b.getLong(64)
+        def out = new ByteArrayOutputStream()
+        long p = offset
+        n.times {
+            p = (p + 7) & ~7L
+            int idLen = b.getShort((int) p + 12) & 0xffff
+            int nameLen = b.getShort((int) p + 14) & 0xffff
+            int extra = b.getInt((int) p + 36)
+            byte[] head = Arrays.copyOfRange(file, (int) p, (int) p + 40)
+            java.nio.ByteBuffer.wrap(head).putInt(36, 0)
+            out.write(head)
+            out.write(file, (int) p + 40 + extra, idLen + nameLen)
+            while (out.size() % 8 != 0) out.write(0)
+            p += 40 + extra + idLen + nameLen
+        }
+        byte[] table = out.toByteArray()
+        Arrays.fill(file, (int) offset, (int) p, (byte) 0)
+        System.arraycopy(table, 0, file, (int) offset, table.length)
+        java.nio.file.Files.write(image, file)
+    }
 }
