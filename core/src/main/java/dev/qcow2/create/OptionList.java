@@ -1,5 +1,6 @@
 package dev.qcow2.create;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,16 @@ public final class OptionList {
 
     /** Parses one {@code -o} argument and adds its options; throws with qemu's message. */
     public OptionList add(String text) {
+        for (Map.Entry<String, String> kv : split(text)) set(kv.getKey(), kv.getValue());
+        return this;
+    }
+
+    /**
+     * Splits one {@code -o} argument into its {@code key=value} pairs in order, as
+     * qemu_opts_do_parse does ({@code ,,} is a literal comma; a bare key means {@code on}).
+     */
+    public static List<Map.Entry<String, String>> split(String text) {
+        List<Map.Entry<String, String>> pairs = new ArrayList<>();
         int i = 0;
         int n = text.length();
         while (i < n) {
@@ -98,9 +109,9 @@ public final class OptionList {
                 value = "on";
             }
             if (i < n) i++;   // the separating comma
-            set(key.toString(), value);
+            pairs.add(Map.entry(key.toString(), value));
         }
-        return this;
+        return pairs;
     }
 
     /** Sets one option by name (as {@code -o name=value} would). */
@@ -160,7 +171,7 @@ public final class OptionList {
     }
 
     /** qapi_bool_parse. */
-    static boolean parseBool(String name, String value) {
+    public static boolean parseBool(String name, String value) {
         switch (value) {
             case "on", "yes", "true", "y": return true;
             case "off", "no", "false", "n": return false;
@@ -169,7 +180,7 @@ public final class OptionList {
     }
 
     /** qemu_strtou64 (decimal, 0x hex or 0 octal). */
-    static long parseNumber(String name, String value) {
+    public static long parseNumber(String name, String value) {
         try {
             String v = value.trim();
             if (v.startsWith("0x") || v.startsWith("0X")) return Long.parseUnsignedLong(v.substring(2), 16);

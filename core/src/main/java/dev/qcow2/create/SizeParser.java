@@ -29,7 +29,7 @@ public final class SizeParser {
     }
 
     /** A size-typed {@code -o} option, with qemu's message when it is not one. */
-    static long parseOption(String name, String text) {
+    public static long parseOption(String name, String text) {
         long v = parse(text);
         if (v < 0) throw new IllegalArgumentException("Parameter '" + name + "' expects a non-negative number below 2^64");
         return v;

@@ -78,6 +78,17 @@ public final class Snapshots implements Closeable {
         }
     }
 
+    /**
+     * Rewrites the snapshot table with the same entries in the layout QEMU's
+     * qcow2_write_snapshots writes (v3 extra data on every entry), crash-safe as
+     * {@link SnapshotTableWriter#replace}; for {@code dev.qcow2.amend}'s compat upgrade.
+     */
+    public static void rewriteTable(SyncedStorage storage, ClusterAllocator allocator, Qcow2Header header) throws IOException {
+        SnapshotTable.Result table = SnapshotTable.read(storage.raw(), header, false);
+        List<SnapshotRecord> records = table.entries().stream().map(SnapshotRecord::of).toList();
+        SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), records.isEmpty() ? 0 : table.tableLength());
+    }
+
     public List<SnapshotEntry> list() throws IOException { return SnapshotTable.read(storage.raw(), header); }
 
     /**

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
                 CommitCommand.class,
                 RebaseCommand.class,
                 MeasureCommand.class,
+                AmendCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
