@@ -2,6 +2,7 @@ package dev.qcow2.amend;
 
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.HeaderExtension;
+import dev.qcow2.format.HeaderExtensionEncoder;
 import dev.qcow2.format.Qcow2Header;
 
 import java.io.IOException;
@@ -19,16 +20,6 @@ import java.nio.charset.StandardCharsets;
  * within 512 bytes) that is one sector, which real disks write atomically.
  */
 final class HeaderCluster {
-    static final int EXT_BACKING_FORMAT = 0xe2792aca;
-    static final int EXT_FEATURE_TABLE = 0x6803f857;
-    static final int EXT_DATA_FILE = 0x44415441;
-
-    /** QEMU 7.2's feature-name table: {type, bit, name}. */
-    private static final Object[][] FEATURES = {
-            {0, 0, "dirty bit"}, {0, 1, "corrupt bit"}, {0, 2, "external data file"}, {0, 3, "compression type"},
-            {0, 4, "extended L2 entries"}, {1, 0, "lazy refcounts"}, {2, 0, "bitmaps"}, {2, 1, "raw external data"},
-    };
-
     /** The header fields amend changes; the rest comes from the current header. */
     record State(int version, long incompatible, long compatible, long autoclear, int refcountOrder,
                  int compressionType, String backingFile, String backingFormat, String dataFile) {
@@ -76,13 +67,15 @@ final class HeaderCluster {
             b.put(Qcow2Header.V3_HEADER_LENGTH, unknown);
         }
         b.position(headerLength);
-        if (s.backingFormat() != null) extension(b, EXT_BACKING_FORMAT, utf8(s.backingFormat()));
-        if (s.dataFile() != null) extension(b, EXT_DATA_FILE, utf8(s.dataFile()));
-        if (s.version() >= 3 && cs > 4096) extension(b, EXT_FEATURE_TABLE, featureTable());
+        if (s.backingFormat() != null) extension(b, HeaderExtension.BACKING_FORMAT, utf8(s.backingFormat()));
+        if (s.dataFile() != null) extension(b, HeaderExtension.EXTERNAL_DATA_FILE, utf8(s.dataFile()));
+        if (HeaderExtensionEncoder.writesFeatureNameTable(s.version(), cs)) {
+            extension(b, HeaderExtension.FEATURE_NAME_TABLE, HeaderExtensionEncoder.qemuFeatureNameTable());
+        }
         for (HeaderExtension e : h.extensions()) {
             if (e instanceof HeaderExtension.Unknown u) extension(b, u.type(), u.data());
         }
-        b.putLong(0);
+        HeaderExtensionEncoder.putEndMarker(b);
         if (s.backingFile() != null) {
             byte[] name = utf8(s.backingFile());
             if (name.length > 1023 || b.remaining() < name.length) throw new IllegalArgumentException("Backing file name too long");
@@ -105,21 +98,8 @@ final class HeaderCluster {
         storage.flush();
     }
 
-    private static void extension(ByteBuffer b, int magic, byte[] data) {
-        int padded = (data.length + 7) & ~7;
-        if (b.remaining() < 8 + padded + 8) throw new IllegalArgumentException("Header extensions do not fit in the first cluster");
-        b.putInt(magic).putInt(data.length).put(data);
-        b.position(b.position() + padded - data.length);
-    }
-
-    private static byte[] featureTable() {
-        ByteBuffer t = ByteBuffer.allocate(FEATURES.length * 48);
-        for (Object[] f : FEATURES) {
-            int start = t.position();
-            t.put((byte) (int) (Integer) f[0]).put((byte) (int) (Integer) f[1]).put(utf8((String) f[2]));
-            t.position(start + 48);
-        }
-        return t.array();
+    private static void extension(ByteBuffer b, int type, byte[] data) {
+        if (!HeaderExtensionEncoder.put(b, type, data)) throw new IllegalArgumentException("Header extensions do not fit in the first cluster");
     }
 
     private static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }

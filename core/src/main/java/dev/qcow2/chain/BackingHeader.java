@@ -3,6 +3,7 @@ package dev.qcow2.chain;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.HeaderExtension;
+import dev.qcow2.format.HeaderExtensionEncoder;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,12 +22,6 @@ import java.util.List;
  */
 public final class BackingHeader {
     static final int MAX_NAME = 1023;
-
-    /** QEMU 7.2's feature-name table: {type, bit, name}; type 0 incompatible, 1 compatible, 2 autoclear. */
-    private static final Object[][] FEATURES = {
-            {0, 0, "dirty bit"}, {0, 1, "corrupt bit"}, {0, 2, "external data file"}, {0, 3, "compression type"},
-            {0, 4, "extended L2 entries"}, {1, 0, "lazy refcounts"}, {2, 0, "bitmaps"}, {2, 1, "raw external data"},
-    };
 
     private BackingHeader() { }
 
@@ -73,13 +68,15 @@ public final class BackingHeader {
             for (int type : new int[]{HeaderExtension.EXTERNAL_DATA_FILE, HeaderExtension.CRYPTO_HEADER}) {
                 for (Extension e : old) if (e.type() == type) put(out, e.type(), e.data());
             }
-            if (version >= 3 && current.length > 4096) put(out, HeaderExtension.FEATURE_NAME_TABLE, featureTable());
+            if (HeaderExtensionEncoder.writesFeatureNameTable(version, current.length)) {
+                put(out, HeaderExtension.FEATURE_NAME_TABLE, HeaderExtensionEncoder.qemuFeatureNameTable());
+            }
             for (Extension e : old) if (e.type() == HeaderExtension.BITMAPS) put(out, e.type(), e.data());
             for (Extension e : old) if (!known(e.type())) put(out, e.type(), e.data());
-            put(out, 0, new byte[0]);
         } catch (IllegalStateException full) {
             throw cannotChange(resource, target, "No space left in the file header");
         }
+        HeaderExtensionEncoder.putEndMarker(out);
         if (nameBytes != null) {
             if (out.remaining() < nameBytes.length) throw cannotChange(resource, target, "No space left in the file header");
             out.putLong(8, out.position()).putInt(16, nameBytes.length);
@@ -115,22 +112,8 @@ public final class BackingHeader {
         return list;
     }
 
-    /** QEMU's header_ext_add: type, length, data padded to 8; no room is ENOSPC. */
+    /** QEMU's header_ext_add: no room for the extension and the end marker is ENOSPC. */
     private static void put(ByteBuffer out, int type, byte[] data) {
-        int padded = (data.length + 7) & ~7;
-        if (out.remaining() < 8 + padded) throw new IllegalStateException("header full");
-        out.putInt(type).putInt(data.length).put(data);
-        out.position(out.position() + padded - data.length);
-    }
-
-    private static byte[] featureTable() {
-        ByteBuffer t = ByteBuffer.allocate(FEATURES.length * 48);
-        for (Object[] f : FEATURES) {
-            int start = t.position();
-            t.put((byte) (int) (Integer) f[0]).put((byte) (int) (Integer) f[1])
-                    .put(((String) f[2]).getBytes(StandardCharsets.US_ASCII));
-            t.position(start + 48);
-        }
-        return t.array();
+        if (!HeaderExtensionEncoder.put(out, type, data)) throw new IllegalStateException("header full");
     }
 }

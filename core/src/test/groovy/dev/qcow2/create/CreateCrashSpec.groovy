@@ -46,7 +46,7 @@ class CreateCrashSpec extends Specification {
             def s = new CrashingStorage(survive: n)
             ImageCreator.write(s, layout)
             byte[] bytes = s.inner.toByteArray()
-            boolean isQcow2 = bytes.length >= 4 && ByteBuffer.wrap(bytes, 0, 4).getInt() == HeaderEncoder.MAGIC
+            boolean isQcow2 = bytes.length >= 4 && ByteBuffer.wrap(bytes, 0, 4).getInt() == dev.qcow2.format.Qcow2Header.MAGIC
             if (n < total) return !isQcow2
             def file = dir.resolve("crash-${n}.qcow2")
             Files.write(file, bytes)
