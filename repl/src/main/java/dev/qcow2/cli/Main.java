@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 SnapshotCommand.class,
                 ResizeCommand.class,
                 MeasureCommand.class,
+                ReplCommand.class, RunCommand.class, JShellCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -47,6 +48,8 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(new Errors(debug));
         cli.setParameterExceptionHandler(Errors::parameterError);
+        // qcow2 run SCRIPT --in-place: everything after SCRIPT belongs to the script
+        cli.getSubcommands().get("run").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
         int exit = cli.execute(rest.toArray(new String[0]));
         System.out.flush();
         return exit;
