@@ -1,6 +1,7 @@
 package dev.qcow2.repl;
 
 import dev.qcow2.dsl.DslShell;
+import org.jline.reader.CompletingParsedLine;
 import org.jline.reader.EOFError;
 import org.jline.reader.ParsedLine;
 import org.jline.reader.Parser;
@@ -58,7 +59,7 @@ public final class DslParser implements Parser {
      * A parsed line with one word of interest: {@code word} (up to the cursor) starting at
      * {@code start}; {@code quote} is the open quote character, or 0 outside a string.
      */
-    public record Word(String line, int cursor, String word, int start, char quote) implements ParsedLine {
+    public record Word(String line, int cursor, String word, int start, char quote) implements CompletingParsedLine {
         /** The text before the word (what the completer looks at for context). */
         public String before() { return line.substring(0, start); }
 
@@ -67,5 +68,9 @@ public final class DslParser implements Parser {
         @Override public int wordCursor() { return word.length(); }
         @Override public int wordIndex() { return 0; }
         @Override public List<String> words() { return List.of(word); }
+        /** Candidates are inserted as they are: the DSL needs no shell-style escaping. */
+        @Override public CharSequence escape(CharSequence candidate, boolean complete) { return candidate; }
+        @Override public int rawWordCursor() { return word.length(); }
+        @Override public int rawWordLength() { return word.length(); }
     }
 }

@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 /**
  * {@code qcow2 repl [FILE]}: opens FILE (or a fresh demo image, see {@link DemoImage}) in a DSL
  * session, then runs the interactive {@link Repl} when stdin and stdout are a terminal, else
- * {@link Batch} over stdin. History: {@code $QCOW2_HISTORY}, default {@code ~/.qcow2_history}.
+ * {@link Batch} over stdin. History: {@code $QCOW2_HISTORY}, default {@code $HOME/.qcow2_history}.
  */
 public final class ReplLauncher {
     static final String DEMO_HINT = String.join("\n",
@@ -60,7 +60,9 @@ public final class ReplLauncher {
 
     static Path historyFile() {
         String env = System.getenv("QCOW2_HISTORY");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".qcow2_history");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".qcow2_history");
     }
 
     private static void deleteTree(Path dir) {
