@@ -2,9 +2,12 @@ package dev.qcow2.dsl
 
 import org.codehaus.groovy.control.CompilerConfiguration
 import org.codehaus.groovy.control.MultipleCompilationErrorsException
+import org.codehaus.groovy.control.customizers.ASTTransformationCustomizer
 import org.codehaus.groovy.control.customizers.ImportCustomizer
 import org.codehaus.groovy.control.messages.SyntaxErrorMessage
 import org.codehaus.groovy.syntax.SyntaxException
+
+import groovy.transform.ThreadInterrupt
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -34,6 +37,8 @@ class DslShell implements Closeable {
         config.addCompilationCustomizers(new ImportCustomizer()
                 .addStarImports('dev.qcow2.dsl')
                 .addImports('dev.qcow2.repair.RepairMode'))
+        // loops and closures check Thread.interrupted(): the REPL's Ctrl-C stops a runaway loop
+        config.addCompilationCustomizers(new ASTTransformationCustomizer(ThreadInterrupt))
         this.shell = new GroovyShell(DslShell.classLoader, binding, config)
     }
 

@@ -27,9 +27,15 @@ import picocli.CommandLine.Command;
                 RebaseCommand.class,
                 MeasureCommand.class,
                 AmendCommand.class,
+                ReplCommand.class, RunCommand.class, JShellCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
+    static {
+        // picocli would load (and initialise) groovy.lang.Closure, now on the class path for the
+        // repl/run commands: that costs ~0.5 s of Groovy runtime start-up on every command.
+        if (System.getProperty("picocli.disable.closures") == null) System.setProperty("picocli.disable.closures", "true");
+    }
 
     @Override
     public void run() {
@@ -50,6 +56,8 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(new Errors(debug));
         cli.setParameterExceptionHandler(Errors::parameterError);
+        // qcow2 run SCRIPT --in-place: everything after SCRIPT belongs to the script
+        cli.getSubcommands().get("run").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
         int exit = cli.execute(rest.toArray(new String[0]));
         System.out.flush();
         return exit;

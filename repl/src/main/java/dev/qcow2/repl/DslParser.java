@@ -1,0 +1,76 @@
+package dev.qcow2.repl;
+
+import dev.qcow2.dsl.DslShell;
+import org.jline.reader.CompletingParsedLine;
+import org.jline.reader.EOFError;
+import org.jline.reader.ParsedLine;
+import org.jline.reader.Parser;
+
+import java.util.List;
+
+/**
+ * JLine's view of DSL input. On Enter: input that {@link DslShell#completeness} calls INCOMPLETE
+ * (an open brace, bracket or string) asks for another line (JLine's secondary prompt); anything
+ * else is accepted, and syntax errors come from the evaluation as one line. For completion: the
+ * word under the cursor is what follows the last delimiter, or, inside a quoted string, what
+ * follows the opening quote (so file names and snapshot names complete inside quotes).
+ */
+public final class DslParser implements Parser {
+    private static final String DELIMITERS = " \t\n(),[]{};=+<>!&|*/%";
+
+    private final DslShell shell;
+
+    public DslParser(DslShell shell) { this.shell = shell; }
+
+    @Override
+    public ParsedLine parse(String line, int cursor, ParseContext context) {
+        if (context == ParseContext.ACCEPT_LINE && !line.isBlank() && !line.stripLeading().startsWith(":")
+                && shell.completeness(line) == DslShell.Completeness.INCOMPLETE) {
+            throw new EOFError(-1, -1, "input continues", "more");
+        }
+        return wordAt(line, cursor);
+    }
+
+    /** The word before {@code cursor}: from the last delimiter, or from an opening quote if inside a string. */
+    public static Word wordAt(String line, int cursor) {
+        char quote = 0;
+        int quoteStart = -1;
+        for (int i = 0; i < cursor; i++) {
+            char c = line.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') i++;
+                else if (c == quote) quote = 0;
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                quoteStart = i;
+            }
+        }
+        int start;
+        if (quote != 0) {
+            start = quoteStart + 1;
+        } else {
+            start = cursor;
+            while (start > 0 && DELIMITERS.indexOf(line.charAt(start - 1)) < 0 && line.charAt(start - 1) != '\'' && line.charAt(start - 1) != '"') start--;
+        }
+        return new Word(line, cursor, line.substring(start, cursor), start, quote);
+    }
+
+    /**
+     * A parsed line with one word of interest: {@code word} (up to the cursor) starting at
+     * {@code start}; {@code quote} is the open quote character, or 0 outside a string.
+     */
+    public record Word(String line, int cursor, String word, int start, char quote) implements CompletingParsedLine {
+        /** The text before the word (what the completer looks at for context). */
+        public String before() { return line.substring(0, start); }
+
+        public boolean inString() { return quote != 0; }
+
+        @Override public int wordCursor() { return word.length(); }
+        @Override public int wordIndex() { return 0; }
+        @Override public List<String> words() { return List.of(word); }
+        /** Candidates are inserted as they are: the DSL needs no shell-style escaping. */
+        @Override public CharSequence escape(CharSequence candidate, boolean complete) { return candidate; }
+        @Override public int rawWordCursor() { return word.length(); }
+        @Override public int rawWordLength() { return word.length(); }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.qcow2.repl;
+
+import dev.qcow2.dsl.DslException;
+import dev.qcow2.dsl.DslShell;
+import groovy.lang.Closure;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code qcow2 run SCRIPT [ARGS...]}: runs a DSL script with {@code args} bound to ARGS.
+ * <p>Exit status: {@code exit N} anywhere in the script stops it with status N; otherwise a
+ * script whose last value is an integer exits with it (so {@code check.exit_code} as the last
+ * line passes check's status on); any other last value means 0. A failure ({@code fail 'msg'},
+ * a DSL error, an exception) prints {@code qcow2: SCRIPT: message} on stderr and exits 1.
+ */
+public final class ScriptRunner {
+    /** Thrown by {@code exit N}: an Error, so that no catch (RuntimeException) in between swallows it. */
+    static final class ExitRequest extends Error {
+        final int status;
+
+        ExitRequest(int status) {
+            super(null, null, false, false);
+            this.status = status;
+        }
+    }
+
+    /** {@code exit N} / {@code exit}. */
+    public static final class ExitClosure extends Closure<Object> {
+        ExitClosure() { super(null); }
+
+        public Object doCall(Object status) {
+            if (!(status instanceof Number n)) throw new DslException("exit takes a number, not '" + status + "'");
+            throw new ExitRequest(n.intValue());
+        }
+
+        public Object doCall() { throw new ExitRequest(0); }
+    }
+
+    /** {@code fail 'message'}: stops the script with that one line and status 1. */
+    public static final class FailClosure extends Closure<Object> {
+        FailClosure() { super(null); }
+
+        public Object doCall(Object message) { throw new DslException(String.valueOf(message)); }
+    }
+
+    private ScriptRunner() { }
+
+    public static int run(Path script, List<String> args, PrintStream err) {
+        String name = script.getFileName() == null ? script.toString() : script.getFileName().toString();
+        if (!Files.isRegularFile(script)) {
+            err.println("qcow2: " + script + ": no such script");
+            return 1;
+        }
+        try (DslShell shell = new DslShell()) {
+            shell.getBinding().setVariable("exit", new ExitClosure());
+            shell.getBinding().setVariable("fail", new FailClosure());
+            Object last = shell.run(script, args);
+            System.out.flush();
+            return last instanceof Integer || last instanceof Short || last instanceof Byte ? ((Number) last).intValue() : 0;
+        } catch (ExitRequest e) {
+            System.out.flush();
+            return e.status;
+        } catch (Throwable e) {
+            System.out.flush();
+            err.println("qcow2: " + name + ": " + Evaluator.describe(e));
+            err.flush();
+            return 1;
+        }
+    }
+}
