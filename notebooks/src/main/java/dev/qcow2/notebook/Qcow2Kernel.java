@@ -25,25 +25,40 @@ public final class Qcow2Kernel extends BaseKernel {
     static final String DSL_MAGIC = "%%dsl";
     private static volatile Qcow2Kernel current;
 
-    private final DslShell dsl = new DslShell();
+    private final CompletableFuture<DslShell> dsl;
     private final CompletableFuture<JavaCells> java;
-    private final DslCompleter dslCompleter;
     private volatile Consumer<DisplayData> displaySink;   // null: the notebook
 
     public Qcow2Kernel() {
         current = this;
-        dsl.getBinding().setVariable("display", new Closure<Object>(this) {
+        // Both shells start on their own threads so the front end's first request is answered at
+        // once; the DSL compiles a first script only after JShell is up (first results come first).
+        java = CompletableFuture.supplyAsync(() -> new JavaCells(List.of(
+                "void display(Object value) { dev.qcow2.notebook.Qcow2Kernel.current().display(value); }",
+                "Object dsl(String code) { return dev.qcow2.notebook.Qcow2Kernel.current().dsl(code); }",
+                "void share(String name, Object value) { dev.qcow2.notebook.Qcow2Kernel.current().share(name, value); }")),
+                Qcow2Kernel::startThread);
+        dsl = CompletableFuture.supplyAsync(this::newDslShell, Qcow2Kernel::startThread);
+        java.thenAcceptBothAsync(dsl, (j, d) -> { synchronized (d) { d.evaluate("1"); } }, Qcow2Kernel::startThread);
+    }
+
+    private static void startThread(Runnable r) {
+        Thread t = new Thread(r, "qcow2-kernel-start");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private DslShell newDslShell() {
+        DslShell shell = new DslShell();
+        shell.getBinding().setVariable("display", new Closure<Object>(this) {
             @SuppressWarnings("unused")
             public Object doCall(Object value) {
                 display(value);
                 return null;
             }
         });
-        dsl.getBinding().setVariable("charts", Charts.class);
-        dslCompleter = new DslCompleter(dsl);
-        java = CompletableFuture.supplyAsync(() -> new JavaCells(List.of(
-                "void display(Object value) { dev.qcow2.notebook.Qcow2Kernel.current().display(value); }",
-                "Object dsl(String code) { return dev.qcow2.notebook.Qcow2Kernel.current().dsl(code); }")));
+        shell.getBinding().setVariable("charts", Charts.class);
+        return shell;
     }
 
     /** The running kernel (for the helpers Java cells call). */
@@ -66,9 +81,25 @@ public final class Qcow2Kernel extends BaseKernel {
     }
 
     /** Runs DSL text in the notebook's shared DSL session (what %%dsl cells use). */
-    public Object dsl(String code) { return dsl.evaluate(code); }
+    public Object dsl(String code) {
+        DslShell shell = dslShell();
+        synchronized (shell) {
+            return shell.evaluate(code);
+        }
+    }
 
-    public DslShell dslShell() { return dsl; }
+    public DslShell dslShell() {
+        try {
+            return dsl.join();
+        } catch (RuntimeException e) {
+            throw new CellException("the DSL shell did not start: " + Errors.brief(e.getCause() == null ? e : e.getCause()));
+        }
+    }
+
+    /** Makes a Java value a variable of the %%dsl cells (a Path is shared as its string, which DSL commands take). */
+    public void share(String name, Object value) {
+        dslShell().getBinding().setVariable(name, value instanceof java.nio.file.Path p ? p.toString() : value);
+    }
 
     @Override
     public DisplayData eval(String code) {
@@ -80,7 +111,7 @@ public final class Qcow2Kernel extends BaseKernel {
         String body = dslBody(code);
         if (body != null) {
             try {
-                return dsl.evaluate(body);
+                return dsl(body);
             } catch (DslException e) {
                 throw new CellException(e.getMessage());
             }
@@ -104,7 +135,7 @@ public final class Qcow2Kernel extends BaseKernel {
         if (body != null) {
             int offset = code.length() - body.length();
             if (at < offset) return null;
-            var c = dslCompleter.complete(body, at - offset);
+            var c = new DslCompleter(dslShell()).complete(body, at - offset);
             return c.candidates().isEmpty() ? null : new ReplacementOptions(c.candidates(), c.start() + offset, c.end() + offset);
         }
         var c = javaCells().complete(code, at);
@@ -115,7 +146,7 @@ public final class Qcow2Kernel extends BaseKernel {
     public String isComplete(String code) {
         String body = dslBody(code);
         if (body != null) {
-            return switch (dsl.completeness(body)) {
+            return switch (dslShell().completeness(body)) {
                 case COMPLETE -> IS_COMPLETE_YES;
                 case INCOMPLETE -> "";
                 default -> IS_COMPLETE_BAD;
@@ -156,7 +187,7 @@ public final class Qcow2Kernel extends BaseKernel {
 
     @Override
     public void onShutdown(boolean isRestarting) {
-        dsl.close();
+        if (dsl.isDone() && !dsl.isCompletedExceptionally()) dsl.join().close();
         if (java.isDone() && !java.isCompletedExceptionally()) java.join().close();
     }
 }
