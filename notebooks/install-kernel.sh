@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the Jupyter kernelspec "qcow2 toolkit (Java)" for the current user
+# (~/.local/share/jupyter/kernels/qcow2-java), or into the kernels folder given as $1.
+# Builds the notebooks module (and what it needs) first when it has not been built.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+target=$root/notebooks/target
+if [[ ! -f $target/kernel.classpath || ! -d $target/classes/dev ]]; then
+    (cd "$root" && mvn -q -B package -pl notebooks -am -DskipTests </dev/null)
+fi
+exec java -cp "$target/classes:$(cat "$target/kernel.classpath")" dev.qcow2.notebook.Install "$@"

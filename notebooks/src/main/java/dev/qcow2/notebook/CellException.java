@@ -1,0 +1,8 @@
+package dev.qcow2.notebook;
+
+/** A cell failed; the message is the one line the notebook shows (no stack trace). */
+public final class CellException extends RuntimeException {
+    public CellException(String message) {
+        super(message, null, false, false);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.qcow2.notebook;
+
+import jdk.jshell.Diag;
+import jdk.jshell.EvalException;
+import jdk.jshell.JShell;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
+import jdk.jshell.UnresolvedReferenceException;
+import jdk.jshell.execution.LocalExecutionControl;
+import jdk.jshell.spi.ExecutionControl;
+import jdk.jshell.spi.ExecutionControlProvider;
+import jdk.jshell.spi.ExecutionEnv;
+
+import java.io.File;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Java cells: one {@link JShell} whose snippets run in this JVM (a local execution control), so
+ * the value of a cell's last expression is the object itself, not its string, and can be
+ * displayed richly. The toolkit is on the class path and its packages are imported. A cell may
+ * hold several snippets; they run in order and the first failure stops the cell with a
+ * {@link CellException} of one line (the compiler's message or the exception's), never a trace.
+ */
+public final class JavaCells implements AutoCloseable {
+    /** Imported in every session: the toolkit's public packages, the DSL, the charts, and java.nio.file. */
+    static final List<String> IMPORTS = List.of("java.nio.file.*", "java.util.*", "dev.qcow2.*", "dev.qcow2.image.*",
+            "dev.qcow2.check.*", "dev.qcow2.write.*", "dev.qcow2.snapshot.*", "dev.qcow2.create.*", "dev.qcow2.repair.*",
+            "dev.qcow2.format.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*");
+
+    private final AtomicReference<Object> lastValue = new AtomicReference<>();
+    private final JShell shell;
+
+    /** {@code prelude} are snippets run once after the imports (helper methods such as display). */
+    public JavaCells(List<String> prelude) {
+        shell = JShell.builder().executionEngine(new Provider(), Map.of()).build();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (!entry.isEmpty()) shell.addToClasspath(entry);
+        }
+        StringBuilder setup = new StringBuilder();
+        for (String p : IMPORTS) setup.append("import ").append(p).append(";\n");
+        for (String p : prelude) setup.append(p).append('\n');
+        eval(setup.toString());
+    }
+
+    /** Runs every snippet of {@code code}; the value of the last one when it is an expression. */
+    public Optional<Object> eval(String code) {
+        SourceCodeAnalysis sca = shell.sourceCodeAnalysis();
+        String rest = code;
+        Optional<Object> result = Optional.empty();
+        while (!rest.isBlank()) {
+            SourceCodeAnalysis.CompletionInfo info = sca.analyzeCompletion(rest);
+            if (info.completeness() == SourceCodeAnalysis.Completeness.EMPTY) break;
+            String source = info.completeness().isComplete() ? info.source() : rest;
+            rest = info.completeness().isComplete() ? info.remaining() : "";
+            result = run(source, code);
+        }
+        return result;
+    }
+
+    private Optional<Object> run(String source, String cell) {
+        lastValue.set(null);
+        List<SnippetEvent> events = shell.eval(source);
+        Optional<Object> result = Optional.empty();
+        for (SnippetEvent e : events) {
+            if (e.causeSnippet() != null) continue;   // dependents updated by this snippet
+            if (e.exception() != null) throw new CellException(describe(e.exception()));
+            if (e.status() == Snippet.Status.REJECTED) throw new CellException(diagnostics(e.snippet(), source, cell));
+            if (shows(e.snippet())) result = Optional.ofNullable(lastValue.get());
+        }
+        return result;
+    }
+
+    /** Expressions show their value; declarations (variables, methods, classes, imports) do not. */
+    private static boolean shows(Snippet s) {
+        return switch (s.subKind()) {
+            case TEMP_VAR_EXPRESSION_SUBKIND, VAR_VALUE_SUBKIND, OTHER_EXPRESSION_SUBKIND, ASSIGNMENT_SUBKIND -> true;
+            default -> false;
+        };
+    }
+
+    private String diagnostics(Snippet s, String source, String cell) {
+        Optional<Diag> first = shell.diagnostics(s).filter(Diag::isError).findFirst();
+        if (first.isEmpty()) return "the snippet was rejected: " + oneLine(s.source());
+        Diag d = first.get();
+        int at = cell.indexOf(source);
+        long pos = Math.max(0, d.getStartPosition());
+        int line = 1;
+        if (at >= 0) for (int i = 0; i < at + pos && i < cell.length(); i++) if (cell.charAt(i) == '\n') line++;
+        return "line " + line + ": " + oneLine(d.getMessage(Locale.ROOT));
+    }
+
+    /** "cannot find symbol\n  symbol: variable x\n  location: ..." → "cannot find symbol (symbol: variable x)". */
+    static String oneLine(String message) {
+        List<String> lines = new ArrayList<>();
+        for (String l : message.split("\n")) if (!l.isBlank() && !l.strip().startsWith("location:")) lines.add(l.strip().replaceAll("\\s+", " "));
+        if (lines.isEmpty()) return "error";
+        return lines.size() == 1 ? lines.get(0) : lines.get(0) + " (" + String.join(", ", lines.subList(1, lines.size())) + ")";
+    }
+
+    static String describe(Exception e) {
+        if (e instanceof UnresolvedReferenceException u) {
+            return "unresolved reference: " + oneLine(u.getSnippet().source()) + " uses a declaration that does not compile";
+        }
+        if (e instanceof EvalException ee) return Errors.brief(ee.getExceptionClassName(), ee.getMessage());
+        return Errors.brief(e.getClass().getName(), e.getMessage());
+    }
+
+    /** Completion for {@code code} at {@code cursor}: candidate texts and the start of the text they replace. */
+    public Completions complete(String code, int cursor) {
+        SourceCodeAnalysis sca = shell.sourceCodeAnalysis();
+        int start = 0;
+        String rest = code;
+        // find the snippet the cursor is in
+        while (true) {
+            SourceCodeAnalysis.CompletionInfo info = sca.analyzeCompletion(rest);
+            if (!info.completeness().isComplete() || info.remaining().isBlank()) break;
+            int len = rest.length() - info.remaining().length();
+            if (start + len >= cursor) break;
+            start += len;
+            rest = info.remaining();
+        }
+        String snippet = code.substring(start, Math.max(start, cursor));
+        int[] anchor = new int[1];
+        List<String> names = new ArrayList<>();
+        for (SourceCodeAnalysis.Suggestion s : sca.completionSuggestions(snippet, snippet.length(), anchor)) {
+            if (!names.contains(s.continuation())) names.add(s.continuation());
+        }
+        return new Completions(names, start + anchor[0], cursor);
+    }
+
+    public record Completions(List<String> candidates, int start, int end) { }
+
+    /** Whether the cell is whole ("complete"), needs more lines ("incomplete") or cannot parse ("invalid"). */
+    public String completeness(String code) {
+        var c = shell.sourceCodeAnalysis().analyzeCompletion(code).completeness();
+        return switch (c) {
+            case COMPLETE, COMPLETE_WITH_SEMI, EMPTY, CONSIDERED_INCOMPLETE -> "complete";
+            case DEFINITELY_INCOMPLETE -> "incomplete";
+            default -> "invalid";
+        };
+    }
+
+    @Override public void close() { shell.close(); }
+
+    /** Runs snippets in this JVM and keeps the last result object (JShell itself only sees its string). */
+    private final class Provider implements ExecutionControlProvider {
+        @Override public String name() { return "qcow2-local"; }
+
+        @Override public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
+            return new LocalExecutionControl() {
+                @Override protected String invoke(Method doit) throws Exception {
+                    Object value = doit.invoke(null);
+                    lastValue.set(value);
+                    return valueString(value);
+                }
+            };
+        }
+    }
+}

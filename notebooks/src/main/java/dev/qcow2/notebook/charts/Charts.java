@@ -1,0 +1,167 @@
+package dev.qcow2.notebook.charts;
+
+import dev.qcow2.dsl.DslShell;
+import dev.qcow2.dsl.Row;
+import dev.qcow2.dsl.Table;
+import dev.qcow2.image.OpenOptions;
+import dev.qcow2.image.Qcow2Image;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The charts of allocation state, one call each, for notebooks (Java cells and {@code %%dsl}
+ * cells, where this class is bound as {@code charts}): {@code Charts.hostMap("disk.qcow2")}.
+ * Maps are images drawn here (no charting library draws cluster maps); the rest are XChart
+ * charts. Every call opens the image read-only and closes it again. {@code path} is a String,
+ * Path or File.
+ */
+public final class Charts {
+    private static final int WIDTH = 800, HEIGHT = 380;
+
+    private Charts() { }
+
+    /** The host file, cluster by cluster: header, L1/L2, refcount structures, snapshot table, data, compressed, leaked, free, past EOF. */
+    public static BufferedImage hostMap(Object path) {
+        HostClusters h = hostClusters(path);
+        List<MapPainter.Kind> kinds = new ArrayList<>();
+        for (ClusterKind k : ClusterKind.values()) {
+            kinds.add(new MapPainter.Kind(k.label(), k.color(), k == ClusterKind.LEAKED || k == ClusterKind.PAST_EOF));
+        }
+        long[] counts = h.counts().values().stream().mapToLong(Long::longValue).toArray();
+        return MapPainter.paint("host clusters of " + name(path), h.ordinals(), kinds, counts, h.clusterSize());
+    }
+
+    /** The guest disk, cluster by cluster: data here, compressed, zero, from a backing layer, unallocated. */
+    public static BufferedImage guestMap(Object path) {
+        GuestClusters g = withImage(path, OpenOptions.permissive(), GuestClusters::of);
+        List<MapPainter.Kind> kinds = new ArrayList<>();
+        for (GuestKind k : GuestKind.values()) kinds.add(new MapPainter.Kind(k.label(), k.color(), false));
+        long[] counts = g.counts().values().stream().mapToLong(Long::longValue).toArray();
+        return MapPainter.paint("guest clusters of " + name(path), g.ordinals(), kinds, counts, g.clusterSize());
+    }
+
+    public static HostClusters hostClusters(Object path) {
+        return withImage(path, OpenOptions.forChecking(), HostClusters::of);
+    }
+
+    /** How many host clusters have each refcount (clusters with refcount 0 and no references left out). */
+    public static CategoryChart refcountHistogram(Object path) {
+        HostClusters h = hostClusters(path);
+        Map<Long, Long> histogram = new TreeMap<>();
+        for (int c = 0; c < h.size(); c++) {
+            if (h.refcount(c) != 0 || h.references(c) != 0) histogram.merge(h.refcount(c), 1L, Long::sum);
+        }
+        if (histogram.isEmpty()) histogram.put(0L, 0L);
+        CategoryChart chart = bars("refcount histogram of " + name(path), "refcount", "host clusters");
+        chart.getStyler().setLegendVisible(false);
+        chart.addSeries("clusters", histogram.keySet().stream().map(k -> k < 0 ? "unreadable" : k.toString()).toList(),
+                new ArrayList<Number>(histogram.values()));
+        return chart;
+    }
+
+    /**
+     * Leaks and refcount mismatches along the file: the file cut into at most 48 equal stretches,
+     * counting in each the clusters whose refcount is higher than their references (leaks: what
+     * repair leaks fixes) and those whose refcount is lower or unreadable (corruptions: repair all).
+     */
+    public static CategoryChart leaks(Object path) {
+        HostClusters h = hostClusters(path);
+        int bins = Math.max(1, Math.min(48, h.size()));
+        int per = (h.size() + bins - 1) / bins;
+        bins = (h.size() + per - 1) / per;
+        long[] high = new long[bins], low = new long[bins];
+        for (int c = 0; c < h.size(); c++) {
+            long rc = h.refcount(c), refs = h.references(c);
+            if (rc > refs) high[c / per]++;
+            else if (rc < refs) low[c / per]++;
+        }
+        List<String> labels = new ArrayList<>();
+        for (int b = 0; b < bins; b++) labels.add(String.format("0x%x", (long) b * per * h.clusterSize()));
+        CategoryChart chart = bars("leaks and refcount mismatches over " + name(path)
+                + " (" + per + " cluster" + (per == 1 ? "" : "s") + " per bar)", "host offset", "clusters");
+        chart.getStyler().setStacked(true);
+        chart.getStyler().setXAxisLabelRotation(90);
+        chart.getStyler().setSeriesColors(new Color[] {new Color(0xef4444), new Color(0x7f1d1d)});
+        chart.addSeries("refcount > references (leak)", labels, asList(high));
+        chart.addSeries("refcount < references (corruption)", labels, asList(low));
+        return chart;
+    }
+
+    /**
+     * Clusters that read differently from one state to the next along the snapshot timeline
+     * (oldest snapshot first, the active state last), by kind of change (DSL snapshot.diff).
+     */
+    public static CategoryChart snapshotDivergence(Object path) {
+        try (DslShell shell = new DslShell()) {
+            shell.getBinding().setVariable("imagePath", file(path).toString());
+            shell.evaluate("open imagePath");
+            List<String> names = new ArrayList<>();
+            for (Object n : (List<?>) shell.evaluate("snapshot.names")) names.add(String.valueOf(n));
+            if (names.isEmpty()) throw new IllegalArgumentException(name(path) + ": has no snapshots to compare");
+            String[] changes = {"changed", "added", "discarded", "zeroed"};
+            Map<String, long[]> series = new LinkedHashMap<>();
+            for (String c : changes) series.put(c, new long[names.size()]);
+            List<String> labels = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                String from = names.get(i), to = i + 1 < names.size() ? names.get(i + 1) : null;
+                shell.getBinding().setVariable("from", from);
+                shell.getBinding().setVariable("to", to);
+                Table diff = (Table) shell.evaluate(to == null ? "snapshot.diff from" : "snapshot.diff from, to");
+                for (Row r : diff) series.get(String.valueOf(r.get("change")))[i]++;
+                labels.add(from + " → " + (to == null ? "active" : to));
+            }
+            CategoryChart chart = bars("snapshot divergence of " + name(path), "step", "guest clusters that differ");
+            chart.getStyler().setStacked(true);
+            chart.getStyler().setSeriesColors(new Color[] {new Color(0x3b82f6), new Color(0x22c55e), new Color(0x9ca3af), new Color(0xfbbf24)});
+            for (String c : changes) chart.addSeries(c, labels, asList(series.get(c)));
+            return chart;
+        }
+    }
+
+    private static CategoryChart bars(String title, String x, String y) {
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setOverlapped(false);
+        chart.getStyler().setYAxisDecimalPattern("#,###");
+        return chart;
+    }
+
+    private static List<Number> asList(long[] values) {
+        return new ArrayList<>(Arrays.stream(values).boxed().toList());
+    }
+
+    interface ImageFunction<T> { T apply(Qcow2Image img) throws IOException; }
+
+    private static <T> T withImage(Object path, OpenOptions options, ImageFunction<T> f) {
+        try (Qcow2Image img = Qcow2Image.open(file(path), options)) {
+            return f.apply(img);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    static Path file(Object path) {
+        if (path instanceof Path p) return p;
+        if (path instanceof File f) return f.toPath();
+        if (path instanceof CharSequence s) return Path.of(s.toString());
+        throw new IllegalArgumentException("charts take a file name (String, Path or File), not " + (path == null ? "null" : path.getClass().getSimpleName()));
+    }
+
+    private static String name(Object path) { return file(path).getFileName().toString(); }
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Writes notebooks/0*.ipynb without outputs (see README-section.md for executing them to store the outputs).
+
+The notebooks are kept as code here so a change is one reviewable diff; the .ipynb files are what
+GitHub renders and what NotebooksSpec executes."""
+import json, pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent.parent
+
+def nb(name, cells):
+    out = []
+    for i, (kind, text) in enumerate(cells):
+        text = text.strip('\n')
+        cell = {"cell_type": kind, "id": f"{name}-{i:02d}", "metadata": {}, "source": text.splitlines(keepends=True)}
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[])
+        out.append(cell)
+    return {"cells": out, "nbformat": 4, "nbformat_minor": 5, "metadata": {
+        "kernelspec": {"name": "qcow2-java", "display_name": "qcow2 toolkit (Java)", "language": "java"},
+        "language_info": {"name": "java", "file_extension": ".jshell", "mimetype": "text/x-java-source"}}}
+
+M, C = "markdown", "code"
+
+TRIAGE = [
+(M, """
+# 01 · Triage of a damaged image
+
+We make a small qcow2 image with the toolkit's own writer, take a snapshot, then damage it the way
+a crash or a careless tool does: two clusters get a refcount although nothing points at them
+(**leaks**), and a cluster shared with the snapshot gets a refcount that is **too low**.
+Then we look at it: `info`, `check`, the findings, the host allocation map, the leak list.
+
+Java cells run in JShell with the toolkit imported; cells starting with `%%dsl` run the Groovy DSL
+in one session shared by every `%%dsl` cell."""),
+(C, """
+Path work = Files.createTempDirectory("qcow2-triage");
+Path disk = work.resolve("damaged.qcow2");
+ImageCreator.create(disk, CreateOptions.parse("size=4M"));          // 64 KiB clusters, 16-bit refcounts
+try (var w = Qcow2Writer.open(disk, WriteOptions.defaults())) {
+    for (int c = 0; c < 6; c++) w.write(c * 65536L, DemoImages.fill(0x10 + c, 65536));
+    w.writeCompressed(8 * 65536L, DemoImages.fill(0x88, 65536));
+    w.writeCompressed(9 * 65536L, DemoImages.fill(0x99, 65536));
+}
+try (var s = Snapshots.open(disk)) { s.create("base", java.time.Instant.parse("2024-01-01T00:00:00Z")); }
+try (var w = Qcow2Writer.open(disk, WriteOptions.defaults())) {
+    w.write(65536L, DemoImages.fill(0x21, 65536));                 // copied on write: the snapshot keeps the old cluster
+    w.write(12 * 65536L, DemoImages.fill(0x2c, 4096));
+}
+Files.size(disk)
+"""),
+(M, """
+Now the damage, written straight into the refcount block: two new clusters at the end of the file
+with refcount 1 (leaks), and guest cluster 2 — shared by the active state and the snapshot, so its
+refcount must be 2 — set to 1."""),
+(C, """
+long shared;
+try (var img = Qcow2Image.open(disk, OpenOptions.defaults())) {
+    shared = ((L2Entry.Normal) img.mapper().entry(2 * 65536L)).hostOffset() / 65536;
+}
+try (var f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+    long end = f.length() / 65536;
+    f.setLength((end + 2) * 65536);
+    DemoImages.setRefcount(f, end, 1);
+    DemoImages.setRefcount(f, end + 1, 1);
+    DemoImages.setRefcount(f, shared, 1);
+}
+share("disk", disk);                 // a variable for the %%dsl cells
+"host cluster with the too-low refcount: " + shared
+"""),
+(C, """
+%%dsl
+open disk
+"""),
+(C, """
+%%dsl
+report = check
+"""),
+(M, "Every finding, as `qemu-img check` reports them:"),
+(C, """
+%%dsl
+report.findings
+"""),
+(M, """
+The host file cluster by cluster. Red squares are leaked clusters: a refcount, but no reference
+from any L1/L2 table, refcount structure, snapshot or header."""),
+(C, "Charts.hostMap(disk)"),
+(C, """
+%%dsl
+refcounts.leaks
+"""),
+(C, """
+%%dsl
+refcounts.mismatches
+"""),
+(M, "What points at the cluster whose refcount is too low:"),
+(C, """
+%%dsl
+refcounts.of(refcounts.mismatches.find { it.status == 'too low' }.cluster)
+"""),
+(C, "Charts.leaks(disk)"),
+(C, "Charts.refcountHistogram(disk)"),
+]
+
+REPAIR = [
+(M, """
+# 02 · Repair, step by step
+
+The damaged image of notebook 01 (made again here by `DemoImages.damaged`, the same steps), repaired
+on a **copy**: first `repair leaks` (what `qemu-img check -r leaks` does), then `repair all`, with
+the check and the allocation map before and after. Every repair keeps an undo journal; we look at
+it and use it."""),
+(C, """
+Path work = Files.createTempDirectory("qcow2-repair");
+Path original = DemoImages.damaged(work.resolve("damaged.qcow2"));
+Path copy = Files.copy(original, work.resolve("repair.qcow2"));
+share("copy", copy);
+copy.getFileName()
+"""),
+(M, "## Before"),
+(C, """
+%%dsl
+open copy, writable: true
+check
+"""),
+(C, "Charts.hostMap(copy)"),
+(M, "## Step 1: leaks"),
+(C, """
+%%dsl
+first = repair leaks
+"""),
+(C, """
+%%dsl
+check
+"""),
+(M, "The leaked clusters at the end of the file are gone; the refcount that is too low is still there:"),
+(C, """
+%%dsl
+refcounts.mismatches
+"""),
+(M, """
+Each repair keeps an undo journal next to the image (the original bytes of every range it
+changed) and refuses to start another while one is pending. We keep this repair, so we remove its
+journal."""),
+(C, """
+Path journal1 = Path.of((String) ((dev.qcow2.dsl.Record) dsl("first")).getAt("journal"));
+String kept = journal1.getFileName() + ": " + Files.size(journal1) + " bytes, removed (repair kept)";
+Files.delete(journal1);
+kept
+"""),
+(M, "## Step 2: everything else"),
+(C, """
+%%dsl
+fixed = repair all
+"""),
+(M, "The undo journal of this repair:"),
+(C, """
+Path journal = Path.of((String) ((dev.qcow2.dsl.Record) dsl("fixed")).getAt("journal"));
+display(journal.getFileName() + ": " + Files.size(journal) + " bytes");
+dsl("check")
+"""),
+(M, "Undo puts the refcount that was too low back (the check finds the corruption again); then we redo the repair."),
+(C, """
+%%dsl
+undo
+"""),
+(C, """
+%%dsl
+check.corruptions
+"""),
+(C, """
+%%dsl
+repair all
+check
+"""),
+(M, "## After"),
+(C, """
+%%dsl
+display charts.hostMap(path)
+refcounts.mismatches
+"""),
+(C, """
+// the original is untouched
+String verdict;
+try (var img = Qcow2Image.open(original, OpenOptions.forChecking())) {
+    var r = ImageChecker.check(img);
+    verdict = "original: " + r.leaks() + " leaks, " + r.corruptions() + " corruptions";
+}
+verdict
+"""),
+]
+
+SNAPSHOTS = [
+(M, """
+# 03 · Snapshots: timeline, divergence, diff, extraction
+
+An image with three internal snapshots taken along a small history — `install` (clusters 0-7
+written), `configure` (2-3 rewritten, 10-12 added), `update` (0 zeroed, 5 discarded, 4 rewritten
+compressed) — and more writes in the active state after that."""),
+(C, """
+Path work = Files.createTempDirectory("qcow2-snapshots");
+Path disk = DemoImages.timeline(work.resolve("timeline.qcow2"));
+share("disk", disk);
+share("work", work);
+"""),
+(C, """
+%%dsl
+open disk
+snapshot.list
+"""),
+(M, "How many guest clusters read differently from one state to the next:"),
+(C, "Charts.snapshotDivergence(disk)"),
+(M, "Which clusters, and how many bytes of each, differ between two snapshots:"),
+(C, """
+%%dsl
+snapshot.diff 'install', 'configure'
+"""),
+(C, """
+%%dsl
+snapshot.diff 'update'
+"""),
+(M, "The bytes of guest cluster 3 as each snapshot has them (configure rewrote only its first 512 bytes):"),
+(C, """
+%%dsl
+display read(0x30000 + 0x1f0, 32, from: 'install')
+read 0x30000 + 0x1f0, 32, from: 'configure'
+"""),
+(M, "Extracting one snapshot as a raw disk, and checking it byte for byte against the snapshot view:"),
+(C, """
+%%dsl
+export snapshot: 'configure', to: work + '/configure.raw'
+"""),
+(C, """
+byte[] raw = Files.readAllBytes(Path.of(work.toString(), "configure.raw"));
+byte[] fromView = new byte[raw.length];
+try (var img = Qcow2Image.open(disk, OpenOptions.defaults())) {
+    img.snapshot("configure").read(0, fromView, 0, fromView.length);
+}
+raw.length + " bytes, identical to the snapshot: " + Arrays.equals(raw, fromView)
+"""),
+(M, "Where the active state's data lives now, and the host file with everything the snapshots keep alive:"),
+(C, "Charts.guestMap(disk)"),
+(C, "Charts.hostMap(disk)"),
+]
+
+for name, cells in [("01-triage", TRIAGE), ("02-repair", REPAIR), ("03-snapshots", SNAPSHOTS)]:
+    (HERE / f"{name}.ipynb").write_text(json.dumps(nb(name, cells), indent=1, ensure_ascii=False) + "\n")
+    print("wrote", name)
