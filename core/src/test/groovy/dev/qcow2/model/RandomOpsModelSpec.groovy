@@ -14,11 +14,14 @@ import java.nio.file.Path
  * find the image clean and equal to the model, active state and every snapshot.
  *
  * <p>Each seed picks its image kind and its operations. Replay one with
- * {@code -Dqcow2.seed=N}; run more with {@code -Dqcow2.sequences=N} (default 300).
+ * {@code -Dqcow2.seed=N}; run more with {@code -Dqcow2.sequences=N} (default 300), longer ones
+ * with {@code -Dqcow2.ops=N} (a replay needs the same value).
  */
 class RandomOpsModelSpec extends Specification {
     static final Long ONLY_SEED = Long.getLong('qcow2.seed')
     static final int SEQUENCES = Integer.getInteger('qcow2.sequences', 300)
+    /** Operations per sequence: 10..(9+OPS); -Dqcow2.ops=N for longer sequences. */
+    static final int OPS = Integer.getInteger('qcow2.ops', 16)
     static final long BASE_SEED = new Random().nextInt(1_000_000_000)
 
     @Shared @TempDir Path templates
@@ -41,7 +44,7 @@ class RandomOpsModelSpec extends Specification {
 
         when:
         try {
-            int n = 10 + rnd.nextInt(16)
+            int n = 10 + rnd.nextInt(OPS)
             for (int i = 0; i < n; i++) log << ops.step()
         } catch (Throwable e) {
             throw new AssertionError("seed $seed ($kind) failed after $log: $e", e)
