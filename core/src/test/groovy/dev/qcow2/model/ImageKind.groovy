@@ -66,10 +66,13 @@ class ImageKind {
     /** The backing file's guest bytes (null when there is none): a pattern with zero runs. */
     byte[] backingBytes() {
         if (!backed) return null
-        byte[] bytes = Mirror.pattern(options.hashCode(), (int) backingSize())
-        for (int c = 0; c < bytes.length; c += 3 * 4096) Arrays.fill(bytes, c, Math.min(c + 4096, bytes.length), (byte) 0)
-        bytes
+        BACKING_BYTES.computeIfAbsent(options) {
+            byte[] bytes = Mirror.pattern(options.hashCode(), (int) backingSize())
+            for (int c = 0; c < bytes.length; c += 3 * 4096) Arrays.fill(bytes, c, Math.min(c + 4096, bytes.length), (byte) 0)
+            bytes
+        }
     }
+    private static final Map<String, byte[]> BACKING_BYTES = new java.util.concurrent.ConcurrentHashMap<>()
 
     /**
      * A fresh image of {@code size} bytes at {@code target}: a copy of one qemu-img made once

@@ -23,8 +23,6 @@ class ModelOps {
     final GuestModel model
     final ImageSession session
     int steps
-    /** Whether any snapshot operation ran (then the snapshot list is checked too). */
-    boolean snapshotsTouched
 
     ModelOps(long seed, ImageKind kind, GuestModel model, ImageSession session) {
         this.rnd = new Random(seed * 31 + 7)
@@ -112,7 +110,6 @@ class ModelOps {
     private boolean byQemu() { rnd.nextInt(5) == 0 }
 
     private String create() {
-        snapshotsTouched = true
         String name = "s$steps"
         String id = nextId()
         if (kind.refcountBits == 1) {
@@ -138,7 +135,6 @@ class ModelOps {
     private String pick() { model.snapshots.keySet().toList()[rnd.nextInt(model.snapshots.size())] }
 
     private String apply() {
-        snapshotsTouched = true
         String id = pick()
         if (byQemu()) {
             session.close()
@@ -159,7 +155,6 @@ class ModelOps {
 
     /** qemu-img 7.2 deletes by name (bdrv_snapshot_find); ours by ID. */
     private String delete() {
-        snapshotsTouched = true
         String id = pick()
         if (byQemu()) {
             session.close()
