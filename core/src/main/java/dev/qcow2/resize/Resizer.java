@@ -43,9 +43,15 @@ public final class Resizer {
         }
         ResizeHooks hooks = image.resizeHooks();
         long old = image.size();
-        if (newSize > zeroStart(geo, old) && image.header().version() < 3 && hooks.backingSize() > old) {
-            // qcow2_subcluster_zeroize cannot mark zero clusters on v2 while a backing file shows through.
-            throw new UnsupportedFeatureException(res, "Failed to zero out new clusters: Operation not supported");
+        long zeroStart = zeroStart(geo, old);
+        if (newSize > zeroStart && hooks.backingSize() > old) {
+            // qcow2_subcluster_zeroize cannot mark zero clusters on v2 while a backing file shows through,
+            // and its zero_l2_subclusters refuses the partial first cluster (extended L2) when compressed.
+            boolean v2 = image.header().version() < 3;
+            boolean compressedHead = !geo.isClusterAligned(zeroStart) && hooks.compressedAt(zeroStart);
+            if (v2 || compressedHead) {
+                throw new UnsupportedFeatureException(res, "Failed to zero out new clusters: Operation not supported");
+            }
         }
     }
 

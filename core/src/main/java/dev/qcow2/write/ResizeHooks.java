@@ -45,6 +45,9 @@ public final class ResizeHooks {
 
     public int l1Size() { return tables.l1Size(); }
 
+    /** Whether the guest cluster holding {@code guestOffset} is a compressed cluster. */
+    public boolean compressedAt(long guestOffset) throws IOException { return tables.entry(guestOffset) instanceof L2Entry.Compressed; }
+
     /** Grows the L1 table to exactly {@code entries} entries when it is smaller (qcow2_grow_l1_table, exact_size). */
     public void growL1(long entries) throws IOException { tables.growL1(entries, true); }
 

@@ -53,6 +53,7 @@ class Mirror {
         Files.delete(raw)
     }
 
+    @groovy.transform.CompileStatic
     static byte[] pattern(long seed, int len) {
         def rnd = new Random(seed)
         byte[] b = new byte[len]
