@@ -57,7 +57,7 @@ final class Exporter {
                 }
             }
             meter.finish()
-            new Record("export to $to", [file: out.toString(), from: view.space, size: dev.size(), data_bytes: data],
+            new Record("export to ${out.fileName}", [file: out.toString(), from: view.space, size: dev.size(), data_bytes: data],
                     [size: BYTES, data_bytes: BYTES])
         }
     }

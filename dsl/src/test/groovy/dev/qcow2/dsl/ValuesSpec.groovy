@@ -88,6 +88,22 @@ class ValuesSpec extends Specification {
         access << [{ it.kinds }, { it['kinds'] }]
     }
 
+    def "without drops fields by name and refuses names the record does not have"() {
+        given:
+        def r = new Record('info x', [file: '/tmp/x', size: 1L, dirty: false])
+
+        expect:
+        r.without('file').fields == [size: 1L, dirty: false]
+        r.without('file', 'dirty').title == 'info x'
+
+        when:
+        r.without('fiel')
+
+        then:
+        def e = thrown(DslException)
+        e.message == "no field 'fiel' in info x; fields: file, size, dirty"
+    }
+
     def "text output stops after maxTextRows and says how many rows there are"() {
         given:
         def b = Table.of('many', [Column.plain('n')])

@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * Path or File.
  */
 public final class Charts {
+    /** The image property that holds a map's title: {@code Charts.hostMap(disk).getProperty(Charts.TITLE)}. */
+    public static final String TITLE = "title";
     private static final int WIDTH = 800, HEIGHT = 380;
 
     private Charts() { }
