@@ -67,9 +67,10 @@ try (var f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
 share("disk", disk);                 // a variable for the %%dsl cells
 "host cluster with the too-low refcount: " + shared
 """),
+(M, "`open` shows the image's `info` (here without the `file` field: the full path is a temporary directory)."),
 (C, """
 %%dsl
-open disk
+open(disk).without 'file'
 """),
 (C, """
 %%dsl
@@ -99,6 +100,13 @@ refcounts.of(refcounts.mismatches.find { it.status == 'too low' }.cluster)
 """),
 (C, "Charts.leaks(disk)"),
 (C, "Charts.refcountHistogram(disk)"),
+(M, """
+How contiguous the guest data is in the host file: each data cluster counted in the run of
+host-contiguous clusters it belongs to (one long run reads sequentially; many runs of 1 mean
+seeks), compressed clusters apart. The percentage is the one `qemu-img check` prints as
+"fragmented" — the check above counted the same `fragmented_clusters` of `allocated_clusters`."""),
+(C, "Charts.fragmentation(disk)"),
+(C, "Charts.fragmentationOf(disk)"),
 ]
 
 REPAIR = [
@@ -127,6 +135,7 @@ check
 (C, """
 %%dsl
 first = repair leaks
+first.without 'journal'          // the journal's path is a temporary directory; its name and size follow
 """),
 (C, """
 %%dsl
@@ -151,6 +160,7 @@ kept
 (C, """
 %%dsl
 fixed = repair all
+fixed.without 'journal'
 """),
 (M, "The undo journal of this repair:"),
 (C, """
@@ -161,7 +171,7 @@ dsl("check")
 (M, "Undo puts the refcount that was too low back (the check finds the corruption again); then we redo the repair."),
 (C, """
 %%dsl
-undo
+undo().without 'journal'
 """),
 (C, """
 %%dsl
@@ -227,7 +237,7 @@ read 0x30000 + 0x1f0, 32, from: 'configure'
 (M, "Extracting one snapshot as a raw disk, and checking it byte for byte against the snapshot view:"),
 (C, """
 %%dsl
-export snapshot: 'configure', to: work + '/configure.raw'
+export(snapshot: 'configure', to: work + '/configure.raw').without 'file'
 """),
 (C, """
 byte[] raw = Files.readAllBytes(Path.of(work.toString(), "configure.raw"));

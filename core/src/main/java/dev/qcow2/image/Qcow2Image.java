@@ -54,6 +54,15 @@ public final class Qcow2Image implements BlockDevice {
         return BackingChain.openQcow2(path, options, new BackingChain.Visited());
     }
 
+    /**
+     * Opens a qcow2 image over {@code storage} (e.g. a wrapper that counts reads); backing and
+     * data files are resolved relative to {@code path} (may be null). Closing the image closes
+     * {@code storage}.
+     */
+    public static Qcow2Image open(Storage storage, Path path, OpenOptions options) throws IOException {
+        return open(storage, path, options, new BackingChain.Visited());
+    }
+
     /** Opens a qcow2 image over any storage; backing and data files are resolved relative to {@code path} (may be null). */
     static Qcow2Image open(Storage storage, Path path, OpenOptions options, BackingChain.Visited visited) throws IOException {
         try {

@@ -44,6 +44,7 @@ class DslShell implements Closeable {
 
     /** Evaluates {@code code}; returns the value of its last statement. */
     Object evaluate(String code, String name = 'dsl') {
+        BareSizes.check(code)
         DelegatingScript script = compile(code, name)
         script.setDelegate(session)
         runScript(script)

@@ -14,6 +14,7 @@ import static dev.qcow2.dsl.Column.Unit.BYTES
  * {@code export raw: 'out.raw'} (the active state, or {@code from: snapshot('a')}) and
  * {@code export snapshot: 'a', to: 'a.raw'}: the guest bytes as a raw image, as
  * {@code qemu-img convert -O raw [-l a]} writes it. Ranges that read as zeros are left as holes.
+ * Progress: bytes of data copied; Ctrl-C stops between chunks (the file is left partly written).
  */
 final class Exporter {
     private static final int CHUNK = 1 << 20
@@ -35,16 +36,19 @@ final class Exporter {
         Guard.run {
             def dev = view.device()
             long data = 0
+            List<MapEntry> extents = ChainMap.walk(dev, 0, dev.size()).findAll { MapEntry e -> !e.zero() }
+            def meter = Meter.start(view.session, 'export', (long) extents.sum(0L) { MapEntry e -> e.end() - e.start() })
             FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING).withCloseable { ch ->
                 byte[] buf = new byte[CHUNK]
-                for (MapEntry e : ChainMap.walk(dev, 0, dev.size())) {
-                    if (e.zero()) continue
+                for (MapEntry e : extents) {
                     for (long pos = e.start(); pos < e.end(); pos += CHUNK) {
+                        Meter.cancelPoint()
                         int n = (int) Math.min(CHUNK, e.end() - pos)
                         dev.read(pos, buf, 0, n)
                         def bb = ByteBuffer.wrap(buf, 0, n)
                         while (bb.hasRemaining()) ch.write(bb, pos + bb.position())
                         data += n
+                        meter.advance(n)
                     }
                 }
                 if (ch.size() < dev.size()) {
@@ -52,7 +56,8 @@ final class Exporter {
                     new RandomAccessFile(out.toFile(), 'rw').withCloseable { it.setLength(dev.size()) }
                 }
             }
-            new Record("export to $to", [file: out.toString(), from: view.space, size: dev.size(), data_bytes: data],
+            meter.finish()
+            new Record("export to ${out.fileName}", [file: out.toString(), from: view.space, size: dev.size(), data_bytes: data],
                     [size: BYTES, data_bytes: BYTES])
         }
     }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern
  * against the bytes read as ISO-8859-1 (one char per byte, so match offsets are byte offsets).
  * Guest ranges that read as zeros are skipped when the pattern cannot match zeros. A regex match
  * may be at most {@link #OVERLAP} bytes long. Stops after {@code limit:} matches (default 1000).
+ * Progress: bytes searched (a search stopped by the limit finishes early); Ctrl-C stops between chunks.
  */
 @CompileStatic
 final class Finder {
@@ -48,10 +49,12 @@ final class Finder {
             boolean zerosMatch = regex.matcher(new String(new byte[OVERLAP], StandardCharsets.ISO_8859_1)).find()
             ranges = zerosMatch ? [[0L, dev.size()] as long[]] : dataRanges(view)
         }
+        def meter = Meter.start(view.session, 'find', (long) ranges.sum(0L) { long[] r -> r[1] - r[0] })
         for (long[] r : ranges) {
             if (t.size() >= limit) break
-            scan(src, r[0], r[1], regex, overlap, limit, cs, t)
+            scan(src, r[0], r[1], regex, overlap, limit, cs, t, meter)
         }
+        meter.finish()
         t.build()
     }
 
@@ -67,9 +70,10 @@ final class Finder {
         out
     }
 
-    private static void scan(Source src, long from, long to, Pattern regex, int overlap, int limit, long cs, Table.Builder t) {
+    private static void scan(Source src, long from, long to, Pattern regex, int overlap, int limit, long cs, Table.Builder t, Meter meter) {
         byte[] buf = new byte[CHUNK + overlap]
         for (long pos = from; pos < to && t.size() < limit; pos += CHUNK) {
+            Meter.cancelPoint()
             int n = (int) Math.min(buf.length, to - pos)
             src.read(pos, buf, n)
             def m = regex.matcher(new String(buf, 0, n, StandardCharsets.ISO_8859_1))
@@ -80,6 +84,7 @@ final class Finder {
                 t.add(at, at.intdiv(cs), (long) (m.end() - m.start()), preview(m.group()))
                 if (m.end() == m.start() && m.end() >= n) break
             }
+            meter.advance(Math.min(CHUNK, to - pos))
         }
     }
 

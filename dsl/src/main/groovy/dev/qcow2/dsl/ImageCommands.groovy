@@ -6,6 +6,7 @@ import dev.qcow2.format.FeatureBits
 import dev.qcow2.format.HeaderExtension
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
+import dev.qcow2.storage.FileStorage
 
 import static dev.qcow2.dsl.Column.Unit.BYTES
 import static dev.qcow2.dsl.Column.Unit.HEX
@@ -112,8 +113,20 @@ final class ImageCommands {
     static Record check(Session s) {
         s.requirePath()
         Guard.run {
-            Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
+            // reads are counted for the progress meter; the checker itself has no callback
+            def counting = new CountingStorage(FileStorage.openReadOnly(s.path))
+            Qcow2Image opened
+            try {
+                opened = Qcow2Image.open(counting, s.path, OpenOptions.forChecking())
+            } catch (IOException | RuntimeException e) {
+                counting.close()
+                throw e
+            }
+            opened.withCloseable { Qcow2Image img ->
+                def meter = Meter.start(s, 'check', MetadataSize.estimate(img))
+                counting.meter = meter
                 def r = ImageChecker.check(img)
+                meter.finish()
                 def findings = Table.of("findings", [Column.plain('type'), Column.plain('structure'),
                         Column.hex('host_offset'), Column.plain('cluster'), Column.plain('message')])
                 for (Finding f : r.findings()) {

@@ -29,6 +29,12 @@ class Record {
         fields[name]
     }
 
+    /** The same record without some fields ({@code info.without 'file'}: e.g. to keep temporary paths out of a stored notebook). */
+    Record without(String... names) {
+        names.each { String n -> getAt(n) }      // a misspelt name is an error, not a no-op
+        new Record(title, fields.findAll { k, v -> !(k in names) }, units)
+    }
+
     String format(String name, Object v) {
         if (v == null) return ''
         if (v instanceof Number && units[name] == Column.Unit.HEX) return Sizes.hex(((Number) v).longValue())

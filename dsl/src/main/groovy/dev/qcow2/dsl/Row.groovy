@@ -5,8 +5,11 @@ import groovy.transform.CompileStatic
 /**
  * One table row: an ordered map from column name to value, so {@code row.guest_offset},
  * {@code row['kind']} and {@code row.kind == 'compressed'} all work in Groovy. Asking for a
- * column the table does not have is a one-line error listing the columns (a typo must not read
- * as null and silently filter everything out).
+ * column the table does not have by name ({@code row.x}, {@code row['x']}) is a one-line error
+ * listing the columns (a typo must not read as null and silently filter everything out).
+ * {@link #get} keeps the Map contract (null when absent): {@code equals}, {@code contains} and
+ * hashing call it with the other map's keys, and comparing a row with any map must answer
+ * true or false, never throw.
  */
 @CompileStatic
 class Row extends LinkedHashMap<String, Object> {
@@ -14,12 +17,19 @@ class Row extends LinkedHashMap<String, Object> {
 
     Row(Map<String, ?> values) { super(values) }
 
-    @Override
-    Object get(Object key) {
-        if (!containsKey(key)) throw new DslException("no column '$key'; columns: ${keySet().join(', ')}")
-        super.get(key)
+    /** The value of a column this row has, else a one-line error naming the columns. */
+    Object column(String name) {
+        if (!containsKey(name)) throw new DslException("no column '$name'; columns: ${keySet().join(', ')}")
+        super.get(name)
     }
 
-    /** Groovy property access ({@code row.kind}) for map subclasses goes through here. */
-    Object propertyMissing(String name) { get(name) }
+    /** {@code row['kind']} */
+    Object getAt(String name) { column(name) }
+
+    /** {@code row.kind}: Groovy property access on this map goes through here. */
+    @Override
+    Object getProperty(String name) {
+        if (name == 'class') return getClass()
+        column(name)
+    }
 }

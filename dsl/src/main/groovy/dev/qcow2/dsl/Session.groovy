@@ -24,6 +24,9 @@ class Session implements Closeable {
     private Qcow2Writer writer
     private Qcow2Image image
 
+    /** Told how far check, export, find and snapshot.diff have got (null: nobody); see {@link ProgressListener}. */
+    ProgressListener progress
+
     // ---- open / close -------------------------------------------------------------------
 
     /** {@code open 'disk.qcow2'}: read-only; follows the backing file as qemu-img does. */

@@ -18,6 +18,7 @@ import groovy.transform.CompileStatic
  * </ul>
  * {@code bytes} counts the bytes that differ, so the listed clusters are exactly those where a
  * byte-for-byte comparison of the two disks (qemu-img convert -l, compare) differs.
+ * Progress: guest bytes compared; Ctrl-C stops between clusters.
  */
 @CompileStatic
 final class SnapshotDiff {
@@ -36,15 +37,20 @@ final class SnapshotDiff {
                     Column.plain('change'), Column.plain('bytes'), Column.plain('before'), Column.plain('after')])
             byte[] x = new byte[cs], y = new byte[cs]
             long perL2 = geo.bytesPerL2Table()
+            def meter = Meter.start(before.session, 'diff', size)
             for (long off = 0; off < size; off += cs) {
+                Meter.cancelPoint()
                 int i = (int) (off / perL2)
                 long l2a = i < l1a.length ? l1a[i] & L1Entry.OFFSET_MASK : 0
                 long l2b = i < l1b.length ? l1b[i] & L1Entry.OFFSET_MASK : 0
                 if (l2a == l2b) {
                     // one L2 table (or none) for the whole range: identical mappings
-                    off = Math.min(size, (i + 1L) * perL2) - cs
+                    long end = Math.min(size, (i + 1L) * perL2)
+                    meter.advance(end - off)
+                    off = end - cs
                     continue
                 }
+                meter.advance(Math.min(cs, size - off))
                 L2Entry ea = a.entry(off), eb = b.entry(off)
                 if (same(ea, eb)) continue
                 int n = (int) Math.min(cs, size - off)
@@ -55,6 +61,7 @@ final class SnapshotDiff {
                 if (differ == 0) continue
                 t.add(off, off.intdiv(cs), change(ea, eb), differ, kind(ea), kind(eb))
             }
+            meter.finish()
             t.build()
         }
     }

@@ -68,7 +68,7 @@ class Table implements Iterable<Row> {
     /** The values of one column, in row order: {@code walk(l2).column('host_offset')}. */
     List<Object> column(String name) {
         if (!columnNames.contains(name)) throw new DslException("no column '$name'; columns: ${columnNames.join(', ')}")
-        rows.collect { Row r -> r.get(name) }
+        rows.collect { Row r -> r.column(name) }
     }
 
     Table findAll(Closure<?> predicate) { derived(rows.findAll(predicate)) }

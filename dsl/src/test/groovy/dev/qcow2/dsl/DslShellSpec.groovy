@@ -79,6 +79,38 @@ class DslShellSpec extends Specification {
         'frobnicate 3'           | "unknown command frobnicate(Integer) — type help for the commands"
         'walk(l2'                | 'syntax error: the input ends inside a bracket, brace or string (line 1)'
         'info )'                 | "syntax error at line 1, column 6: Unexpected input: ')'"
+        'zero 64k, 64k'          | "sizes like 64k must be quoted: '64k'"
+        'x = 4KiB'               | "sizes like 4KiB must be quoted: '4KiB'"
+    }
+
+    def "an unquoted size is refused before any of the code runs"() {
+        given: 'zero 0, 1.5M would otherwise run zero(0, 1.5) and fail only afterwards on .M'
+        def img = Fixtures.mixed(dir)
+        def before = Fixtures.sha(img)
+        def shell = new DslShell()
+        shell.evaluate("open '$img', writable: true")
+
+        when:
+        shell.evaluate('zero 0, 1.5M')
+
+        then:
+        def e = thrown(DslException)
+        e.message == "sizes like 1.5M must be quoted: '1.5M'"
+
+        when:
+        shell.close()
+
+        then:
+        Fixtures.sha(img) == before
+    }
+
+    def "numbers that are Groovy, and sizes inside strings, regexes and comments, are not taken for bare sizes: #code"() {
+        expect:
+        BareSizes.find(code) == null
+
+        where:
+        code << ["zero '64k', '64k'", 'zero 0x10000, 65536', "find ~/64k/", '// zero 64k, 64k', 'x = 1e+5; y = 1.5e3',
+                 'walk l2', 'z = 0b101', 'n = 2G', '"""64k"""', '/* 1M */ info']
     }
 
     def "a syntax error names the line; an open brace is incomplete, not an error"() {

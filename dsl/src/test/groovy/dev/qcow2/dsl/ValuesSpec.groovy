@@ -61,6 +61,49 @@ class ValuesSpec extends Specification {
         e.message == "no column 'compresed'; columns: offset, length, kind"
     }
 
+    def "a row compared with any map answers true or false, whichever side it is on"() {
+        given:
+        def row = sample()[0]
+        def same = [offset: row.offset, length: row.length, kind: row.kind]
+        def other = [offset: row.offset, length: row.length, size: 1]
+
+        expect:
+        row == same && same == row
+        !(row == other) && !(other == row)
+        !row.equals(other) && !other.equals(row)
+        !(row == [a: 1])
+        ![other].contains(row) && ![row].contains(other)
+        [same].contains(row) && [row].toSet().contains(same)
+    }
+
+    def "a misspelt column is an error by index too: #access"() {
+        when:
+        access(sample()[0])
+
+        then:
+        def e = thrown(DslException)
+        e.message == "no column 'kinds'; columns: offset, length, kind"
+
+        where:
+        access << [{ it.kinds }, { it['kinds'] }]
+    }
+
+    def "without drops fields by name and refuses names the record does not have"() {
+        given:
+        def r = new Record('info x', [file: '/tmp/x', size: 1L, dirty: false])
+
+        expect:
+        r.without('file').fields == [size: 1L, dirty: false]
+        r.without('file', 'dirty').title == 'info x'
+
+        when:
+        r.without('fiel')
+
+        then:
+        def e = thrown(DslException)
+        e.message == "no field 'fiel' in info x; fields: file, size, dirty"
+    }
+
     def "text output stops after maxTextRows and says how many rows there are"() {
         given:
         def b = Table.of('many', [Column.plain('n')])

@@ -74,7 +74,7 @@ class WriteCommandsSpec extends Specification {
         code                              | writable | message
         "write 0, 'x'"                    | false    | "image is open read-only — use open 'IMG', writable: true"
         'zero 0, 512'                     | false    | "image is open read-only — use open 'IMG', writable: true"
-        'discard 0, 64k'                  | false    | "image is open read-only — use open 'IMG', writable: true"
+        "discard 0, '64k'"                | false    | "image is open read-only — use open 'IMG', writable: true"
         "writeCompressed 0, 'x'"          | false    | "image is open read-only — use open 'IMG', writable: true"
         "write '1M', 'hello'"             | true     | 'IMG: write of 5 bytes at offset 1048576 is outside the disk (1048576 bytes)'
         "writeCompressed 512, 'x'"        | true     | 'writeCompressed: offset 0x200 is not cluster-aligned (clusters are 65536 bytes)'

@@ -4,6 +4,7 @@ import dev.qcow2.dsl.Dsl;
 import dev.qcow2.dsl.Hexdump;
 import dev.qcow2.dsl.Record;
 import dev.qcow2.dsl.Table;
+import dev.qcow2.notebook.charts.Charts;
 import dev.qcow2.notebook.charts.Png;
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -13,8 +14,8 @@ import java.util.Base64;
 
 /**
  * What a value looks like in a notebook: DSL tables, records and hexdumps as text/plain and
- * text/html; XChart charts and images (the allocation maps) as image/png; anything else as its
- * text. Null shows nothing.
+ * text/html; XChart charts and images (the allocation maps) as image/png with their title as
+ * the text/plain alternative; anything else as its text. Null shows nothing.
  */
 public final class Displays {
     private Displays() { }
@@ -28,8 +29,14 @@ public final class Displays {
             return d;
         }
         if (value instanceof Chart<?, ?> chart) return png(Png.of(chart), chart.getTitle());
-        if (value instanceof RenderedImage image) return png(Png.of(image), "image");
+        if (value instanceof RenderedImage image) return png(Png.of(image), title(image));
         return new DisplayData(String.valueOf(value));
+    }
+
+    /** A map's title (see Charts.TITLE), else "image". */
+    private static String title(RenderedImage image) {
+        Object t = image.getProperty(Charts.TITLE);
+        return t instanceof String s && !s.isEmpty() ? s : "image";
     }
 
     private static DisplayData png(byte[] bytes, String alt) {

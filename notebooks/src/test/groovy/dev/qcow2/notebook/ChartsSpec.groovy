@@ -148,6 +148,7 @@ class ChartsSpec extends Specification {
         'refcountHistogram'  | 'damaged'
         'leaks'              | 'damaged'
         'snapshotDivergence' | 'timeline'
+        'fragmentation'      | 'damaged'
     }
 
     def "charts of a missing file fail with one line naming it"() {

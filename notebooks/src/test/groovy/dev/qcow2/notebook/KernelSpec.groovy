@@ -81,8 +81,9 @@ class KernelSpec extends Specification {
         kernel.eval("display(Charts.refcountHistogram(\"${damaged}\")); int after = 1;")
         kernel.eval("%%dsl\ndisplay charts.leaks('${damaged}')")
 
-        then:
+        then: 'a map says what it is in its text/plain alternative'
         png(map)
+        text(map) == 'host clusters of damaged.qcow2'
         shown.size() == 2
         shown.every { png(it) }
     }

@@ -79,6 +79,20 @@ class NotebooksSpec extends Specification {
         name << NOTEBOOKS
     }
 
+    def "#name: the stored notebook has its outputs, and no temporary paths in them"() {
+        given:
+        def stored = new JsonSlurper().parse(MODULE.resolve("${name}.ipynb").toFile())
+        String text = groovy.json.JsonOutput.toJson(outputs(stored))
+
+        expect:
+        outputs(stored).any { it.data?.'image/png' }
+        !text.contains(System.getProperty('java.io.tmpdir') + '/')
+        !text.contains('/tmp/')
+
+        where:
+        name << NOTEBOOKS
+    }
+
     def "the kernel starts and answers its first cell (start-up time recorded in target/kernel-start.txt, not asserted)"() {
         given:
         Path script = tmp.resolve('first-result.py')

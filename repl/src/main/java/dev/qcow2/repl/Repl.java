@@ -11,13 +11,15 @@ import org.jline.utils.AttributedStyle;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The interactive REPL on a JLine terminal: completion ({@link DslCompleter}), history in
  * {@code history} (written after every line), multi-line input ({@link DslParser}), the open image
  * in the prompt, Ctrl-C to cancel a running command (the session stays), Ctrl-C at the prompt to
  * drop the line, Ctrl-D on an empty line or {@code :quit} to leave. On a dumb terminal: no
- * colors, no paging; long output pages ({@link Pager}) only on a real one.
+ * colors, no paging, no progress bar; long output pages ({@link Pager}) and long commands
+ * (check, export, find, snapshot.diff) show a {@link ProgressBar} only on a real one.
  */
 public final class Repl {
     private final Terminal terminal;
@@ -25,12 +27,19 @@ public final class Repl {
     private final Commands commands;
     private final LineReader reader;
     private final boolean fancy;
+    private final ProgressBar progress;
 
     public Repl(Terminal terminal, Evaluator evaluator, Path history) {
+        this(terminal, evaluator, history, Duration.ofMillis(300));
+    }
+
+    /** {@code progressDelay}: how long a command runs before its progress bar appears. */
+    Repl(Terminal terminal, Evaluator evaluator, Path history, Duration progressDelay) {
         this.terminal = terminal;
         this.evaluator = evaluator;
         this.commands = new Commands(evaluator);
         this.fancy = isReal(terminal);
+        this.progress = fancy ? new ProgressBar(terminal, progressDelay) : null;
         this.reader = LineReaderBuilder.builder()
                 .terminal(terminal)
                 .appName("qcow2")
@@ -57,6 +66,8 @@ public final class Repl {
         if (banner != null && !banner.isEmpty()) out.println(banner);
         out.flush();
         Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, s -> evaluator.cancel());
+        var session = evaluator.shell().getSession();
+        if (progress != null) session.setProgress(progress);
         try {
             while (true) {
                 String line;
@@ -72,6 +83,7 @@ public final class Repl {
                 show(r);
             }
         } finally {
+            if (progress != null && session.getProgress() == progress) session.setProgress(null);
             terminal.handle(Terminal.Signal.INT, previous);
             try {
                 reader.getHistory().save();
@@ -89,6 +101,7 @@ public final class Repl {
     }
 
     private void show(Commands.Reply r) {
+        if (progress != null) progress.clear();     // a cancelled or failed command left its bar
         PrintWriter out = terminal.writer();
         if (r.error() != null) {
             String line = r.error();

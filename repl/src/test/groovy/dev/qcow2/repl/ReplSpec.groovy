@@ -10,6 +10,7 @@ import spock.lang.TempDir
 
 import java.nio.file.Files
 import java.nio.file.Path
+import java.time.Duration
 
 /**
  * The interactive REPL driven through JLine on a dumb terminal fed from a stream (as a pipe or a
@@ -27,7 +28,7 @@ class ReplSpec extends Specification {
     }
 
     /** Runs the REPL on {@code input}; {@code during} runs on another thread with the terminal, while the REPL reads. */
-    Map repl(String input, Closure during = null, String type = Terminal.TYPE_DUMB) {
+    Map repl(String input, Closure during = null, String type = Terminal.TYPE_DUMB, Duration progressDelay = Duration.ofMillis(300)) {
         def out = new ByteArrayOutputStream()
         def in = new PipedInputStream()
         def feed = new PipedOutputStream(in)
@@ -36,7 +37,7 @@ class ReplSpec extends Specification {
         def evaluator = new Evaluator(new DslShell())
         evaluator.shell().session.open(demo.toString())
         Path history = home.resolve('history')
-        def repl = new Repl(terminal, evaluator, history)
+        def repl = new Repl(terminal, evaluator, history, progressDelay)
         int status
         def runner = Thread.start { status = repl.run('banner line') }
         if (during) {
@@ -154,5 +155,40 @@ class ReplSpec extends Specification {
         then:
         r.out.contains('cancelled')
         r.out.readLines().any { it.endsWith('qcow2') }
+    }
+
+    def "on a real terminal #command shows a progress bar, erased before the result"() {
+        when: 'no delay before the bar, so even the small demo image shows one'
+        def r = repl("$command\n".replace('OUT', home.resolve('out.raw').toString()), null, 'xterm-256color', Duration.ZERO)
+        def bar = r.out =~ /\r${phase} \[[#-]+\] +(\d+)%/
+
+        then:
+        bar.find()
+        (bar.group(1) as int) < 100
+        r.out.contains(result)
+        r.out.lastIndexOf("$phase [") < r.out.lastIndexOf(result)
+        !r.out.contains('cancelled')
+
+        where:
+        command                     | phase    | result
+        'check'                     | 'check'  | 'leaks only'
+        "export raw: 'OUT'"         | 'export' | 'data_bytes'
+        "find 'BOOTLOADER'"         | 'find'   | '0x30010'
+        "snapshot.diff 'before', 'after'" | 'diff' | 'guest_offset'
+    }
+
+    def "a dumb terminal shows no progress bar for #command"() {
+        when:
+        def r = repl("$command\n".replace('OUT', home.resolve('out.raw').toString()), null, Terminal.TYPE_DUMB, Duration.ZERO)
+
+        then:
+        r.out.contains(result)
+        !r.out.contains("$phase [")
+        !(r.out =~ /\[[#-]+\] +\d+%/)
+
+        where:
+        command             | phase    | result
+        'check'             | 'check'  | 'leaks only'
+        "export raw: 'OUT'" | 'export' | 'data_bytes'
     }
 }

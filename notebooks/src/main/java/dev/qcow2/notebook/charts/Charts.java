@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * Path or File.
  */
 public final class Charts {
+    /** The image property that holds a map's title: {@code Charts.hostMap(disk).getProperty(Charts.TITLE)}. */
+    public static final String TITLE = "title";
     private static final int WIDTH = 800, HEIGHT = 380;
 
     private Charts() { }
@@ -98,6 +100,29 @@ public final class Charts {
         chart.getStyler().setSeriesColors(new Color[] {new Color(0xef4444), new Color(0x7f1d1d)});
         chart.addSeries("refcount > references (leak)", labels, asList(high));
         chart.addSeries("refcount < references (corruption)", labels, asList(low));
+        return chart;
+    }
+
+    /** qemu-img check's fragmentation figure and the runs of host-contiguous data of the active state. */
+    public static Fragmentation fragmentationOf(Object path) {
+        return withImage(path, OpenOptions.defaults(), Fragmentation::of);
+    }
+
+    /**
+     * How contiguous guest data is on the host: data clusters by the length of the host-contiguous
+     * run they belong to (long runs = sequential reads), compressed clusters apart; the title
+     * carries qemu-img check's "% fragmented".
+     */
+    public static CategoryChart fragmentation(Object path) {
+        Fragmentation f = fragmentationOf(path);
+        Map<String, Long> bars = new LinkedHashMap<>(f.clustersByRunLength());
+        if (f.compressed() > 0) bars.put("compressed", f.compressed());
+        if (bars.isEmpty()) bars.put("no data", 0L);
+        CategoryChart chart = bars(String.format("fragmentation of %s: %.2f%% fragmented (%d of %d allocated clusters)",
+                name(path), f.percent(), f.fragmented(), f.allocated()), "run of host-contiguous clusters (length)", "guest clusters");
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setSeriesColors(new Color[] {new Color(0x0ea5e9)});
+        chart.addSeries("clusters", new ArrayList<>(bars.keySet()), new ArrayList<Number>(bars.values()));
         return chart;
     }
 

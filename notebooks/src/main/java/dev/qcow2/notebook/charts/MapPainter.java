@@ -6,6 +6,8 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.util.Hashtable;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -32,7 +34,9 @@ final class MapPainter {
         int rows = Math.max(1, (cells + COLUMNS - 1) / COLUMNS);
         int legendRows = (kinds.size() + 2) / 3;
         int height = TOP + rows * CELL + 24 + legendRows * 20 + 12;
-        var img = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
+        var rgb = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
+        // the title rides along as an image property: notebooks show it as the text/plain alternative
+        var img = new BufferedImage(rgb.getColorModel(), rgb.getRaster(), false, new Hashtable<>(Map.of(Charts.TITLE, title)));
         Graphics2D g = img.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
