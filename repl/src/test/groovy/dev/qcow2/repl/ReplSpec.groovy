@@ -43,6 +43,10 @@ class ReplSpec extends Specification {
         if (during) {
             during(feed, terminal)
         } else {
+            // a stream terminal echoes input as it arrives: type only once the banner is out,
+            // as a user would, so the echo cannot land before it
+            long deadline = System.nanoTime() + 10_000_000_000L
+            while (!out.toString('UTF-8').contains('banner line') && System.nanoTime() < deadline) Thread.sleep(5)
             feed.write(input.getBytes('UTF-8'))
         }
         feed.close()
