@@ -25,12 +25,16 @@ import java.util.TreeMap;
 public final class SyncedStorage {
     /** Largest single write when pending records are written out. */
     private static final int MAX_RUN = 1 << 20;
+    /** Records at most this far apart are written together. */
+    private static final int GAP = 4096;
 
     private final WritableStorage storage;
     private final TreeMap<Long, byte[]> writeBack = new TreeMap<>();
     private final TreeMap<Long, byte[]> afterFlush = new TreeMap<>();
     private boolean unflushed;
     private long length;
+    /** extendTo grew {@link #length} past what was written: the file is grown by the next flush. */
+    private boolean extendPending;
 
     public SyncedStorage(WritableStorage storage) throws IOException {
         this.storage = storage;
@@ -84,12 +88,15 @@ public final class SyncedStorage {
         put(afterFlush, offset, ByteBuffer.wrap(bytes));
     }
 
-    /** Grows the file so that it covers {@code end}; never shrinks. */
-    public void extendTo(long end) throws IOException {
+    /**
+     * Grows the file so that it covers {@code end}; never shrinks. The file itself is grown by
+     * the next flush (until then its missing tail reads as zeros, and writes there grow it),
+     * not once per allocation.
+     */
+    public void extendTo(long end) {
         if (end > length) {
-            storage.setLength(end);
-            unflushed = true;
             length = end;
+            extendPending = true;
         }
     }
 
@@ -100,6 +107,10 @@ public final class SyncedStorage {
 
     public void flush() throws IOException {
         writeOut(writeBack);
+        if (extendPending) {
+            if (storage.size() < length) storage.setLength(length);
+            extendPending = false;
+        }
         storage.flush();
         unflushed = false;
         if (!afterFlush.isEmpty()) {
@@ -154,24 +165,31 @@ public final class SyncedStorage {
         }
     }
 
-    /** Writes the records in offset order, adjacent ones gathered into one write. */
+    /**
+     * Writes the records in offset order. Records less than {@link #GAP} apart go out in one
+     * write, the bytes between them read from the file (scattered L2 entries become whole-table
+     * writes, as QEMU writes cached tables).
+     */
     private void writeOut(TreeMap<Long, byte[]> records) throws IOException {
         while (!records.isEmpty()) {
             long start = records.firstKey();
             long end = start;
-            int total = 0;
+            boolean gaps = false;
             for (Map.Entry<Long, byte[]> e : records.entrySet()) {
-                if (e.getKey() != end || total + e.getValue().length > MAX_RUN && total > 0) break;
-                end += e.getValue().length;
-                total += e.getValue().length;
+                long recordEnd = e.getKey() + e.getValue().length;
+                if (e.getKey() - end > GAP || (recordEnd - start > MAX_RUN && end > start)) break;
+                gaps |= e.getKey() != end;
+                end = Math.max(end, recordEnd);
             }
-            ByteBuffer run = ByteBuffer.allocate(total);
+            byte[] run = new byte[(int) (end - start)];
+            if (gaps) storage.readFully(start, ByteBuffer.wrap(run));
             Map<Long, byte[]> part = records.subMap(start, true, end, false);
-            for (byte[] b : part.values()) run.put(b);
+            for (Map.Entry<Long, byte[]> e : part.entrySet()) {
+                System.arraycopy(e.getValue(), 0, run, (int) (e.getKey() - start), e.getValue().length);
+            }
             part.clear();
-            storage.write(start, run.flip());
+            storage.write(start, ByteBuffer.wrap(run));
             unflushed = true;
-            length = Math.max(length, end);
         }
     }
 }

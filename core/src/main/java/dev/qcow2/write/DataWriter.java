@@ -28,6 +28,8 @@ final class DataWriter {
     private final L2Tables tables;
     private final ClusterAllocator allocator;
     private final GuestReader reader;
+    /** One cluster of copy-on-write space, reused (the engine is single-threaded). */
+    private final byte[] clusterBuffer;
 
     DataWriter(SyncedStorage storage, ClusterGeometry geo, L2Tables tables, ClusterAllocator allocator, GuestReader reader) {
         this.storage = storage;
@@ -35,6 +37,7 @@ final class DataWriter {
         this.tables = tables;
         this.allocator = allocator;
         this.reader = reader;
+        this.clusterBuffer = new byte[geo.clusterSize()];
     }
 
     void write(long guestOffset, byte[] data, int off, int len) throws IOException {
@@ -136,7 +139,7 @@ final class DataWriter {
         long endOfFile = storage.length();
         long host = reuse ? ((L2Entry.Zero) e).hostOffset() : allocator.allocate(geo.clusterSize());
         int cs = geo.clusterSize();
-        byte[] cluster = new byte[cs];
+        byte[] cluster = clusterBuffer;
         boolean partial = from != 0 || to != cs;
         if (partial) reader.read(clusterStart, cluster, 0, cluster.length);
         if (partial && !reuse && host >= endOfFile && isZero(cluster, 0, from) && isZero(cluster, to, cs)) {
