@@ -23,8 +23,8 @@ cd "$WORK"
 "$QCOW2" --version >/dev/null   # build the tool (and its CDS archive) before timing anything
 
 # Runs a command BENCH_REPEAT times (stdout discarded), after the setup command SETUP (eval'ed,
-# untimed) each time. Sets MIN and MED (wall seconds, whole process) and RSS (peak KiB of the
-# last run, from /usr/bin/time when installed).
+# untimed; $TOOL names the tool being measured, qemu or ours) each time. Sets MIN and MED (wall
+# seconds, whole process) and RSS (peak KiB of the last run, from /usr/bin/time when installed).
 measure() {
   local setup="$1"; shift
   local times=()
@@ -58,8 +58,8 @@ pair() {
   while [[ "$1" != "--" ]]; do q+=("$1"); shift; done
   shift
   o=("$@")
-  measure "$setup" "${q[@]}"; local qmin=$MIN qmed=$MED qrss=$RSS
-  measure "$setup" "${o[@]}"; local omin=$MIN omed=$MED orss=$RSS
+  TOOL=qemu measure "$setup" "${q[@]}"; local qmin=$MIN qmed=$MED qrss=$RSS
+  TOOL=ours measure "$setup" "${o[@]}"; local omin=$MIN omed=$MED orss=$RSS
   awk -v n="$name" -v q="$qmin" -v o="$omin" -v qm="$qmed" -v om="$omed" -v qr="$qrss" -v orr="$orss" \
     'BEGIN { printf "%-44s %10.3f %10.3f %8.2f   median %7.3f %7.3f %6.2f   RSS MiB %5d %5d\n", n, q, o, q / o, qm, om, qm / om, qr / 1024, orr / 1024 }'
 }
@@ -133,19 +133,19 @@ rm -f out-qemu.qcow2 out-ours.qcow2
 row "convert -c -O qcow2 (1 GiB raw)" "$q" "$o"
 
 # --- write side: each run starts from a new target -----------------------------------------
-pair "convert -O qcow2 (${MIX_GIB} GiB mixed raw)" "rm -f out-qemu.qcow2 out-ours.qcow2" \
+pair "convert -O qcow2 (${MIX_GIB} GiB mixed raw)" 'rm -f out-$TOOL.qcow2' \
   qemu-img convert -O qcow2 mixed.raw out-qemu.qcow2 -- "$QCOW2" convert -O qcow2 mixed.raw out-ours.qcow2
 qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
   || { echo "bench: convert -O qcow2 of mixed.raw: outputs differ!" >&2; exit 1; }
 
-pair "convert -c -O qcow2 (${MIX_GIB} GiB mixed raw)" "rm -f out-qemu.qcow2 out-ours.qcow2" \
+pair "convert -c -O qcow2 (${MIX_GIB} GiB mixed raw)" 'rm -f out-$TOOL.qcow2' \
   qemu-img convert -c -O qcow2 mixed.raw out-qemu.qcow2 -- "$QCOW2" convert -c -O qcow2 mixed.raw out-ours.qcow2
 qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
   || { echo "bench: convert -c -O qcow2 of mixed.raw: outputs differ!" >&2; exit 1; }
 rm -f out-qemu.qcow2 out-ours.qcow2
 
 # bench -w writes the pattern byte; both tools get a new empty image of the same size each run
-NEW_IMAGES="rm -f w-qemu.qcow2 w-ours.qcow2; qemu-img create -q -f qcow2 w-qemu.qcow2 ${GIB}G; qemu-img create -q -f qcow2 w-ours.qcow2 ${GIB}G"
+NEW_IMAGES='rm -f w-$TOOL.qcow2; qemu-img create -q -f qcow2 w-$TOOL.qcow2 '"${GIB}G"
 pair "bench -w -s 64k (${GIB} GiB sequential)" "$NEW_IMAGES" \
   qemu-img bench -w -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k --pattern=0x5a w-qemu.qcow2 -- \
   "$QCOW2" bench -w -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k --pattern=0x5a w-ours.qcow2

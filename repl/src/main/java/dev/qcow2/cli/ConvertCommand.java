@@ -134,6 +134,9 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     /** A direct buffer of zeros as long as a chunk: the reference for zero checks and the source of zero fills. */
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK).asReadOnlyBuffer();
 
+    /** Per reader thread: room for one chunk of a source that is not a raw file. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[CHUNK]);
+
     /**
      * One chunk of guest bytes in a direct buffer (read by the kernel straight into it, and
      * written from it, with no copy through the Java heap); ranges the chain reports as zero
@@ -149,10 +152,17 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                 int at = (int) (pos - offset);
                 int n = (int) e.length();
                 if (e.zero()) buf.put(at, ZEROS, 0, n);
-                else src.read(pos, buf.slice(at, n));
+                else if (src instanceof dev.qcow2.image.RawImage) src.read(pos, buf.slice(at, n));
+                else readVia(SCRATCH.get(), src, pos, buf, at, n);
                 pos += n;
             }
             return new Chunk(offset, buf, length);
+        }
+
+        /** A qcow2 source decodes into a heap array: read there, then copied into the chunk. */
+        private static void readVia(byte[] scratch, BlockDevice src, long pos, ByteBuffer buf, int at, int n) throws IOException {
+            src.read(pos, scratch, 0, n);
+            buf.put(at, scratch, 0, n);
         }
 
         /** Writes the non-zero 4 KiB blocks (qemu-img convert -S 4k). */

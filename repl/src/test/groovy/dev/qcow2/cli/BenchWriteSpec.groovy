@@ -17,7 +17,7 @@ class BenchWriteSpec extends Specification {
 
     def "bench -w #args writes what qemu-img bench -w writes"() {
         given: 'twin images with data, a compressed cluster and a snapshot (shared clusters)'
-        def ours = Qemu.create(dir.resolve('o.qcow2'), '64M', options)
+        def ours = Qemu.create(dir.resolve('o.qcow2'), '16M', options)
         Qemu.io(ours, 'write -P 3 1M 3M', 'write -c -P 4 0 64k')
         Qemu.img('snapshot', '-c', 's1', ours.toString())
         def theirs = Files.copy(ours, dir.resolve('q.qcow2'))
@@ -35,8 +35,7 @@ class BenchWriteSpec extends Specification {
         lines.last() ==~ /Run completed in \d+\.\d{3} seconds\./
         Qemu.img(['check', ours.toString()], false).exit == 0
         Qemu.img(['compare', theirs.toString(), ours.toString()], false).exit == 0
-        Qemu.img(['compare', '-l', 's1', theirs.toString(), ours.toString()], false).exit == 0 ||
-                Qemu.rawBytes(ours, 's1') == Qemu.rawBytes(theirs, 's1')
+        Qemu.rawBytes(ours, 's1') == Qemu.rawBytes(theirs, 's1')
 
         where:
         options                              | args
@@ -46,7 +45,7 @@ class BenchWriteSpec extends Specification {
         'cluster_size=65536'                 | '-c 30 -d 2 -s 64k --flush-interval=2 --no-drain -t writethrough'
         'extended_l2=on,cluster_size=65536'  | '-c 100 -d 8 -s 6k -S 10000 --pattern=255'
         'compat=0.10,cluster_size=512'       | '-c 200 -s 1536 -S 12345 -t unsafe'
-        'cluster_size=65536'                 | '-c 40 -s 1M -S 3M -o 60M'
+        'cluster_size=65536'                 | '-c 40 -s 1M -S 3M -o 12M'
         'cluster_size=65536'                 | '-c 0'
     }
 
