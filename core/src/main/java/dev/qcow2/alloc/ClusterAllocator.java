@@ -49,7 +49,8 @@ public final class ClusterAllocator {
                 freeClusterIndex = saved;
                 continue;
             }
-            for (long c = start; c < start + n; c++) add(c, 1);
+            for (long c = start; c < start + n; c++) add(c, 1, false);
+            refcounts.writeRange(start, n);
             storage.extendTo((start + n) << geo.clusterBits());
             return start << geo.clusterBits();
         }
@@ -108,7 +109,10 @@ public final class ClusterAllocator {
     }
 
     /** Changes one cluster's refcount by {@code delta}; refuses overflow and underflow clearly. */
-    void add(long cluster, int delta) throws IOException {
+    void add(long cluster, int delta) throws IOException { add(cluster, delta, true); }
+
+    /** {@link #add(long, int)}; with {@code write} false the caller writes the count ({@link RefcountStore#writeRange}). */
+    private void add(long cluster, int delta, boolean write) throws IOException {
         long old = refcounts.get(cluster);
         long max = RefcountBlockCodec.max(geo.refcountOrder());
         if (delta > 0 && old == max) {
@@ -121,7 +125,8 @@ public final class ClusterAllocator {
                     "refcount of host cluster 0x" + Long.toHexString(cluster << geo.clusterBits()) + " would drop below zero");
         }
         long now = old + delta;
-        refcounts.set(cluster, now);
+        if (write) refcounts.set(cluster, now);
+        else refcounts.setCached(cluster, now);
         if (now == 0) {
             if (cluster < freeClusterIndex) freeClusterIndex = cluster;
             // A freed cluster may be reused for anything: compressed packing must not continue in it.

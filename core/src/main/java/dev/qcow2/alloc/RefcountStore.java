@@ -27,6 +27,7 @@ public final class RefcountStore {
     private final Map<Long, byte[]> blocks = new HashMap<>();
     private long[] table;
     private long tableOffset;
+    private boolean writeBack;
 
     public RefcountStore(SyncedStorage storage, ClusterGeometry geo, long tableOffset, int tableClusters) throws IOException {
         this.storage = storage;
@@ -36,6 +37,13 @@ public final class RefcountStore {
     }
 
     public ClusterGeometry geometry() { return geo; }
+
+    /**
+     * Refcount changes go to {@link SyncedStorage#writeBack} (written by the next barrier or
+     * flush, before its fsync) instead of straight to the file, as QEMU's refcount block cache.
+     * Safe because everything that relies on a refcount being durable comes after a barrier.
+     */
+    public void writeBack(boolean on) { this.writeBack = on; }
 
     public long tableOffset() { return tableOffset; }
 
@@ -80,15 +88,37 @@ public final class RefcountStore {
 
     /** Stores a refcount; the cluster's refcount block must exist. Written through. */
     public void set(long clusterIndex, long value) throws IOException {
+        setCached(clusterIndex, value);
+        writeRange(clusterIndex, 1);
+    }
+
+    /**
+     * Stores a refcount in the cached block only; {@link #writeRange} must write it before
+     * anything relies on it being on disk.
+     */
+    public void setCached(long clusterIndex, long value) throws IOException {
         long off = blockOffset(tableIndex(clusterIndex));
         if (off == 0) throw new IllegalStateException("no refcount block for cluster " + clusterIndex);
-        byte[] b = block(off);
-        long index = clusterIndex % entriesPerBlock();
-        RefcountBlockCodec.set(b, geo.refcountOrder(), index, value);
+        RefcountBlockCodec.set(block(off), geo.refcountOrder(), clusterIndex % entriesPerBlock(), value);
+    }
+
+    /** Writes the cached refcounts of clusters {@code [first, first+n)}: one write per refcount block touched. */
+    public void writeRange(long first, long n) throws IOException {
         int bits = geo.refcountBits();
-        int from = (int) (bits < 8 ? index * bits / 8 : index * (bits / 8));
-        int len = Math.max(1, bits / 8);
-        storage.write(off + from, b, from, len);
+        long epb = entriesPerBlock();
+        long c = first;
+        long end = first + n;
+        while (c < end) {
+            long blockEnd = Math.min(end, (c / epb + 1) * epb);
+            long off = blockOffset(tableIndex(c));
+            byte[] b = block(off);
+            long a = c % epb, z = (blockEnd - 1) % epb;
+            int from = (int) (bits < 8 ? a * bits / 8 : a * (bits / 8));
+            int to = (int) (bits < 8 ? z * bits / 8 + 1 : (z + 1) * (bits / 8));
+            if (writeBack) storage.writeBack(off + from, b, from, to - from);
+            else storage.write(off + from, b, from, to - from);
+            c = blockEnd;
+        }
     }
 
     private byte[] block(long offset) throws IOException {

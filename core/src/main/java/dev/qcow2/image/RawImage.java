@@ -34,6 +34,12 @@ public final class RawImage implements BlockDevice {
         storage.readFully(guestOffset, ByteBuffer.wrap(buf, bufOffset, length));
     }
 
+    /** Straight into {@code dst} (a direct buffer is filled by the kernel, no copy). */
+    @Override
+    public void read(long guestOffset, ByteBuffer dst) throws IOException {
+        storage.readFully(guestOffset, dst);
+    }
+
     @Override
     public BlockStatus blockStatus(long guestOffset, long maxLength) {
         long length = Math.min(maxLength, size - guestOffset);

@@ -8,6 +8,7 @@ import dev.qcow2.format.SubclusterType;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * Guest data writes, cluster by cluster, as QEMU's qcow2_alloc_host_offset: a cluster whose
@@ -19,11 +20,16 @@ import java.io.IOException;
  * subclusters that held data there.
  */
 final class DataWriter {
+    /** Longest run of new clusters allocated and written at once (bounds the metadata of one step). */
+    private static final int MAX_RUN_CLUSTERS = 8192;
+
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
     private final L2Tables tables;
     private final ClusterAllocator allocator;
     private final GuestReader reader;
+    /** One cluster of copy-on-write space, reused (the engine is single-threaded). */
+    private final byte[] clusterBuffer;
 
     DataWriter(SyncedStorage storage, ClusterGeometry geo, L2Tables tables, ClusterAllocator allocator, GuestReader reader) {
         this.storage = storage;
@@ -31,42 +37,134 @@ final class DataWriter {
         this.tables = tables;
         this.allocator = allocator;
         this.reader = reader;
+        this.clusterBuffer = new byte[geo.clusterSize()];
     }
 
     void write(long guestOffset, byte[] data, int off, int len) throws IOException {
+        write(guestOffset, ByteBuffer.wrap(data, off, len));
+    }
+
+    /** Writes the remaining bytes of {@code data} (not consumed); one ordering point for all of it. */
+    void write(long guestOffset, ByteBuffer data) throws IOException {
         Updates updates = new Updates();
+        write(guestOffset, data, updates);
+        updates.commit(storage, tables, allocator, geo);
+    }
+
+    /**
+     * Several writes applied as one operation, as requests in flight together: their new
+     * clusters share one ordering point (data and refcounts durable, then all L2 entries).
+     * Where a later write reaches a cluster whose new entry is still queued, the queue is
+     * committed first, so the later write sees the earlier one.
+     */
+    void writeAll(long[] guestOffsets, ByteBuffer[] data) throws IOException {
+        Updates updates = new Updates();
+        for (int i = 0; i < guestOffsets.length; i++) write(guestOffsets[i], data[i], updates);
+        updates.commit(storage, tables, allocator, geo);
+    }
+
+    private void write(long guestOffset, ByteBuffer data, Updates updates) throws IOException {
+        int off = data.position();
+        int len = data.remaining();
         while (len > 0) {
             int from = (int) geo.offsetInCluster(guestOffset);
             int n = Math.min(len, geo.clusterSize() - from);
             long clusterStart = guestOffset - from;
-            if (geo.extendedL2()) writeExtended(clusterStart, from, from + n, data, off, updates);
-            else writeStandard(clusterStart, from, from + n, data, off, updates);
+            L2Tables.Slot slot = tables.writable(clusterStart);
+            if (updates.queued(slot)) {
+                updates.commit(storage, tables, allocator, geo);
+                slot = tables.writable(clusterStart);
+            }
+            if (geo.extendedL2()) {
+                writeExtended(slot, clusterStart, from, from + n, data, off, updates);
+            } else if (from == 0 && n == geo.clusterSize() && needsNewCluster(tables.entry(slot))) {
+                n = writeFreshRun(slot, clusterStart, data, off, len, updates);
+            } else {
+                writeStandard(slot, clusterStart, from, from + n, data, off, updates);
+            }
             guestOffset += n;
             off += n;
             len -= n;
         }
-        updates.commit(storage, tables, allocator, geo);
     }
 
-    private void writeStandard(long clusterStart, int from, int to, byte[] src, int srcOff, Updates updates) throws IOException {
-        L2Tables.Slot slot = tables.writable(clusterStart);
+    /** Whether a whole-cluster write must allocate (not in place, no preallocated cluster to reuse). */
+    private static boolean needsNewCluster(L2Entry e) {
+        boolean inPlace = e instanceof L2Entry.Normal n && n.copied();
+        boolean reuse = e instanceof L2Entry.Zero z && z.preallocated() && z.copied();
+        return !inPlace && !reuse;
+    }
+
+    /**
+     * Whole clusters from {@code clusterStart} that all need new host clusters (QEMU's
+     * handle_alloc for several clusters): allocated as one contiguous run and written with one
+     * write straight from the caller's buffer, no copy-on-write needed. Returns the bytes done.
+     */
+    private int writeFreshRun(L2Tables.Slot first, long clusterStart, ByteBuffer src, int srcOff, int len, Updates updates)
+            throws IOException {
+        int cs = geo.clusterSize();
+        int max = Math.min(len / cs, MAX_RUN_CLUSTERS);
+        java.util.List<L2Tables.Slot> slots = new java.util.ArrayList<>();
+        java.util.List<L2Entry> old = new java.util.ArrayList<>();
+        slots.add(first);
+        old.add(tables.entry(first));
+        while (slots.size() < max) {
+            long next = clusterStart + (long) slots.size() * cs;
+            L2Tables.Slot slot = tables.writable(next);
+            if (updates.queued(slot)) break;
+            L2Entry e = tables.entry(slot);
+            if (!needsNewCluster(e)) break;
+            slots.add(slot);
+            old.add(e);
+        }
+        int k = slots.size();
+        long host = allocator.allocate((long) k * cs);
+        storage.write(host, src.slice(srcOff, k * cs));
+        for (int i = 0; i < k; i++) {
+            L2Entry e = old.get(i);
+            updates.add(slots.get(i), (host + (long) i * cs) | L2Entry.COPIED, 0, Updates.hasHost(e) ? e : null);
+        }
+        return k * cs;
+    }
+
+    private void writeStandard(L2Tables.Slot slot, long clusterStart, int from, int to, ByteBuffer src, int srcOff, Updates updates)
+            throws IOException {
         L2Entry e = tables.entry(slot);
         if (e instanceof L2Entry.Normal n && n.copied()) {
-            storage.write(n.hostOffset() + from, src, srcOff, to - from);
+            storage.write(n.hostOffset() + from, src.slice(srcOff, to - from));
             return;
         }
         // A preallocated zero cluster of our own is reused, as QEMU's cluster_needs_new_alloc.
         boolean reuse = e instanceof L2Entry.Zero z && z.preallocated() && z.copied();
+        long endOfFile = storage.length();
         long host = reuse ? ((L2Entry.Zero) e).hostOffset() : allocator.allocate(geo.clusterSize());
-        byte[] cluster = new byte[geo.clusterSize()];
-        if (from != 0 || to != geo.clusterSize()) reader.read(clusterStart, cluster, 0, cluster.length);
-        System.arraycopy(src, srcOff, cluster, from, to - from);
-        storage.write(host, cluster);
+        int cs = geo.clusterSize();
+        byte[] cluster = clusterBuffer;
+        boolean partial = from != 0 || to != cs;
+        if (partial) reader.read(clusterStart, cluster, 0, cluster.length);
+        if (partial && !reuse && host >= endOfFile && isZero(cluster, 0, from) && isZero(cluster, to, cs)) {
+            // a new cluster past the old end of the file already reads as zeros: copying zeros
+            // into it is not needed (as QEMU's handle_alloc_space avoids writing them)
+            storage.write(host + from, src.slice(srcOff, to - from));
+        } else {
+            src.get(srcOff, cluster, from, to - from);
+            storage.write(host, cluster);
+        }
         updates.add(slot, host | L2Entry.COPIED, 0, reuse || !Updates.hasHost(e) ? null : e);
     }
 
-    private void writeExtended(long clusterStart, int from, int to, byte[] src, int srcOff, Updates updates) throws IOException {
-        L2Tables.Slot slot = tables.writable(clusterStart);
+    private static final byte[] ZEROS = new byte[1 << 16];
+
+    private static boolean isZero(byte[] b, int from, int to) {
+        for (int at = from; at < to; at += ZEROS.length) {
+            int n = Math.min(ZEROS.length, to - at);
+            if (java.util.Arrays.mismatch(b, at, at + n, ZEROS, 0, n) >= 0) return false;
+        }
+        return true;
+    }
+
+    private void writeExtended(L2Tables.Slot slot, long clusterStart, int from, int to, ByteBuffer src, int srcOff, Updates updates)
+            throws IOException {
         L2Entry e = tables.entry(slot);
         boolean inPlace = e instanceof L2Entry.Normal n && n.copied();
         long oldBitmap = e == null || e instanceof L2Entry.Compressed ? 0 : e.bitmap();
@@ -84,11 +182,11 @@ final class DataWriter {
             if (wa < wb) {
                 bitmap |= 1L << i;
                 if ((wa == a && wb == b) || (inPlace && type == SubclusterType.NORMAL)) {
-                    storage.write(host + wa, src, srcOff + wa - from, wb - wa);
+                    storage.write(host + wa, src.slice(srcOff + wa - from, wb - wa));
                 } else {
                     byte[] chunk = new byte[sc];
                     reader.read(clusterStart + a, chunk, 0, sc);
-                    System.arraycopy(src, srcOff + wa - from, chunk, wa - a, wb - wa);
+                    src.get(srcOff + wa - from, chunk, wa - a, wb - wa);
                     storage.write(host + a, chunk);
                 }
             } else if (inPlace) {

@@ -77,7 +77,9 @@ final class L2Tables {
     private long[] table(long offset) throws IOException {
         long[] t = cache.get(offset);
         if (t == null) {
-            t = ClusterMapper.readTable(storage.raw(), offset, geo.clusterSize() / 8);
+            // through the engine's storage: entries not yet on disk are part of the table
+            t = new long[geo.clusterSize() / 8];
+            ByteBuffer.wrap(storage.read(offset, geo.clusterSize())).asLongBuffer().get(t);
             cache.put(offset, t);
         }
         return t;
@@ -108,15 +110,43 @@ final class L2Tables {
 
     /** Sets an entry (and its subcluster bitmap with extended L2) in cache and on disk. */
     void set(Slot slot, long raw, long bitmap) throws IOException {
+        put(slot, raw, bitmap);
+        writeEntries(slot.l2Offset(), slot.index(), 1);
+    }
+
+    /** Sets an entry in the cached table only; {@link #writeEntries} writes it. */
+    void put(Slot slot, long raw, long bitmap) throws IOException {
         long[] t = table(slot.l2Offset());
         if (geo.extendedL2()) {
             t[2 * slot.index()] = raw;
             t[2 * slot.index() + 1] = bitmap;
-            storage.write(slot.l2Offset() + 16L * slot.index(), ByteBuffer.allocate(16).putLong(raw).putLong(bitmap).array());
         } else {
             t[slot.index()] = raw;
-            storage.write(slot.l2Offset() + 8L * slot.index(), ByteBuffer.allocate(8).putLong(raw).array());
         }
+    }
+
+    /** Writes {@code count} consecutive cached entries of one L2 table, from {@code index}, in one write. */
+    void writeEntries(long l2Offset, int index, int count) throws IOException {
+        storage.write(l2Offset + entryBytes() * index, entries(l2Offset, index, count));
+    }
+
+    /**
+     * {@link #writeEntries}, but held until the next flush has made every earlier write durable
+     * ({@link SyncedStorage#writeAfterFlush}): entries naming clusters whose data and refcounts
+     * were just written, as QEMU's L2 cache depends on its refcount cache.
+     */
+    void writeEntriesAfterFlush(long l2Offset, int index, int count) throws IOException {
+        storage.writeAfterFlush(l2Offset + entryBytes() * index, entries(l2Offset, index, count));
+    }
+
+    private long entryBytes() { return geo.extendedL2() ? 16 : 8; }
+
+    private byte[] entries(long l2Offset, int index, int count) throws IOException {
+        long[] t = table(l2Offset);
+        int words = geo.extendedL2() ? 2 : 1;
+        ByteBuffer bytes = ByteBuffer.allocate(8 * words * count);
+        bytes.asLongBuffer().put(t, words * index, words * count);
+        return bytes.array();
     }
 
     int l1Size() { return l1.length; }

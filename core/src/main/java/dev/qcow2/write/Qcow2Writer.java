@@ -14,6 +14,7 @@ import dev.qcow2.units.ClusterGeometry;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
@@ -44,6 +45,7 @@ public final class Qcow2Writer implements Closeable {
         this.size = header.size() & ~511L;
         this.dirty = new DirtyBit(storage, header);
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
+        refcounts.writeBack(true);
         this.allocator = new ClusterAllocator(storage, refcounts);
         this.tables = new L2Tables(storage, geo, allocator, header.l1TableOffset(), (int) header.l1Size());
         CompressionType type = CompressionType.of(header.compressionType());
@@ -109,6 +111,29 @@ public final class Qcow2Writer implements Closeable {
         checkRange("write", guestOffset, len);
         dirty.beforeChange();
         data.write(guestOffset, bytes, off, len);
+    }
+
+    /**
+     * Writes the remaining bytes of {@code data} at {@code guestOffset} (the buffer's position is
+     * not moved). New clusters of a long write are allocated as one contiguous run and written
+     * straight from the buffer, so a direct buffer reaches the file without a copy.
+     */
+    public void write(long guestOffset, ByteBuffer data) throws IOException {
+        checkRange("write", guestOffset, data.remaining());
+        dirty.beforeChange();
+        this.data.write(guestOffset, data);
+    }
+
+    /**
+     * Several writes applied as one operation, like requests in flight together (qemu-img
+     * bench's queue): later ones win where they overlap, and their metadata shares one
+     * ordering point instead of one per write. Buffers' positions are not moved.
+     */
+    public void writeAll(long[] guestOffsets, ByteBuffer[] buffers) throws IOException {
+        if (guestOffsets.length != buffers.length) throw new IllegalArgumentException("offsets and buffers differ in number");
+        for (int i = 0; i < guestOffsets.length; i++) checkRange("write", guestOffsets[i], buffers[i].remaining());
+        dirty.beforeChange();
+        data.writeAll(guestOffsets, buffers);
     }
 
     /** Makes the range read as zeros, keeping host clusters allocated (no unmap), like qemu-io {@code write -z}. */

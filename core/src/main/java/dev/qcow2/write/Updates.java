@@ -7,6 +7,8 @@ import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 
 /**
@@ -18,27 +20,49 @@ final class Updates {
     private record Update(L2Tables.Slot slot, long raw, long bitmap, L2Entry replaced) { }
 
     private final List<Update> pending = new ArrayList<>();
+    private final Set<L2Tables.Slot> slots = new HashSet<>();
 
     /** Queues a new entry; {@code replaced} (or null) loses its host cluster reference on commit. */
     void add(L2Tables.Slot slot, long raw, long bitmap, L2Entry replaced) {
         pending.add(new Update(slot, raw, bitmap, replaced));
+        slots.add(slot);
     }
 
     boolean isEmpty() { return pending.isEmpty(); }
 
+    /** Whether an entry of this slot is queued (its table still shows the old one until commit). */
+    boolean queued(L2Tables.Slot slot) { return slots.contains(slot); }
+
+    /**
+     * Applies the queued entries. Without clusters to release the entries are held until the
+     * next flush ({@link L2Tables#writeEntriesAfterFlush}): no fsync now, and they reach the disk
+     * only after the data and refcounts they need. When clusters are released the entries go
+     * out at once between two barriers, since the releases depend on them.
+     */
     void commit(SyncedStorage storage, L2Tables tables, ClusterAllocator allocator, ClusterGeometry geo) throws IOException {
         if (pending.isEmpty()) return;
-        storage.barrier();
         boolean frees = false;
-        for (Update u : pending) {
-            tables.set(u.slot(), u.raw(), u.bitmap());
-            frees |= u.replaced() != null;
+        for (Update u : pending) frees |= u.replaced() != null;
+        if (frees) storage.barrier();
+        // consecutive entries of one table go out in one write
+        int runStart = 0;
+        for (int i = 0; i < pending.size(); i++) {
+            Update u = pending.get(i);
+            tables.put(u.slot(), u.raw(), u.bitmap());
+            Update next = i + 1 < pending.size() ? pending.get(i + 1) : null;
+            if (next == null || next.slot().l2Offset() != u.slot().l2Offset() || next.slot().index() != u.slot().index() + 1) {
+                L2Tables.Slot first = pending.get(runStart).slot();
+                if (frees) tables.writeEntries(first.l2Offset(), first.index(), i - runStart + 1);
+                else tables.writeEntriesAfterFlush(first.l2Offset(), first.index(), i - runStart + 1);
+                runStart = i + 1;
+            }
         }
         if (frees) {
             storage.barrier();
             for (Update u : pending) if (u.replaced() != null) free(u.replaced(), allocator, geo);
         }
         pending.clear();
+        slots.clear();
     }
 
     /** QEMU's qcow2_free_any_cluster: the host cluster (or compressed sectors) an entry holds. */

@@ -5,8 +5,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -14,14 +16,21 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code qcow2 bench}: qemu-img bench's read test (7.2). Request i reads {@code size} bytes at
- * {@code (offset + i*step) mod image size} (7.2 wraps modulo the image size); up to
- * {@code depth} requests are in flight, served by min(depth, 2*CPUs) reader threads issuing
- * positional reads on the shared image.
+ * {@code qcow2 bench}: qemu-img bench (7.2), read test or, with {@code -w}, write test
+ * ({@link BenchWriter}). Request i covers {@code size} bytes at {@code (offset + i*step) mod
+ * image size} (7.2 wraps modulo the image size; a request near the end is cut at the end); up
+ * to {@code depth} requests are in flight. Reads are served by min(depth, 2*CPUs) threads
+ * issuing positional reads on the shared image. Options are checked in qemu-img's order, with
+ * its messages.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Read benchmark, like qemu-img bench (read mode).")
+        description = "I/O benchmark, like qemu-img bench (read, or write with -w).")
 final class BenchCommand implements Callable<Integer> {
+    private static final Set<String> CACHE_MODES = Set.of("none", "writeback", "unsafe", "directsync", "writethrough");
+    private static final Set<String> AIO_MODES = Set.of("threads", "native", "io_uring");
+    private static final String SUFFIX_HINT = " You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, "
+            + "gigabytes, terabytes, petabytes and exabytes.";
+
     @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 or raw (default: probed).")
     String format;
 
@@ -40,6 +49,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-o", "--offset"}, paramLabel = "OFFSET", description = "Offset of the first request (default: 0).")
     String offset = "0";
 
+    @Option(names = {"-w", "--write"}, description = "Write test (opens the image read-write); the default is a read test.")
+    boolean write;
+
+    @Option(names = "--pattern", paramLabel = "PATTERN", description = "Byte written by the write test (default: 0).")
+    String pattern;
+
+    @Option(names = "--flush-interval", paramLabel = "N", description = "Write test: flush each time the requests not yet sent are a multiple of N (N >= depth).")
+    String flushInterval;
+
+    @Option(names = "--no-drain", description = "Flush without waiting for the requests in flight.")
+    boolean noDrain;
+
+    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Cache mode: none, writeback (default), unsafe, directsync, writethrough.")
+    String cache = "writeback";
+
+    @Option(names = {"-n", "--native"}, description = "Native AIO (accepted like qemu-img; needs -t none or directsync).")
+    boolean nativeAio;
+
+    @Option(names = {"-i", "--aio"}, paramLabel = "AIO", description = "AIO backend: threads, native or io_uring (accepted like qemu-img).")
+    String aio;
+
     @Option(names = {"-q", "--quiet"}, description = "Print nothing.")
     boolean quiet;
 
@@ -51,26 +81,52 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long n = positive("count", count);
-        long d = positive("queue depth", depth);
-        long bufSize = HumanSize.parse("buffer size", size);
-        if (bufSize <= 0 || bufSize > Integer.MAX_VALUE - 8) throw new Errors.CliException("Invalid buffer size specified");
-        long stepSize = step == null ? bufSize : HumanSize.parse("step_size", step);
-        long start = HumanSize.parse("offset", offset);
+        long n = unsigned(count, Integer.MAX_VALUE, "Invalid request count specified");
+        long d = unsigned(depth, Integer.MAX_VALUE, "Invalid queue depth specified");
+        // 7.2 hangs with depth 0; later versions require >= 1, as this does
+        if (d == 0) throw new Errors.CliException("Invalid queue depth specified");
+        if (aio != null && !AIO_MODES.contains(aio)) throw new Errors.CliException("Invalid aio option: " + aio);
+        long start = size("offset", offset, Long.MAX_VALUE);
+        long bufSize = size("buffer size", size, Integer.MAX_VALUE);
+        long stepSize = step == null ? bufSize : size("step_size", step, Long.MAX_VALUE);
+        if (!CACHE_MODES.contains(cache)) throw new Errors.CliException("Invalid cache mode");
+        int patternByte = pattern == null ? 0 : (int) unsigned(pattern, 0xff, "Invalid pattern byte specified");
+        long flushEvery = flushInterval == null ? 0 : unsigned(flushInterval, Integer.MAX_VALUE, "Invalid flush interval specified");
+        if (!write && flushEvery != 0) throw new Errors.CliException("--flush-interval is only available in write tests");
+        if (flushEvery != 0 && flushEvery < d) throw new Errors.CliException("Flush interval can't be smaller than depth");
+        boolean direct = cache.equals("none") || cache.equals("directsync");
+        if ((nativeAio || "native".equals(aio)) && !direct) {
+            throw new Errors.CliException("Could not open '" + file + "': aio=native was specified, but it requires cache.direct=on, which was not specified.");
+        }
+        BenchWriter.Plan plan = new BenchWriter.Plan(n, (int) d, (int) bufSize, start, stepSize, (byte) patternByte, flushEvery,
+                cache.equals("writethrough") || cache.equals("directsync"), cache.equals("unsafe"));
+        if (write) {
+            BenchWriter.run(file, format, plan, quiet);
+            return 0;
+        }
         try (BlockDevice image = ImageOpener.open(file, format)) {
             long imageSize = image.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
-            if (!quiet) {
-                System.out.printf("Sending %d read requests, %d bytes each, %d in parallel (starting at offset %d, step size %d)%n",
-                        n, bufSize, d, start, stepSize);
-                System.out.flush();
-            }
+            announce(plan, "read", quiet);
             long t0 = System.nanoTime();
-            run(image, n, (int) Math.min(d, n), (int) bufSize, start, stepSize, imageSize);
-            double secs = (System.nanoTime() - t0) / 1e9;
-            if (!quiet) System.out.printf("Run completed in %.3f seconds.%n", secs);
+            if (bufSize > 0) run(image, n, (int) Math.min(d, Math.max(n, 1)), (int) bufSize, start, stepSize, imageSize);
+            completed(t0, quiet);
         }
         return 0;
+    }
+
+    /** qemu-img bench's first line(s). */
+    static void announce(BenchWriter.Plan p, String kind, boolean quiet) {
+        if (quiet) return;
+        System.out.printf("Sending %d %s requests, %d bytes each, %d in parallel (starting at offset %d, step size %d)%n",
+                p.count(), kind, p.bufSize(), p.depth(), p.offset(), p.step());
+        if (p.flushInterval() != 0) System.out.printf("Sending flush every %d requests%n", p.flushInterval());
+        System.out.flush();
+    }
+
+    static void completed(long t0, boolean quiet) {
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (!quiet) System.out.printf("Run completed in %.3f seconds.%n", secs);
     }
 
     private static void run(BlockDevice image, long count, int depth, int bufSize, long start, long step, long imageSize)
@@ -85,8 +141,7 @@ final class BenchCommand implements Callable<Integer> {
                     byte[] buf = new byte[bufSize];
                     long i;
                     while ((i = next.getAndIncrement()) < count) {
-                        // 7.2: offsets wrap modulo the image size; a request near the end is cut at the end
-                        long off = Math.floorMod(start + i * step, imageSize);
+                        long off = BenchWriter.requestOffset(start, i, step, imageSize);
                         int len = (int) Math.min(bufSize, imageSize - off);
                         image.read(off, buf, 0, len);
                     }
@@ -99,13 +154,30 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static long positive(String what, String text) {
+    /** qemu_strtoul with base 0 (decimal, 0x hex, 0 octal) and an upper bound, as qemu-img bench parses counts. */
+    static long unsigned(String text, long max, String error) {
+        String t = text.trim();
         try {
-            long v = Long.parseLong(text);
-            if (v < 1 || v > Integer.MAX_VALUE) throw new NumberFormatException();
-            return v;
-        } catch (NumberFormatException e) {
-            throw new Errors.CliException("Invalid " + what + " specified");
+            BigInteger v;
+            if (t.startsWith("0x") || t.startsWith("0X")) v = new BigInteger(t.substring(2), 16);
+            else if (t.length() > 1 && t.startsWith("0")) v = new BigInteger(t.substring(1), 8);
+            else v = new BigInteger(t);
+            if (v.signum() < 0 || v.compareTo(BigInteger.valueOf(max)) > 0) throw new NumberFormatException();
+            return v.longValueExact();
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new Errors.CliException(error);
         }
+    }
+
+    /** qemu-img's cvtnum: a size with k/M/G/T/P/E suffixes, with its two error messages. */
+    private static long size(String what, String text, long max) {
+        long v;
+        try {
+            v = HumanSize.parse(what, text);
+        } catch (Errors.CliException e) {
+            throw new Errors.CliException("Invalid " + what + " specified." + SUFFIX_HINT);
+        }
+        if (v > max) throw new Errors.CliException("Invalid " + what + " specified. Must be between 0 and " + max + ".");
+        return v;
     }
 }

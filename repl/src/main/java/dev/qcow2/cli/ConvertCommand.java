@@ -105,19 +105,24 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         try {
             ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
             // Chunk buffers are recycled: allocating (and zeroing) 4 MiB per chunk costs more than the copy.
-            ArrayDeque<byte[]> free = new ArrayDeque<>();
+            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+            byte[] out = stream == null ? null : new byte[CHUNK];
             long next = 0;
             while (next < size || !inFlight.isEmpty()) {
                 while (next < size && inFlight.size() < threads * 2) {
                     long at = next;
                     int len = (int) Math.min(CHUNK, size - at);
-                    byte[] buf = free.isEmpty() ? new byte[CHUNK] : free.pop();
+                    ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(CHUNK) : free.pop();
                     inFlight.add(pool.submit(() -> Chunk.read(src, at, len, buf)));
                     next += len;
                 }
                 Chunk c = Errors.unwrap(inFlight.poll());
-                if (stream != null) stream.write(c.data, 0, c.length);
-                else c.writeSparse(ch);
+                if (stream != null) {
+                    c.data.get(0, out, 0, c.length);
+                    stream.write(out, 0, c.length);
+                } else {
+                    c.writeSparse(ch);
+                }
                 progress.update(c.offset + c.length, size);
                 free.push(c.data);
             }
@@ -126,22 +131,38 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** One chunk of guest bytes; ranges the chain reports as zero are not read at all. */
-    private static final byte[] ZEROS = new byte[SPARSE_BLOCK];
+    /** A direct buffer of zeros as long as a chunk: the reference for zero checks and the source of zero fills. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK).asReadOnlyBuffer();
 
-    record Chunk(long offset, byte[] data, int length) {
-        static Chunk read(BlockDevice src, long offset, int length, byte[] buf) throws IOException {
+    /** Per reader thread: room for one chunk of a source that is not a raw file. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[CHUNK]);
+
+    /**
+     * One chunk of guest bytes in a direct buffer (read by the kernel straight into it, and
+     * written from it, with no copy through the Java heap); ranges the chain reports as zero
+     * are not read at all.
+     */
+    record Chunk(long offset, ByteBuffer data, int length) {
+        static Chunk read(BlockDevice src, long offset, int length, ByteBuffer buf) throws IOException {
             dev.qcow2.image.ChainMap map = new dev.qcow2.image.ChainMap(false);
             long pos = offset;
             long end = offset + length;
             while (pos < end) {
                 dev.qcow2.image.MapEntry e = map.status(src, pos, end - pos);
                 int at = (int) (pos - offset);
-                if (e.zero()) java.util.Arrays.fill(buf, at, at + (int) e.length(), (byte) 0);
-                else src.read(pos, buf, at, (int) e.length());
-                pos += e.length();
+                int n = (int) e.length();
+                if (e.zero()) buf.put(at, ZEROS, 0, n);
+                else if (src instanceof dev.qcow2.image.RawImage) src.read(pos, buf.slice(at, n));
+                else readVia(SCRATCH.get(), src, pos, buf, at, n);
+                pos += n;
             }
             return new Chunk(offset, buf, length);
+        }
+
+        /** A qcow2 source decodes into a heap array: read there, then copied into the chunk. */
+        private static void readVia(byte[] scratch, BlockDevice src, long pos, ByteBuffer buf, int at, int n) throws IOException {
+            src.read(pos, scratch, 0, n);
+            buf.put(at, scratch, 0, n);
         }
 
         /** Writes the non-zero 4 KiB blocks (qemu-img convert -S 4k). */
@@ -152,7 +173,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                 int start = i;
                 while (i < length && !isZero(i)) i = blockEnd(i);
                 if (i > start) {
-                    ByteBuffer b = ByteBuffer.wrap(data, start, i - start);
+                    ByteBuffer b = data.slice(start, i - start);
                     long pos = offset + start;
                     while (b.hasRemaining()) pos += ch.write(b, pos);
                 }
@@ -163,14 +184,10 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
         private boolean isZero(int i) { return isZero(data, i, blockEnd(i) - i); }
 
-        /** Whether {@code len} bytes at {@code from} are all zero. */
-        static boolean isZero(byte[] data, int from, int len) {
-            // Arrays.mismatch is a vectorized intrinsic: much faster than a byte loop
-            for (int at = from; at < from + len; at += SPARSE_BLOCK) {
-                int n = Math.min(SPARSE_BLOCK, from + len - at);
-                if (java.util.Arrays.mismatch(data, at, at + n, ZEROS, 0, n) >= 0) return false;
-            }
-            return true;
+        /** Whether {@code len} bytes at {@code from} are all zero (len at most a chunk). */
+        static boolean isZero(ByteBuffer data, int from, int len) {
+            // ByteBuffer.mismatch is vectorized: much faster than a byte loop
+            return data.slice(from, len).mismatch(ZEROS.slice(0, len)) < 0;
         }
     }
 

@@ -9,6 +9,7 @@ import dev.qcow2.write.ClusterCompressor;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -46,8 +47,8 @@ final class Qcow2ConvertOutput {
         }
     }
 
-    /** A chunk of guest bytes and, with -c, its clusters compressed (null: all zero or did not fit). */
-    private record Packed(ConvertCommand.Chunk chunk, byte[][] clusters, boolean[] zero) { }
+    /** A chunk of guest bytes and, with -c, its clusters plain and compressed (null: did not fit). */
+    private record Packed(ConvertCommand.Chunk chunk, byte[][] plain, byte[][] clusters, boolean[] zero) { }
 
     private static void copy(BlockDevice src, Qcow2Writer writer, boolean compress,
                              ConvertCommand.Progress progress) throws Exception {
@@ -62,16 +63,16 @@ final class Qcow2ConvertOutput {
         });
         try {
             ArrayDeque<Future<Packed>> inFlight = new ArrayDeque<>();
-            ArrayDeque<byte[]> free = new ArrayDeque<>();
+            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
             long next = 0;
             while (next < size || !inFlight.isEmpty()) {
                 while (next < size && inFlight.size() < threads * 2) {
                     long at = next;
                     int len = (int) Math.min(ConvertCommand.CHUNK, size - at);
-                    byte[] buf = free.isEmpty() ? new byte[ConvertCommand.CHUNK] : free.pop();
+                    ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(ConvertCommand.CHUNK) : free.pop();
                     inFlight.add(pool.submit(() -> {
                         ConvertCommand.Chunk c = ConvertCommand.Chunk.read(src, at, len, buf);
-                        return compress ? pack(c, cs, compressors.get()) : new Packed(c, null, null);
+                        return compress ? pack(c, cs, compressors.get()) : new Packed(c, null, null, null);
                     }));
                     next += len;
                 }
@@ -89,32 +90,28 @@ final class Qcow2ConvertOutput {
     /** Compresses each non-zero cluster of a chunk (the chunk starts on a cluster boundary). */
     private static Packed pack(ConvertCommand.Chunk c, int cs, ClusterCompressor compressor) {
         int n = (c.length() + cs - 1) / cs;
+        byte[][] plain = new byte[n][];
         byte[][] packed = new byte[n][];
         boolean[] zero = new boolean[n];
-        byte[] whole = new byte[cs];
         for (int i = 0; i < n; i++) {
             int from = i * cs;
             int len = Math.min(cs, c.length() - from);
             zero[i] = ConvertCommand.Chunk.isZero(c.data(), from, len);
             if (zero[i]) continue;
             // a partial last cluster is compressed zero-padded to a whole cluster, as QEMU does
-            byte[] cluster = len == cs ? Arrays.copyOfRange(c.data(), from, from + cs) : whole;
-            if (len < cs) {
-                Arrays.fill(whole, (byte) 0);
-                System.arraycopy(c.data(), from, whole, 0, len);
-            }
+            byte[] cluster = new byte[cs];
+            c.data().get(from, cluster, 0, len);
+            plain[i] = len == cs ? cluster : Arrays.copyOf(cluster, len);
             packed[i] = compressor.compress(cluster, cs - 1);
         }
-        return new Packed(c, packed, zero);
+        return new Packed(c, plain, packed, zero);
     }
 
     private static void writeCompressed(Qcow2Writer writer, Packed p, int cs) throws Exception {
         ConvertCommand.Chunk c = p.chunk();
         for (int i = 0; i < p.zero().length; i++) {
             if (p.zero()[i]) continue;
-            int from = i * cs;
-            int len = Math.min(cs, c.length() - from);
-            writer.writePrecompressed(c.offset() + from, Arrays.copyOfRange(c.data(), from, from + len), p.clusters()[i]);
+            writer.writePrecompressed(c.offset() + (long) i * cs, p.plain()[i], p.clusters()[i]);
         }
     }
 
@@ -127,7 +124,7 @@ final class Qcow2ConvertOutput {
             int start = Math.min(i, len);
             while (i < len && !ConvertCommand.Chunk.isZero(c.data(), i, Math.min(block, len - i))) i += block;
             int end = Math.min(i, len);
-            if (end > start) writer.write(c.offset() + start, c.data(), start, end - start);
+            if (end > start) writer.write(c.offset() + start, c.data().slice(start, end - start));
         }
     }
 }
