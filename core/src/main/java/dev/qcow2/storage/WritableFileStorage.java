@@ -2,11 +2,15 @@ package dev.qcow2.storage;
 
 import dev.qcow2.Qcow2Exception;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -17,13 +21,16 @@ import java.nio.file.StandardOpenOption;
 public final class WritableFileStorage implements WritableStorage {
     private final Path path;
     private final String name;
+    /** Kept for {@link RandomAccessFile#setLength}: ftruncate, which also grows a file sparsely. */
+    private final RandomAccessFile file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private WritableFileStorage(Path path, FileChannel channel, FileLock lock) {
+    private WritableFileStorage(Path path, RandomAccessFile file, FileLock lock) {
         this.path = path;
         this.name = path.toString();
-        this.channel = channel;
+        this.file = file;
+        this.channel = file.getChannel();
         this.lock = lock;
     }
 
@@ -38,21 +45,31 @@ public final class WritableFileStorage implements WritableStorage {
     }
 
     private static WritableFileStorage open(Path path, boolean create) throws IOException {
-        FileChannel ch = create
-                ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (!create && !Files.exists(path)) throw new NoSuchFileException(path.toString());   // "rw" would create it
+        // one descriptor for everything: closing a second one on the same file would drop the lock (fcntl)
+        RandomAccessFile file;
+        try {
+            file = new RandomAccessFile(path.toFile(), "rw");
+        } catch (FileNotFoundException e) {
+            // RandomAccessFile names every failure FileNotFoundException; NIO says which (permission, directory...)
+            FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
+            throw e;
+        }
         FileLock lock;
         try {
-            lock = ch.tryLock();
+            lock = file.getChannel().tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null;
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
         }
         if (lock == null) {
-            ch.close();
+            file.close();
             throw new Qcow2Exception(path.toString(), "Failed to get \"write\" lock (is another process using the image?)");
         }
-        return new WritableFileStorage(path, ch, lock);
+        if (create) file.setLength(0);
+        return new WritableFileStorage(path, file, lock);
     }
 
     public Path path() { return path; }
@@ -77,13 +94,8 @@ public final class WritableFileStorage implements WritableStorage {
 
     @Override
     public void setLength(long length) throws IOException {
-        long current = channel.size();
-        if (length < current) {
-            channel.truncate(length);
-        } else if (length > current) {
-            // FileChannel cannot extend without writing; a single zero byte at the end keeps it sparse.
-            channel.write(ByteBuffer.allocate(1), length - 1);
-        }
+        // ftruncate: shrinking cuts, growing adds a hole (no block is allocated, as QEMU's file driver)
+        if (length != channel.size()) file.setLength(length);
     }
 
     @Override
@@ -91,7 +103,7 @@ public final class WritableFileStorage implements WritableStorage {
         try {
             if (lock.isValid()) lock.release();
         } finally {
-            channel.close();
+            file.close();
         }
     }
 }
