@@ -13,28 +13,32 @@ import java.util.zip.Deflater;
 final class DeflateCompressor implements ClusterCompressor {
     static final int WINDOW = 4096;
 
+    /**
+     * One deflater and output buffer per compressor (one compressor per thread), reset for each
+     * cluster: a new zlib stream per cluster costs a native allocation of its window and hash
+     * tables each time, which fragments the C heap of several compressing threads.
+     */
+    private final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    private final byte[] buf = new byte[8192];
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
+
     @Override
     public byte[] compress(byte[] cluster, int maxLength) {
-        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxLength, cluster.length));
-            byte[] buf = new byte[8192];
-            for (int at = 0; at < cluster.length; at += WINDOW) {
-                int n = Math.min(WINDOW, cluster.length - at);
-                deflater.setInput(cluster, at, n);
-                boolean last = at + n >= cluster.length;
-                if (last) deflater.finish();
-                int flush = last ? Deflater.NO_FLUSH : Deflater.FULL_FLUSH;
-                while (true) {
-                    int produced = deflater.deflate(buf, 0, buf.length, flush);
-                    out.write(buf, 0, produced);
-                    if (out.size() > maxLength) return null;
-                    if (last ? deflater.finished() : (produced < buf.length && deflater.needsInput())) break;
-                }
+        deflater.reset();
+        out.reset();
+        for (int at = 0; at < cluster.length; at += WINDOW) {
+            int n = Math.min(WINDOW, cluster.length - at);
+            deflater.setInput(cluster, at, n);
+            boolean last = at + n >= cluster.length;
+            if (last) deflater.finish();
+            int flush = last ? Deflater.NO_FLUSH : Deflater.FULL_FLUSH;
+            while (true) {
+                int produced = deflater.deflate(buf, 0, buf.length, flush);
+                out.write(buf, 0, produced);
+                if (out.size() > maxLength) return null;
+                if (last ? deflater.finished() : (produced < buf.length && deflater.needsInput())) break;
             }
-            return out.toByteArray();
-        } finally {
-            deflater.end();
         }
+        return out.toByteArray();
     }
 }

@@ -214,7 +214,11 @@ public final class Qcow2Writer implements Closeable {
             try {
                 if (backing != null) backing.close();
             } finally {
-                storage.raw().close();
+                try {
+                    storage.close();
+                } finally {
+                    storage.raw().close();
+                }
             }
         }
     }

@@ -28,7 +28,14 @@ final class ConvertTargetStorage implements WritableStorage {
 
     @Override public String describe() { return file.describe(); }
 
-    @Override public long size() { return end; }
+    @Override public synchronized long size() { return end; }
+
+    /**
+     * Writes of a page or more go straight to the file and only copy into cached pages (the
+     * engine never overlaps them with a cached small write in flight), so they may run
+     * concurrently when the file allows it.
+     */
+    @Override public boolean concurrentWrites() { return file.concurrentWrites(); }
 
     @Override
     public void readFully(long offset, ByteBuffer dst) throws IOException {
@@ -67,8 +74,10 @@ final class ConvertTargetStorage implements WritableStorage {
                         .get(e.getValue(), (int) (a - q), (int) (b - a));
             }
         }
-        end = Math.max(end, offset + len);
+        grow(offset + len);
     }
+
+    private synchronized void grow(long to) { end = Math.max(end, to); }
 
     /** No-op: see the class comment. */
     @Override public void flush() { }

@@ -47,14 +47,18 @@ final class Qcow2ConvertOutput {
         }
     }
 
-    /** A chunk of guest bytes and, with -c, its clusters plain and compressed (null: did not fit). */
-    private record Packed(ConvertCommand.Chunk chunk, byte[][] plain, byte[][] clusters, boolean[] zero) { }
+    /**
+     * A chunk of guest bytes and, with -c, its clusters compressed (null: did not fit; written
+     * plain from the chunk, which stays alive until written anyway).
+     */
+    private record Packed(ConvertCommand.Chunk chunk, byte[][] clusters, boolean[] zero) { }
 
     private static void copy(BlockDevice src, Qcow2Writer writer, boolean compress,
                              ConvertCommand.Progress progress) throws Exception {
         long size = writer.size();
         int cs = writer.geometry().clusterSize();
         int threads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+        ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[cs]);
         ThreadLocal<ClusterCompressor> compressors = ThreadLocal.withInitial(() -> ClusterCompressor.of(writer.compressionType()));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "convert");
@@ -64,6 +68,7 @@ final class Qcow2ConvertOutput {
         try {
             ArrayDeque<Future<Packed>> inFlight = new ArrayDeque<>();
             ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+            byte[] plainBuffer = new byte[cs];
             long next = 0;
             while (next < size || !inFlight.isEmpty()) {
                 while (next < size && inFlight.size() < threads * 2) {
@@ -72,12 +77,12 @@ final class Qcow2ConvertOutput {
                     ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(ConvertCommand.CHUNK) : free.pop();
                     inFlight.add(pool.submit(() -> {
                         ConvertCommand.Chunk c = ConvertCommand.Chunk.read(src, at, len, buf);
-                        return compress ? pack(c, cs, compressors.get()) : new Packed(c, null, null, null);
+                        return compress ? pack(c, cs, compressors.get(), scratch.get()) : new Packed(c, null, null);
                     }));
                     next += len;
                 }
                 Packed p = Errors.unwrap(inFlight.poll());
-                if (compress) writeCompressed(writer, p, cs);
+                if (compress) writeCompressed(writer, p, cs, plainBuffer);
                 else writeSparse(writer, p.chunk(), Math.max(cs, ConvertCommand.SPARSE_BLOCK));
                 progress.update(p.chunk().offset() + p.chunk().length(), size);
                 free.push(p.chunk().data());
@@ -88,9 +93,8 @@ final class Qcow2ConvertOutput {
     }
 
     /** Compresses each non-zero cluster of a chunk (the chunk starts on a cluster boundary). */
-    private static Packed pack(ConvertCommand.Chunk c, int cs, ClusterCompressor compressor) {
+    private static Packed pack(ConvertCommand.Chunk c, int cs, ClusterCompressor compressor, byte[] cluster) {
         int n = (c.length() + cs - 1) / cs;
-        byte[][] plain = new byte[n][];
         byte[][] packed = new byte[n][];
         boolean[] zero = new boolean[n];
         for (int i = 0; i < n; i++) {
@@ -99,19 +103,22 @@ final class Qcow2ConvertOutput {
             zero[i] = ConvertCommand.Chunk.isZero(c.data(), from, len);
             if (zero[i]) continue;
             // a partial last cluster is compressed zero-padded to a whole cluster, as QEMU does
-            byte[] cluster = new byte[cs];
             c.data().get(from, cluster, 0, len);
-            plain[i] = len == cs ? cluster : Arrays.copyOf(cluster, len);
+            Arrays.fill(cluster, len, cs, (byte) 0);
             packed[i] = compressor.compress(cluster, cs - 1);
         }
-        return new Packed(c, plain, packed, zero);
+        return new Packed(c, packed, zero);
     }
 
-    private static void writeCompressed(Qcow2Writer writer, Packed p, int cs) throws Exception {
+    private static void writeCompressed(Qcow2Writer writer, Packed p, int cs, byte[] buf) throws Exception {
         ConvertCommand.Chunk c = p.chunk();
         for (int i = 0; i < p.zero().length; i++) {
             if (p.zero()[i]) continue;
-            writer.writePrecompressed(c.offset() + (long) i * cs, p.plain()[i], p.clusters()[i]);
+            int from = i * cs;
+            int len = Math.min(cs, c.length() - from);
+            byte[] plain = len == cs ? buf : new byte[len];   // written synchronously: reusable
+            if (p.clusters()[i] == null) c.data().get(from, plain);
+            writer.writePrecompressed(c.offset() + from, plain, p.clusters()[i]);
         }
     }
 
