@@ -8,6 +8,7 @@ import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.resize.Resizer;
 import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
@@ -105,7 +106,7 @@ public final class Amender {
         }
         if (o.size() != null && o.size() != 0) {
             storage.flush();
-            try (Qcow2Writer w = Qcow2Writer.open(new Unclosed(file), path, WriteOptions.defaults())) {
+            try (Qcow2Writer w = Qcow2Writer.open(new BorrowedStorage(file), path, WriteOptions.defaults())) {
                 Resizer.resize(w, o.size());
             }
             h = Qcow2Header.read(file);
@@ -133,17 +134,5 @@ public final class Amender {
         BackingChangeException(String res) { super(res, "Cannot amend the backing file"); }
 
         public String hint() { return "You can use 'qemu-img rebase' instead."; }
-    }
-
-    /** The same storage for a nested writer, which must not close it. */
-    private record Unclosed(WritableStorage inner) implements WritableStorage {
-        @Override public String describe() { return inner.describe(); }
-        @Override public long size() throws IOException { return inner.size(); }
-        @Override public void readFully(long offset, java.nio.ByteBuffer dst) throws IOException { inner.readFully(offset, dst); }
-        @Override public void write(long offset, java.nio.ByteBuffer src) throws IOException { inner.write(offset, src); }
-        @Override public void flush() throws IOException { inner.flush(); }
-        @Override public void setLength(long length) throws IOException { inner.setLength(length); }
-        @Override public long allocatedBytes() throws IOException { return inner.allocatedBytes(); }
-        @Override public void close() { }
     }
 }

@@ -5,6 +5,7 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
@@ -74,7 +75,7 @@ public final class Rebase {
             BackingHeader.write(new SyncedStorage(file), o.name(), o.format());
             return;
         }
-        Qcow2Writer writer = Qcow2Writer.open(new Unclosable(file), image, WriteOptions.defaults());
+        Qcow2Writer writer = Qcow2Writer.open(new BorrowedStorage(file), image, WriteOptions.defaults());
         try (writer; BlockDevice newBacking = o.name() == null ? null : NewBacking.open(image, o.name(), o.format())) {
             copyDifferences(writer, newBacking, progress);
             writer.flush();
@@ -146,15 +147,4 @@ public final class Rebase {
     }
 
     private static long roundUp(long v) { return (v + SECTOR - 1) / SECTOR * SECTOR; }
-
-    /** Lets the caller keep ownership of the storage the writer is opened on. */
-    private record Unclosable(WritableStorage inner) implements WritableStorage {
-        @Override public String describe() { return inner.describe(); }
-        @Override public long size() throws IOException { return inner.size(); }
-        @Override public void readFully(long offset, java.nio.ByteBuffer dst) throws IOException { inner.readFully(offset, dst); }
-        @Override public void write(long offset, java.nio.ByteBuffer src) throws IOException { inner.write(offset, src); }
-        @Override public void flush() throws IOException { inner.flush(); }
-        @Override public void setLength(long length) throws IOException { inner.setLength(length); }
-        @Override public void close() { }
-    }
 }
