@@ -44,6 +44,7 @@ final class CompatChange {
         List<SnapshotEntry> snaps = SnapshotTable.read(storage.raw(), h);
         long size = h.size() & ~511L;
         for (SnapshotEntry s : snaps) {
+            SnapshotTable.validateL1(res, s, h.clusterSize());   // before anything is written
             if (s.vmStateSize() > 0xffff_ffffL || s.diskSize() != size) {
                 throw new UnsupportedFeatureException(res, "Internal snapshots prevent downgrade of image");
             }

@@ -1,6 +1,8 @@
 package dev.qcow2.mapping;
 
 import dev.qcow2.CorruptImageException;
+import dev.qcow2.ImageLimitException;
+import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SubclusterType;
@@ -39,6 +41,12 @@ public final class ClusterMapper {
 
     /** Reads {@code entries} big-endian 64-bit words at {@code offset}. */
     public static long[] readTable(Storage storage, long offset, int entries) throws IOException {
+        // no qcow2 table is larger than an L1 table may be (QCOW_MAX_L1_SIZE, 32 MiB): a count read
+        // from a damaged image (e.g. a snapshot's l1_size cast to int) must fail here, not allocate
+        if (entries < 0 || entries > Qcow2Header.MAX_L1_BYTES / 8) {
+            throw new ImageLimitException(storage.describe(), "table of " + Integer.toUnsignedLong(entries)
+                    + " entries at offset 0x" + Long.toHexString(offset) + " exceeds the format's limit");
+        }
         ByteBuffer buf = ByteBuffer.allocate(entries * 8).order(ByteOrder.BIG_ENDIAN);
         storage.readFully(offset, buf);
         buf.flip();
