@@ -16,6 +16,5 @@ public record BorrowedStorage(WritableStorage owner) implements WritableStorage 
     @Override public void flush() throws IOException { owner.flush(); }
     @Override public void setLength(long length) throws IOException { owner.setLength(length); }
     @Override public long allocatedBytes() throws IOException { return owner.allocatedBytes(); }
-    @Override public boolean concurrentWrites() { return owner.concurrentWrites(); }
     @Override public void close() { }
 }

@@ -92,9 +92,6 @@ public final class WritableFileStorage implements WritableStorage {
 
     @Override public void flush() throws IOException { channel.force(false); }
 
-    /** Positional writes of a FileChannel (pwrite) are safe from several threads. */
-    @Override public boolean concurrentWrites() { return true; }
-
     @Override
     public void setLength(long length) throws IOException {
         // ftruncate: shrinking cuts, growing adds a hole (no block is allocated, as QEMU's file driver)

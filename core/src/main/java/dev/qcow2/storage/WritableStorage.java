@@ -24,9 +24,6 @@ public interface WritableStorage extends Storage {
 
     @Override default boolean writable() { return true; }
 
-    /** Whether {@link #write} may be called from several threads at once (for ranges that do not overlap). */
-    default boolean concurrentWrites() { return false; }
-
     default void write(long offset, byte[] bytes) throws IOException {
         write(offset, ByteBuffer.wrap(bytes));
     }

@@ -49,7 +49,6 @@ final class DataWriter {
         Updates updates = new Updates();
         write(guestOffset, data, updates);
         updates.commit(storage, tables, allocator, geo);
-        storage.drain();   // the caller may reuse its buffer once this returns
     }
 
     /**
@@ -62,7 +61,6 @@ final class DataWriter {
         Updates updates = new Updates();
         for (int i = 0; i < guestOffsets.length; i++) write(guestOffsets[i], data[i], updates);
         updates.commit(storage, tables, allocator, geo);
-        storage.drain();
     }
 
     private void write(long guestOffset, ByteBuffer data, Updates updates) throws IOException {
@@ -121,8 +119,7 @@ final class DataWriter {
         }
         int k = slots.size();
         long host = allocator.allocate((long) k * cs);
-        // new clusters: no other write in flight touches them (see SyncedStorage#writeConcurrently)
-        storage.writeConcurrently(host, src.slice(srcOff, k * cs));
+        storage.write(host, src.slice(srcOff, k * cs));
         for (int i = 0; i < k; i++) {
             L2Entry e = old.get(i);
             updates.add(slots.get(i), (host + (long) i * cs) | L2Entry.COPIED, 0, Updates.hasHost(e) ? e : null);

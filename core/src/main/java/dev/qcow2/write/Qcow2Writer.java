@@ -214,11 +214,7 @@ public final class Qcow2Writer implements Closeable {
             try {
                 if (backing != null) backing.close();
             } finally {
-                try {
-                    storage.close();
-                } finally {
-                    storage.raw().close();
-                }
+                storage.raw().close();
             }
         }
     }

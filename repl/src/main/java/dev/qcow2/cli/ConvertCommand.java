@@ -13,10 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * {@code qcow2 convert -O raw}: the guest-visible bytes, byte-identical to qemu-img convert.
@@ -28,9 +24,6 @@ import java.util.concurrent.Future;
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Write the guest-visible disk as a raw or qcow2 image, like qemu-img convert.")
 final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
-    static final int CHUNK = 4 << 20;
-    static final int SPARSE_BLOCK = 4096;
-
     @Option(names = {"-O", "--target-format"}, paramLabel = "FMT", description = "Output format: raw (default) or qcow2.")
     String targetFormat = "raw";
 
@@ -96,99 +89,21 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress) throws Exception {
         long size = src.size();
-        int threads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "convert");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
-            // Chunk buffers are recycled: allocating (and zeroing) 4 MiB per chunk costs more than the copy.
-            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
-            byte[] out = stream == null ? null : new byte[CHUNK];
-            long next = 0;
-            while (next < size || !inFlight.isEmpty()) {
-                while (next < size && inFlight.size() < threads * 2) {
-                    long at = next;
-                    int len = (int) Math.min(CHUNK, size - at);
-                    ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(CHUNK) : free.pop();
-                    inFlight.add(pool.submit(() -> Chunk.read(src, at, len, buf)));
-                    next += len;
-                }
-                Chunk c = Errors.unwrap(inFlight.poll());
-                if (stream != null) {
-                    c.data.get(0, out, 0, c.length);
-                    stream.write(out, 0, c.length);
-                } else {
-                    c.writeSparse(ch);
-                }
-                progress.update(c.offset + c.length, size);
-                free.push(c.data);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    /** A direct buffer of zeros as long as a chunk: the reference for zero checks and the source of zero fills. */
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK).asReadOnlyBuffer();
-
-    /** Per reader thread: room for one chunk of a source that is not a raw file. */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[CHUNK]);
-
-    /**
-     * One chunk of guest bytes in a direct buffer (read by the kernel straight into it, and
-     * written from it, with no copy through the Java heap); ranges the chain reports as zero
-     * are not read at all.
-     */
-    record Chunk(long offset, ByteBuffer data, int length) {
-        static Chunk read(BlockDevice src, long offset, int length, ByteBuffer buf) throws IOException {
-            dev.qcow2.image.ChainMap map = new dev.qcow2.image.ChainMap(false);
-            long pos = offset;
-            long end = offset + length;
-            while (pos < end) {
-                dev.qcow2.image.MapEntry e = map.status(src, pos, end - pos);
-                int at = (int) (pos - offset);
-                int n = (int) e.length();
-                if (e.zero()) buf.put(at, ZEROS, 0, n);
-                else if (src instanceof dev.qcow2.image.RawImage) src.read(pos, buf.slice(at, n));
-                else readVia(SCRATCH.get(), src, pos, buf, at, n);
-                pos += n;
-            }
-            return new Chunk(offset, buf, length);
-        }
-
-        /** A qcow2 source decodes into a heap array: read there, then copied into the chunk. */
-        private static void readVia(byte[] scratch, BlockDevice src, long pos, ByteBuffer buf, int at, int n) throws IOException {
-            src.read(pos, scratch, 0, n);
-            buf.put(at, scratch, 0, n);
-        }
-
-        /** Writes the non-zero 4 KiB blocks (qemu-img convert -S 4k). */
-        void writeSparse(FileChannel ch) throws IOException {
-            int i = 0;
-            while (i < length) {
-                while (i < length && isZero(i)) i = blockEnd(i);
-                int start = i;
-                while (i < length && !isZero(i)) i = blockEnd(i);
-                if (i > start) {
-                    ByteBuffer b = data.slice(start, i - start);
-                    long pos = offset + start;
+        byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
+        ConvertChunks.copy(src, c -> stream == null ? c.dataRuns(ConvertChunks.SPARSE_BLOCK) : null, (c, runs) -> {
+            if (stream != null) {
+                c.data().get(0, out, 0, c.length());
+                stream.write(out, 0, c.length());
+            } else {
+                // only the non-zero 4 KiB blocks (qemu-img convert -S 4k): the target is sparse
+                for (int r = 0; r < runs.length; r += 2) {
+                    ByteBuffer b = c.data().slice(runs[r], runs[r + 1] - runs[r]);
+                    long pos = c.offset() + runs[r];
                     while (b.hasRemaining()) pos += ch.write(b, pos);
                 }
             }
-        }
-
-        private int blockEnd(int i) { return Math.min(length, (i / SPARSE_BLOCK + 1) * SPARSE_BLOCK); }
-
-        private boolean isZero(int i) { return isZero(data, i, blockEnd(i) - i); }
-
-        /** Whether {@code len} bytes at {@code from} are all zero (len at most a chunk). */
-        static boolean isZero(ByteBuffer data, int from, int len) {
-            // ByteBuffer.mismatch is vectorized: much faster than a byte loop
-            return data.slice(from, len).mismatch(ZEROS.slice(0, len)) < 0;
-        }
+            progress.update(c.offset() + c.length(), size);
+        });
     }
 
     /** qemu-img's progress line: {@code "    (xx.xx/100%)\r"}. */

@@ -30,13 +30,6 @@ final class ConvertTargetStorage implements WritableStorage {
 
     @Override public synchronized long size() { return end; }
 
-    /**
-     * Writes of a page or more go straight to the file and only copy into cached pages (the
-     * engine never overlaps them with a cached small write in flight), so they may run
-     * concurrently when the file allows it.
-     */
-    @Override public boolean concurrentWrites() { return file.concurrentWrites(); }
-
     @Override
     public void readFully(long offset, ByteBuffer dst) throws IOException {
         int len = dst.remaining();

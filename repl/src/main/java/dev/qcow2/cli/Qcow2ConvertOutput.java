@@ -9,13 +9,8 @@ import dev.qcow2.write.ClusterCompressor;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * {@code qcow2 convert -O qcow2 [-c]}: a new standalone image with the source's virtual size and
@@ -47,71 +42,52 @@ final class Qcow2ConvertOutput {
         }
     }
 
-    /**
-     * A chunk of guest bytes and, with -c, its clusters compressed (null: did not fit; written
-     * plain from the chunk, which stays alive until written anyway).
-     */
-    private record Packed(ConvertCommand.Chunk chunk, byte[][] clusters, boolean[] zero) { }
+    /** With -c, a chunk's clusters compressed (null: did not fit; written plain from the chunk) and which are all zero. */
+    private record Packed(byte[][] clusters, boolean[] zero) { }
 
     private static void copy(BlockDevice src, Qcow2Writer writer, boolean compress,
                              ConvertCommand.Progress progress) throws Exception {
         long size = writer.size();
         int cs = writer.geometry().clusterSize();
-        int threads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-        ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[cs]);
-        ThreadLocal<ClusterCompressor> compressors = ThreadLocal.withInitial(() -> ClusterCompressor.of(writer.compressionType()));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "convert");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            ArrayDeque<Future<Packed>> inFlight = new ArrayDeque<>();
-            ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+        if (compress) {
+            ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[cs]);
+            ThreadLocal<ClusterCompressor> compressors = ThreadLocal.withInitial(() -> ClusterCompressor.of(writer.compressionType()));
             byte[] plainBuffer = new byte[cs];
-            long next = 0;
-            while (next < size || !inFlight.isEmpty()) {
-                while (next < size && inFlight.size() < threads * 2) {
-                    long at = next;
-                    int len = (int) Math.min(ConvertCommand.CHUNK, size - at);
-                    ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(ConvertCommand.CHUNK) : free.pop();
-                    inFlight.add(pool.submit(() -> {
-                        ConvertCommand.Chunk c = ConvertCommand.Chunk.read(src, at, len, buf);
-                        return compress ? pack(c, cs, compressors.get(), scratch.get()) : new Packed(c, null, null);
-                    }));
-                    next += len;
+            ConvertChunks.copy(src, c -> pack(c, cs, compressors.get(), scratch.get()), (c, packed) -> {
+                writeCompressed(writer, c, packed, cs, plainBuffer);
+                progress.update(c.offset() + c.length(), size);
+            });
+        } else {
+            // the runs of non-zero blocks are found on the worker threads; this thread only writes
+            int block = Math.max(cs, ConvertChunks.SPARSE_BLOCK);
+            ConvertChunks.copy(src, c -> c.dataRuns(block), (c, runs) -> {
+                for (int r = 0; r < runs.length; r += 2) {
+                    writer.write(c.offset() + runs[r], c.data().slice(runs[r], runs[r + 1] - runs[r]));
                 }
-                Packed p = Errors.unwrap(inFlight.poll());
-                if (compress) writeCompressed(writer, p, cs, plainBuffer);
-                else writeSparse(writer, p.chunk(), Math.max(cs, ConvertCommand.SPARSE_BLOCK));
-                progress.update(p.chunk().offset() + p.chunk().length(), size);
-                free.push(p.chunk().data());
-            }
-        } finally {
-            pool.shutdownNow();
+                progress.update(c.offset() + c.length(), size);
+            });
         }
     }
 
     /** Compresses each non-zero cluster of a chunk (the chunk starts on a cluster boundary). */
-    private static Packed pack(ConvertCommand.Chunk c, int cs, ClusterCompressor compressor, byte[] cluster) {
+    private static Packed pack(ConvertChunks.Chunk c, int cs, ClusterCompressor compressor, byte[] cluster) {
         int n = (c.length() + cs - 1) / cs;
         byte[][] packed = new byte[n][];
         boolean[] zero = new boolean[n];
         for (int i = 0; i < n; i++) {
             int from = i * cs;
             int len = Math.min(cs, c.length() - from);
-            zero[i] = ConvertCommand.Chunk.isZero(c.data(), from, len);
+            zero[i] = c.isZero(from, len);
             if (zero[i]) continue;
             // a partial last cluster is compressed zero-padded to a whole cluster, as QEMU does
             c.data().get(from, cluster, 0, len);
             Arrays.fill(cluster, len, cs, (byte) 0);
             packed[i] = compressor.compress(cluster, cs - 1);
         }
-        return new Packed(c, packed, zero);
+        return new Packed(packed, zero);
     }
 
-    private static void writeCompressed(Qcow2Writer writer, Packed p, int cs, byte[] buf) throws Exception {
-        ConvertCommand.Chunk c = p.chunk();
+    private static void writeCompressed(Qcow2Writer writer, ConvertChunks.Chunk c, Packed p, int cs, byte[] buf) throws Exception {
         for (int i = 0; i < p.zero().length; i++) {
             if (p.zero()[i]) continue;
             int from = i * cs;
@@ -119,19 +95,6 @@ final class Qcow2ConvertOutput {
             byte[] plain = len == cs ? buf : new byte[len];   // written synchronously: reusable
             if (p.clusters()[i] == null) c.data().get(from, plain);
             writer.writePrecompressed(c.offset() + from, plain, p.clusters()[i]);
-        }
-    }
-
-    /** Writes the runs of {@code block}-sized pieces that hold data; all-zero pieces stay unallocated. */
-    private static void writeSparse(Qcow2Writer writer, ConvertCommand.Chunk c, int block) throws Exception {
-        int len = c.length();
-        int i = 0;
-        while (i < len) {
-            while (i < len && ConvertCommand.Chunk.isZero(c.data(), i, Math.min(block, len - i))) i += block;
-            int start = Math.min(i, len);
-            while (i < len && !ConvertCommand.Chunk.isZero(c.data(), i, Math.min(block, len - i))) i += block;
-            int end = Math.min(i, len);
-            if (end > start) writer.write(c.offset() + start, c.data().slice(start, end - start));
         }
     }
 }

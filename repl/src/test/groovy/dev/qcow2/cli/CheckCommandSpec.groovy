@@ -18,10 +18,8 @@ class CheckCommandSpec extends Specification {
 
     Result qcow2(String... args) {
         def out = new StringWriter(), err = new StringWriter()
-        def cli = new CommandLine(new Main())
+        def cli = Main.commandLine(false, args)
         cli.setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-        cli.setExecutionExceptionHandler(new Errors(false))
-        cli.setParameterExceptionHandler(Errors::parameterError)
         int exit = cli.execute(args)
         new Result(exit: exit, out: out.toString(), err: err.toString())
     }
