@@ -36,18 +36,6 @@ public final class FileStorage implements Storage {
         Storage.readFully(channel, name, offset, dst);
     }
 
-    /**
-     * The bytes at {@code [offset, offset + length)} mapped read-only (the file's page cache
-     * itself, no copy), or empty when that range is not wholly inside the file as it is now:
-     * past the end a mapping would fault instead of reading zeros. Release it with
-     * {@link Mappings#unmap}, or leave it to the garbage collector.
-     */
-    public java.util.Optional<java.nio.MappedByteBuffer> map(long offset, int length) throws IOException {
-        Storage.checkRange(name, offset, length);
-        if (offset + length > channel.size()) return java.util.Optional.empty();
-        return java.util.Optional.of(channel.map(FileChannel.MapMode.READ_ONLY, offset, length));
-    }
-
     @Override
     public long allocatedBytes() {
         // JDK 17's "unix" attribute view has no st_blocks, so coreutils stat(1) is asked.

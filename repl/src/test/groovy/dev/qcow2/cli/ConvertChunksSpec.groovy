@@ -9,10 +9,7 @@ import java.nio.ByteBuffer
 import java.nio.file.Files
 import java.nio.file.Path
 
-/**
- * The source side of convert: every guest byte handed over once, in order, whether the chunk was
- * memory-mapped (a raw file) or read (a qcow2 image, a raw file's tail past its end).
- */
+/** The source side of convert: every guest byte handed over once, in order, from raw and qcow2 sources. */
 class ConvertChunksSpec extends Specification {
     @TempDir Path dir
 
@@ -31,22 +28,22 @@ class ConvertChunksSpec extends Specification {
     /** Index of the first differing byte, -1 if equal (a failure message must not print megabytes). */
     static int firstDifference(byte[] a, byte[] b) { Arrays.mismatch(a, b) }
 
-    /** Runs a copy that records each chunk's bytes and whether it was mapped. */
+    /** Runs a copy that records each chunk's bytes and offset, and the thread each was prepared on. */
     static Map collect(dev.qcow2.image.BlockDevice src) {
         def out = new ByteArrayOutputStream()
-        List<Boolean> mapped = []
         List<Long> offsets = []
-        ConvertChunks.copy(src, { ConvertChunks.Chunk c -> c.mapped() }, { ConvertChunks.Chunk c, Boolean m ->
+        Set<String> preparedOn = [] as Set
+        ConvertChunks.copy(src, { ConvertChunks.Chunk c -> Thread.currentThread().name }, { ConvertChunks.Chunk c, String thread ->
             byte[] b = new byte[c.length()]
             c.data().get(0, b)
             out.write(b)
-            mapped << m
             offsets << c.offset()
+            preparedOn << thread
         } as ConvertChunks.Write)
-        [bytes: out.toByteArray(), mapped: mapped, offsets: offsets]
+        [bytes: out.toByteArray(), offsets: offsets, preparedOn: preparedOn]
     }
 
-    def "a raw file of #length bytes is handed over in order: #mappedChunks mapped chunks, #readChunks read"() {
+    def "a raw file of #length bytes is handed over in #chunks chunks, in order"() {
         given: 'a raw file; QEMU sizes a raw disk in whole sectors, the tail past EOF reading as zeros'
         byte[] bytes = content(length)
         def file = dir.resolve('src.raw')
@@ -61,23 +58,22 @@ class ConvertChunksSpec extends Specification {
         then:
         handedOver == image.size()
         difference == -1
-        got.offsets == (0..<got.offsets.size()).collect { it * (long) CHUNK }
-        got.mapped.count { it } == mappedChunks
-        got.mapped.count { !it } == readChunks
+        got.offsets == (0..<chunks).collect { it * (long) CHUNK }
+        got.preparedOn == ['convert'] as Set
 
         cleanup:
         image?.close()
 
         where:
-        length                 || mappedChunks | readChunks
-        4096                   || 1            | 0
-        CHUNK                  || 1            | 0
-        2 * CHUNK + 8192       || 3            | 0
-        2 * CHUNK + 1000       || 2            | 1      // last chunk runs past EOF: read, zero-padded
-        1000                   || 0            | 1
+        length                 || chunks
+        4096                   || 1
+        CHUNK                  || 1
+        2 * CHUNK + 8192       || 3
+        2 * CHUNK + 1000       || 3      // the last sector runs past EOF: zero-padded
+        1000                   || 1
     }
 
-    def "a qcow2 source is read, not mapped, and equals qemu-img convert -O raw"() {
+    def "a qcow2 source is handed over equal to qemu-img convert -O raw"() {
         given:
         def raw = dir.resolve('src.raw')
         Files.write(raw, content(CHUNK + 3 * 65536))
@@ -93,7 +89,7 @@ class ConvertChunksSpec extends Specification {
 
         then:
         difference == -1
-        got.mapped == [false, false]
+        got.offsets == [0L, (long) CHUNK]
 
         cleanup:
         image?.close()
@@ -109,7 +105,7 @@ class ConvertChunksSpec extends Specification {
             if (ch == 'x' || ch ==~ /\d/) buf.put(length + size - 1, (byte) 7)
             length += size
         }
-        def chunk = new ConvertChunks.Chunk(0, buf, length, false)
+        def chunk = new ConvertChunks.Chunk(0, buf, length)
 
         expect:
         chunk.dataRuns(4096) as List == runs
