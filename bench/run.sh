@@ -5,10 +5,14 @@
 #
 #   bench/run.sh [WORKDIR]        (default WORKDIR: /tmp/qcow2-bench, reused between runs)
 #
-# Environment: BENCH_GIB (size of the allocated image and of the write benchmarks' images,
-# default 4), BENCH_MIX_GIB (size of the mixed raw image converted to qcow2, default 2),
-# BENCH_REPEAT (runs per measurement; the ratio is of the fastest runs, the median is shown
-# too; default 3).
+# Environment: BENCH_GIB (size of the allocated image, of the write benchmarks' images and of
+# the large mixed raw image converted to qcow2, default 4), BENCH_MIX_GIB (size of the mixed
+# raw image converted with and without -c, default 2), BENCH_REPEAT (runs per measurement; the
+# ratio is of the fastest runs, the median is shown too; default 3).
+#
+# Every row runs the two tools alternately (qemu-img, qcow2, qemu-img, ...), so a drift of the
+# machine's state during the run (page cache writeback, memory returned to a hypervisor) falls
+# on both alike.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QCOW2="$ROOT/qcow2"
@@ -22,46 +26,39 @@ cd "$WORK"
 
 "$QCOW2" --version >/dev/null   # build the tool (and its CDS archive) before timing anything
 
-# Runs a command BENCH_REPEAT times (stdout discarded), after the setup command SETUP (eval'ed,
-# untimed; $TOOL names the tool being measured, qemu or ours) each time. Sets MIN and MED (wall
-# seconds, whole process) and RSS (peak KiB of the last run, from /usr/bin/time when installed).
-measure() {
-  local setup="$1"; shift
-  local times=()
-  for _ in $(seq "$REPEAT"); do
-    eval "$setup"
-    local t0 t1
-    t0=$(date +%s%N)
-    if [[ -x /usr/bin/time ]]; then /usr/bin/time -f "%M" -o rss.txt "$@" >/dev/null; else "$@" >/dev/null; fi
-    t1=$(date +%s%N)
-    times+=($((t1 - t0)))
-  done
-  read -r MIN MED < <(printf "%s\n" "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f\n", a[1] / 1e9, a[int((NR + 1) / 2)] / 1e9 }')
+# One timed run of a command (stdout discarded): sets T (wall nanoseconds, whole process) and
+# RSS (peak KiB, from /usr/bin/time when installed, else 0).
+run_once() {
+  local t0 t1
+  t0=$(date +%s%N)
+  if [[ -x /usr/bin/time ]]; then /usr/bin/time -f "%M" -o rss.txt "$@" >/dev/null; else "$@" >/dev/null; fi
+  t1=$(date +%s%N)
+  T=$((t1 - t0))
   RSS=$([[ -f rss.txt ]] && tail -1 rss.txt || echo 0)
 }
 
-# best-of-N wall time in seconds of a command (stdout discarded)
-best() {
-  measure "" "$@"
-  echo "$MIN"
-}
+# min and median in seconds of the nanosecond times given as arguments
+stats() { printf "%s\n" "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f\n", a[1] / 1e9, a[int((NR + 1) / 2)] / 1e9 }'; }
 
-row() { # name qemu_seconds ours_seconds
-  awk -v n="$1" -v q="$2" -v o="$3" 'BEGIN { printf "%-44s %10.3f %10.3f %8.2f\n", n, q, o, q / o }'
-}
-
-# name setup qemu-command... -- our-command...: one row with min and median of both, the ratio
-# of the minimums and of the medians, and both tools' peak RSS
+# pair NAME SETUP qemu-command... -- our-command...: BENCH_REPEAT rounds of qemu-img then ours,
+# each run after the setup command SETUP (eval'ed, untimed; $TOOL names the tool, qemu or
+# ours); one row with the min and median of both, the ratio of the minimums and of the
+# medians, and both tools' peak RSS (of their last run).
 pair() {
   local name="$1" setup="$2"; shift 2
-  local q=() o=()
+  local q=() o=() qt=() ot=() qrss=0 orss=0
   while [[ "$1" != "--" ]]; do q+=("$1"); shift; done
   shift
   o=("$@")
-  TOOL=qemu measure "$setup" "${q[@]}"; local qmin=$MIN qmed=$MED qrss=$RSS
-  TOOL=ours measure "$setup" "${o[@]}"; local omin=$MIN omed=$MED orss=$RSS
+  for _ in $(seq "$REPEAT"); do
+    TOOL=qemu; eval "$setup"; run_once "${q[@]}"; qt+=("$T"); qrss=$RSS
+    TOOL=ours; eval "$setup"; run_once "${o[@]}"; ot+=("$T"); orss=$RSS
+  done
+  local qmin qmed omin omed
+  read -r qmin qmed < <(stats "${qt[@]}")
+  read -r omin omed < <(stats "${ot[@]}")
   awk -v n="$name" -v q="$qmin" -v o="$omin" -v qm="$qmed" -v om="$omed" -v qr="$qrss" -v orr="$orss" \
-    'BEGIN { printf "%-44s %10.3f %10.3f %8.2f   median %7.3f %7.3f %6.2f   RSS MiB %5d %5d\n", n, q, o, q / o, qm, om, qm / om, qr / 1024, orr / 1024 }'
+    'BEGIN { printf "%-48s %8.3f %8.3f %6.2f   median %7.3f %7.3f %6.2f   RSS MiB %5d %5d\n", n, q, o, q / o, qm, om, qm / om, qr / 1024, orr / 1024 }'
 }
 
 # --- fixtures (made once) ---------------------------------------------------------------
@@ -90,59 +87,72 @@ if [[ ! -f million.qcow2 ]]; then
   rm -f m.raw
 fi
 
-if [[ ! -f mixed.raw ]]; then
-  echo "creating mixed.raw: ${MIX_GIB} GiB in 64 MiB runs: compressible (data.raw), zeros, random, compressible" >&2
-  for i in $(seq 0 $((MIX_GIB * 16 - 1))); do
+# mixed FILE GIB: GIB GiB in 64 MiB runs: compressible (data.raw), zeros, random, compressible
+mixed() {
+  [[ -f "$1" && $(stat -c %s "$1") -eq $(($2 << 30)) ]] && return
+  echo "creating $1: $2 GiB in 64 MiB runs: compressible (data.raw), zeros, random, compressible" >&2
+  for i in $(seq 0 $(($2 * 16 - 1))); do
     case $((i % 4)) in
       1) head -c 64M /dev/zero ;;
       2) head -c 64M /dev/urandom ;;
       *) dd if=data.raw bs=1M skip=$(((i * 64) % 1024)) count=64 status=none ;;
     esac
-  done > mixed.raw
+  done > "$1"
+}
+mixed mixed.raw "$MIX_GIB"
+mixed mixed-large.raw "$GIB"
+if [[ ! -f small.qcow2 ]]; then
+  qemu-img create -q -f qcow2 small.qcow2 64M
 fi
 
 SIZE=$((GIB << 30))
 SEQ_COUNT=$((SIZE / 65536))
 STRIDE_COUNT=200000
 
-printf "%-44s %10s %10s %8s\n" "benchmark" "qemu-img" "qcow2" "ratio"
-q=$(best qemu-img bench -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k alloc.qcow2)
-o=$(best "$QCOW2" bench -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k alloc.qcow2)
-row "bench -s 64k (${GIB} GiB sequential)" "$q" "$o"
+# Free page reporting (virtio-balloon) hands memory the guest frees back to the hypervisor;
+# touching it again costs a host fault per page, so write-heavy runs vary several-fold with how
+# much of the previous run's output the hypervisor has taken back meanwhile.
+order=/sys/module/page_reporting/parameters/page_reporting_order
+if [[ -r $order && $(cat $order) -lt 11 ]]; then
+  echo "note: free page reporting is on ($order = $(cat $order)): write rows will be noisy;" \
+       "as root, 'echo 11 > $order' pauses it for the run (restore the old value afterwards)" >&2
+fi
 
-q=$(best qemu-img bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2)
-o=$(best "$QCOW2" bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2)
-row "bench -s 4k -S 64k (${STRIDE_COUNT} reads)" "$q" "$o"
+printf "%-48s %8s %8s %6s   %-22s   %s\n" "benchmark (min of $REPEAT, seconds)" "qemu-img" "qcow2" "ratio" "median q / o / ratio" "peak RSS q / o"
 
-q=$(best qemu-img convert -O raw zlib.qcow2 out-qemu.raw)
-o=$(best "$QCOW2" convert -O raw zlib.qcow2 out-ours.raw)
+pair "start-up: info of a small image" '' \
+  qemu-img info small.qcow2 -- "$QCOW2" info small.qcow2
+
+pair "bench -s 64k (${GIB} GiB sequential)" '' \
+  qemu-img bench -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k alloc.qcow2 -- \
+  "$QCOW2" bench -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k alloc.qcow2
+
+pair "bench -s 4k -S 64k (${STRIDE_COUNT} reads)" '' \
+  qemu-img bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2 -- \
+  "$QCOW2" bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2
+
+pair "convert -O raw (1 GiB zlib-compressed)" 'rm -f out-$TOOL.raw' \
+  qemu-img convert -O raw zlib.qcow2 out-qemu.raw -- "$QCOW2" convert -O raw zlib.qcow2 out-ours.raw
 cmp -s out-qemu.raw out-ours.raw || { echo "bench: convert outputs differ!" >&2; exit 1; }
 rm -f out-qemu.raw out-ours.raw
-row "convert -O raw (1 GiB zlib-compressed)" "$q" "$o"
-
-q=$(best qemu-img convert -O qcow2 data.raw out-qemu.qcow2)
-o=$(best "$QCOW2" convert -O qcow2 data.raw out-ours.qcow2)
-qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 || { echo "bench: convert -O qcow2 outputs differ!" >&2; exit 1; }
-rm -f out-qemu.qcow2 out-ours.qcow2
-row "convert -O qcow2 (1 GiB raw)" "$q" "$o"
-
-q=$(best qemu-img convert -c -O qcow2 data.raw out-qemu.qcow2)
-o=$(best "$QCOW2" convert -c -O qcow2 data.raw out-ours.qcow2)
-qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 || { echo "bench: convert -c -O qcow2 outputs differ!" >&2; exit 1; }
-rm -f out-qemu.qcow2 out-ours.qcow2
-row "convert -c -O qcow2 (1 GiB raw)" "$q" "$o"
 
 # --- write side: each run starts from a new target -----------------------------------------
-pair "convert -O qcow2 (${MIX_GIB} GiB mixed raw)" 'rm -f out-$TOOL.qcow2' \
-  qemu-img convert -O qcow2 mixed.raw out-qemu.qcow2 -- "$QCOW2" convert -O qcow2 mixed.raw out-ours.qcow2
-qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
-  || { echo "bench: convert -O qcow2 of mixed.raw: outputs differ!" >&2; exit 1; }
-
-pair "convert -c -O qcow2 (${MIX_GIB} GiB mixed raw)" 'rm -f out-$TOOL.qcow2' \
-  qemu-img convert -c -O qcow2 mixed.raw out-qemu.qcow2 -- "$QCOW2" convert -c -O qcow2 mixed.raw out-ours.qcow2
-qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
-  || { echo "bench: convert -c -O qcow2 of mixed.raw: outputs differ!" >&2; exit 1; }
-rm -f out-qemu.qcow2 out-ours.qcow2
+# convert_pair NAME FLAGS SOURCE: both tools convert SOURCE; ours must pass qemu-img check and
+# equal qemu-img's output
+convert_pair() {
+  local name="$1" flags="$2" src="$3"
+  # shellcheck disable=SC2086  # FLAGS is a list of words
+  pair "$name" 'rm -f out-$TOOL.qcow2' \
+    qemu-img convert $flags -O qcow2 "$src" out-qemu.qcow2 -- "$QCOW2" convert $flags -O qcow2 "$src" out-ours.qcow2
+  qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
+    || { echo "bench: convert $flags -O qcow2 of $src: outputs differ!" >&2; exit 1; }
+  rm -f out-qemu.qcow2 out-ours.qcow2
+}
+convert_pair "convert -O qcow2 (1 GiB raw)" "" data.raw
+convert_pair "convert -O qcow2 (${MIX_GIB} GiB mixed raw)" "" mixed.raw
+convert_pair "convert -O qcow2 (${GIB} GiB mixed raw)" "" mixed-large.raw
+convert_pair "convert -c -O qcow2 (1 GiB raw)" "-c" data.raw
+convert_pair "convert -c -O qcow2 (${MIX_GIB} GiB mixed raw)" "-c" mixed.raw
 
 # bench -w writes the pattern byte; both tools get a new empty image of the same size each run
 NEW_IMAGES='rm -f w-$TOOL.qcow2; qemu-img create -q -f qcow2 w-$TOOL.qcow2 '"${GIB}G"
@@ -163,12 +173,5 @@ qemu-img check -q w-ours.qcow2 && qemu-img compare -q w-qemu.qcow2 w-ours.qcow2 
   || { echo "bench: bench -w -s 4k: images differ!" >&2; exit 1; }
 rm -f w-qemu.qcow2 w-ours.qcow2
 
-q=$(best sh -c 'qemu-img check million.qcow2; true')
-o=$(best sh -c "'$QCOW2' check million.qcow2; true")
-row "check (1.2 M allocated 512 B clusters)" "$q" "$o"
-
-# Peak memory of our check (bounded: L2 tables are streamed; refcounts in a compact array)
-if command -v /usr/bin/time >/dev/null; then
-  /usr/bin/time -f "%M" -o rss.txt "$QCOW2" check million.qcow2 >/dev/null 2>&1 || true
-  echo "peak RSS of qcow2 check on million.qcow2: $(( $(tail -1 rss.txt) / 1024 )) MiB"
-fi
+pair "check (1.2 M allocated 512 B clusters)" '' \
+  qemu-img check million.qcow2 -- "$QCOW2" check million.qcow2

@@ -90,7 +90,9 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress) throws Exception {
         long size = src.size();
         byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
-        ConvertChunks.copy(src, c -> stream == null ? c.dataRuns(ConvertChunks.SPARSE_BLOCK) : null, (c, runs) -> {
+        // a qcow2 source may need decompressing: the workers' part; a raw one only reading
+        int workers = ConvertChunks.workers(!(src instanceof dev.qcow2.image.RawImage));
+        ConvertChunks.copy(src, workers, c -> stream == null ? c.dataRuns(ConvertChunks.SPARSE_BLOCK) : null, (c, runs) -> {
             if (stream != null) {
                 c.data().get(0, out, 0, c.length());
                 stream.write(out, 0, c.length());

@@ -53,14 +53,16 @@ final class Qcow2ConvertOutput {
             ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[cs]);
             ThreadLocal<ClusterCompressor> compressors = ThreadLocal.withInitial(() -> ClusterCompressor.of(writer.compressionType()));
             byte[] plainBuffer = new byte[cs];
-            ConvertChunks.copy(src, c -> pack(c, cs, compressors.get(), scratch.get()), (c, packed) -> {
+            ConvertChunks.copy(src, ConvertChunks.workers(true), c -> pack(c, cs, compressors.get(), scratch.get()), (c, packed) -> {
                 writeCompressed(writer, c, packed, cs, plainBuffer);
                 progress.update(c.offset() + c.length(), size);
             });
         } else {
             // the runs of non-zero blocks are found on the worker threads; this thread only writes
             int block = Math.max(cs, ConvertChunks.SPARSE_BLOCK);
-            ConvertChunks.copy(src, c -> c.dataRuns(block), (c, runs) -> {
+            // a qcow2 source may need decompressing: the workers' part; a raw one only reading
+            int workers = ConvertChunks.workers(!(src instanceof dev.qcow2.image.RawImage));
+            ConvertChunks.copy(src, workers, c -> c.dataRuns(block), (c, runs) -> {
                 for (int r = 0; r < runs.length; r += 2) {
                     writer.write(c.offset() + runs[r], c.data().slice(runs[r], runs[r + 1] - runs[r]));
                 }

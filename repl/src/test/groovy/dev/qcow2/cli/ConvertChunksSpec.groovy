@@ -33,7 +33,7 @@ class ConvertChunksSpec extends Specification {
         def out = new ByteArrayOutputStream()
         List<Long> offsets = []
         Set<String> preparedOn = [] as Set
-        ConvertChunks.copy(src, { ConvertChunks.Chunk c -> Thread.currentThread().name }, { ConvertChunks.Chunk c, String thread ->
+        ConvertChunks.copy(src, 2, { ConvertChunks.Chunk c -> Thread.currentThread().name }, { ConvertChunks.Chunk c, String thread ->
             byte[] b = new byte[c.length()]
             c.data().get(0, b)
             out.write(b)
@@ -120,6 +120,15 @@ class ConvertChunksSpec extends Specification {
         'x...1'    || [0, 4096, 16384, 17408]
     }
 
+    def "workers: one per core for heavy preparation, else one core left to the writer"() {
+        given:
+        int cores = Runtime.runtime.availableProcessors()
+
+        expect:
+        ConvertChunks.workers(true) == Math.min(8, cores)
+        ConvertChunks.workers(false) == Math.max(1, Math.min(8, cores - 1))
+    }
+
     def "a failing write stops the copy with its own exception"() {
         given:
         def file = dir.resolve('src.raw')
@@ -128,7 +137,7 @@ class ConvertChunksSpec extends Specification {
         int writes = 0
 
         when:
-        ConvertChunks.copy(image, { it }, { c, p ->
+        ConvertChunks.copy(image, 2, { it }, { c, p ->
             if (++writes == 2) throw new IOException("disk full")
         } as ConvertChunks.Write)
 
@@ -148,7 +157,7 @@ class ConvertChunksSpec extends Specification {
         def image = RawImage.open(file)
 
         when:
-        ConvertChunks.copy(image, { throw new IllegalStateException("bad chunk") }, { c, p -> } as ConvertChunks.Write)
+        ConvertChunks.copy(image, 2, { throw new IllegalStateException("bad chunk") }, { c, p -> } as ConvertChunks.Write)
 
         then:
         def e = thrown(IllegalStateException)
