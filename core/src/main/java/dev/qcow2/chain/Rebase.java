@@ -9,6 +9,7 @@ import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
+import dev.qcow2.storage.Zeros;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -121,7 +122,7 @@ public final class Rebase {
     private static void readNew(BlockDevice dev, long off, byte[] buf, int n) throws IOException {
         long avail = dev == null ? 0 : Math.max(0, Math.min(n, dev.size() - off));
         if (avail > 0) dev.read(off, buf, 0, (int) avail);
-        java.util.Arrays.fill(buf, (int) avail, n, (byte) 0);
+        Zeros.fill(buf, (int) avail, n);
     }
 
     /** qemu-img's compare_buffers walk: runs of sectors that differ are written (or zeroed past the old backing's end). */

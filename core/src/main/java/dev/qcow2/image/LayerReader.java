@@ -7,10 +7,10 @@ import dev.qcow2.format.L2Entry;
 import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.mapping.Extent;
 import dev.qcow2.storage.Storage;
+import dev.qcow2.storage.Zeros;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -65,7 +65,7 @@ final class LayerReader {
                 requireKey();
                 dataStorage.readFully(d.hostOffset(), ByteBuffer.wrap(buf, bufOffset + done, n));
             } else if (e instanceof Extent.Zero) {
-                Arrays.fill(buf, bufOffset + done, bufOffset + done + n, (byte) 0);
+                Zeros.fill(buf, bufOffset + done, bufOffset + done + n);
             } else if (e instanceof Extent.Unallocated) {
                 readBacking(pos, buf, bufOffset + done, n);
             } else if (e instanceof Extent.Compressed c) {
@@ -82,7 +82,7 @@ final class LayerReader {
         long backingSize = backing == null ? 0 : backing.size();
         int fromBacking = (int) Math.max(0, Math.min(n, backingSize - pos));
         if (fromBacking > 0) backing.read(pos, buf, off, fromBacking);
-        Arrays.fill(buf, off + fromBacking, off + n, (byte) 0);
+        Zeros.fill(buf, off + fromBacking, off + n);
     }
 
     private byte[] decompress(L2Entry.Compressed entry) throws IOException {

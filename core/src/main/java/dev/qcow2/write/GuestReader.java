@@ -9,7 +9,7 @@ import dev.qcow2.image.BlockDevice;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
-import java.util.Arrays;
+import dev.qcow2.storage.Zeros;
 
 /**
  * Reads the guest view of the image being written, through the writer's own tables: the
@@ -61,7 +61,7 @@ final class GuestReader {
                     byte[] data = storage.read(host, n);
                     System.arraycopy(data, 0, buf, off, n);
                 }
-                case ZERO_PLAIN, ZERO_ALLOC -> Arrays.fill(buf, off, off + n, (byte) 0);
+                case ZERO_PLAIN, ZERO_ALLOC -> Zeros.fill(buf, off, off + n);
                 case UNALLOCATED_PLAIN, UNALLOCATED_ALLOC -> readBacking(guestOffset, buf, off, n);
                 default -> throw new CorruptImageException(storage.describe(), "L2 table", -1, e.raw(),
                         "invalid subcluster bitmap for guest offset 0x" + Long.toHexString(guestOffset));
@@ -88,7 +88,7 @@ final class GuestReader {
     void readBacking(long guestOffset, byte[] buf, int off, int len) throws IOException {
         long available = backing == null ? 0 : Math.max(0, Math.min(len, backing.size() - guestOffset));
         if (available > 0) backing.read(guestOffset, buf, off, (int) available);
-        Arrays.fill(buf, off + (int) available, off + len, (byte) 0);
+        Zeros.fill(buf, off + (int) available, off + len);
     }
 
     /** Whether this layer decides the content at {@code guestOffset} (qemu-io map's "allocated"). */
