@@ -12,7 +12,9 @@
 #
 # Every row runs the two tools alternately (qemu-img, qcow2, qemu-img, ...), so a drift of the
 # machine's state during the run (page cache writeback, memory returned to a hypervisor) falls
-# on both alike.
+# on both alike. Rows that write start each run with a sync (untimed): otherwise the kernel is
+# still writing back the previous run's gigabytes while the next one runs, taking a core from
+# whichever tool uses both.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QCOW2="$ROOT/qcow2"
@@ -131,7 +133,7 @@ pair "bench -s 4k -S 64k (${STRIDE_COUNT} reads)" '' \
   qemu-img bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2 -- \
   "$QCOW2" bench -f qcow2 -c "$STRIDE_COUNT" -d 64 -s 4k -S 64k alloc.qcow2
 
-pair "convert -O raw (1 GiB zlib-compressed)" 'rm -f out-$TOOL.raw' \
+pair "convert -O raw (1 GiB zlib-compressed)" 'rm -f out-$TOOL.raw; sync' \
   qemu-img convert -O raw zlib.qcow2 out-qemu.raw -- "$QCOW2" convert -O raw zlib.qcow2 out-ours.raw
 cmp -s out-qemu.raw out-ours.raw || { echo "bench: convert outputs differ!" >&2; exit 1; }
 rm -f out-qemu.raw out-ours.raw
@@ -142,7 +144,7 @@ rm -f out-qemu.raw out-ours.raw
 convert_pair() {
   local name="$1" flags="$2" src="$3"
   # shellcheck disable=SC2086  # FLAGS is a list of words
-  pair "$name" 'rm -f out-$TOOL.qcow2' \
+  pair "$name" 'rm -f out-$TOOL.qcow2; sync' \
     qemu-img convert $flags -O qcow2 "$src" out-qemu.qcow2 -- "$QCOW2" convert $flags -O qcow2 "$src" out-ours.qcow2
   qemu-img check -q out-ours.qcow2 && qemu-img compare -q out-qemu.qcow2 out-ours.qcow2 \
     || { echo "bench: convert $flags -O qcow2 of $src: outputs differ!" >&2; exit 1; }
@@ -155,7 +157,7 @@ convert_pair "convert -c -O qcow2 (1 GiB raw)" "-c" data.raw
 convert_pair "convert -c -O qcow2 (${MIX_GIB} GiB mixed raw)" "-c" mixed.raw
 
 # bench -w writes the pattern byte; both tools get a new empty image of the same size each run
-NEW_IMAGES='rm -f w-$TOOL.qcow2; qemu-img create -q -f qcow2 w-$TOOL.qcow2 '"${GIB}G"
+NEW_IMAGES='rm -f w-$TOOL.qcow2; qemu-img create -q -f qcow2 w-$TOOL.qcow2 '"${GIB}G"'; sync'
 pair "bench -w -s 64k (${GIB} GiB sequential)" "$NEW_IMAGES" \
   qemu-img bench -w -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k --pattern=0x5a w-qemu.qcow2 -- \
   "$QCOW2" bench -w -f qcow2 -c "$SEQ_COUNT" -d 64 -s 64k --pattern=0x5a w-ours.qcow2
