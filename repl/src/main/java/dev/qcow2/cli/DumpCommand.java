@@ -62,7 +62,7 @@ final class DumpCommand implements Callable<Integer> {
                 case bitmaps -> SnapshotDump.bitmaps(img);
             };
             if (output == OutputFormat.json) {
-                System.out.println(QemuJson.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
+                System.out.println(QemuJson.mapper().copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
             } else {
                 StringBuilder sb = new StringBuilder();
                 human(sb, tree, 0, null);
