@@ -86,7 +86,7 @@ public final class Rebase {
 
     static void refuseUnwritable(String res, Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
-        if (h.isDirty()) throw new Qcow2Exception(res, "image is dirty (lazy refcounts); run `qcow2 check -r all` first");
+        if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
     }
 
     /** img_rebase's loop: old content into the image wherever it is unallocated and old and new differ. */

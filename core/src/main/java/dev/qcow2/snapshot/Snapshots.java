@@ -68,7 +68,7 @@ public final class Snapshots implements Closeable {
 
     private void refuseUnwritable(Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
-        if (h.isDirty()) throw new Qcow2Exception(res, "image is dirty (lazy refcounts); run `qcow2 check -r all` first");
+        if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
         if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
             throw new UnsupportedFeatureException(res, "snapshots of encrypted images are not supported");
         }

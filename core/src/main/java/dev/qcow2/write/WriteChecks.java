@@ -18,7 +18,7 @@ final class WriteChecks {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
         if (h.isDirty()) {
             // QEMU would repair here; this library never repairs implicitly.
-            throw new Qcow2Exception(res, "image is dirty (lazy refcounts); run `qcow2 check -r all` first");
+            throw new dev.qcow2.DirtyImageException(res);
         }
         if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
             throw new UnsupportedFeatureException(res, "writing encrypted images is not supported");

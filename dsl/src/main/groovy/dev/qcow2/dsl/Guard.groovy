@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.DirtyImageException
 import dev.qcow2.Qcow2Exception
 import groovy.transform.CompileStatic
 
@@ -21,6 +22,8 @@ final class Guard {
             return body.call()
         } catch (DslException e) {
             throw e
+        } catch (DirtyImageException e) {
+            throw new DslException("${e.message}; repair its refcounts first: repair all", e)
         } catch (Qcow2Exception e) {
             throw new DslException(e.message, e)
         } catch (IOException e) {

@@ -1,18 +1,16 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.units.SizeSyntax
 import groovy.transform.CompileStatic
 
 import java.math.RoundingMode
 
 /**
- * Sizes and offsets as the DSL accepts them: any integral number, or a string with an optional
- * binary suffix as qemu-img reads sizes ("64k", "1.5M", "2G"; k/M/G/T/P/E = powers of 1024) or
- * a hex literal ("0x10000").
+ * Sizes and offsets as the DSL accepts them: any integral number, or a string parsed by core's
+ * {@link SizeSyntax#DSL} ("64k", "1.5M", "2G", "4 KiB"; k/M/G/T/P/E = powers of 1024; "0x10000").
  */
 @CompileStatic
 final class Sizes {
-    private static final String SUFFIXES = 'bkmgtpe'
-
     private Sizes() { }
 
     static long parse(Object value, String what = 'size') {
@@ -28,26 +26,14 @@ final class Sizes {
 
     private static long parseText(String t, String what) {
         try {
-            if (t ==~ /0[xX][0-9a-fA-F]+/) return checkedLong(new BigInteger(t.substring(2), 16), t, what)
-            def m = t =~ /^(\d+(?:\.\d+)?)\s*([bBkKmMgGtTpPeE]?)(?:i?[bB])?$/
-            if (!m.matches()) throw bad(t, what)
-            int shift = 10 * SUFFIXES.indexOf(((String) m.group(2) ?: 'b').toLowerCase())
-            if (shift < 0) shift = 0
-            def v = new BigDecimal((String) m.group(1)).multiply(new BigDecimal(BigInteger.ONE.shiftLeft(shift)))
-            if (v.stripTrailingZeros().scale() > 0) throw new DslException("$what '$t' is not a whole number of bytes")
-            return checkedLong(v.setScale(0, RoundingMode.UNNECESSARY).toBigIntegerExact(), t, what)
-        } catch (NumberFormatException ignored) {
-            throw bad(t, what)
+            return SizeSyntax.DSL.parse(t)
+        } catch (SizeSyntax.Invalid e) {
+            switch (e.problem()) {
+                case SizeSyntax.Problem.NOT_WHOLE: throw new DslException("$what '$t' is not a whole number of bytes")
+                case SizeSyntax.Problem.OUT_OF_RANGE: throw new DslException("$what '$t' is too large")
+                default: throw new DslException("bad $what '$t': use a number, 0x… or a size like 512, 64k, 1M, 2G")
+            }
         }
-    }
-
-    private static long checkedLong(BigInteger v, String t, String what) {
-        if (v.bitLength() > 63) throw new DslException("$what '$t' is too large")
-        v.longValue()
-    }
-
-    private static DslException bad(String t, String what) {
-        new DslException("bad $what '$t': use a number, 0x… or a size like 512, 64k, 1M, 2G")
     }
 
     /** {@code 0x1f000} */

@@ -33,6 +33,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         if (e instanceof OutOfMemoryError) return "out of memory";
         String msg = e.getMessage();
         if (msg == null || msg.isBlank()) msg = e.getClass().getSimpleName();
+        if (e instanceof dev.qcow2.DirtyImageException) return msg + "; run `qcow2 check -r all` first";
         if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof CliException) {
             return msg.replace('\n', ' ');
         }

@@ -1,10 +1,12 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.units.SizeSyntax;
+
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
 
-/** Sizes as qemu prints and parses them: size_to_str ("10 MiB") and qemu_strtosz (k/M/G/T/P/E = powers of 1024). */
+/** Sizes as qemu prints them (size_to_str: "10 MiB"); parsing is {@link SizeSyntax}'s. */
 final class HumanSize {
     private HumanSize() { }
 
@@ -31,28 +33,11 @@ final class HumanSize {
         return bd.stripTrailingZeros().toPlainString();
     }
 
-    /** qemu_strtosz: a number with an optional suffix b/k/M/G/T/P/E (case-insensitive, powers of 1024). */
+    /** A size argument ({@link SizeSyntax#QEMU_OPTION}), with qemu-img's message when it is not one. */
     static long parse(String option, String text) {
-        String t = text.trim();
-        if (t.isEmpty()) throw new Errors.CliException("Invalid " + option + " specified. Must be a non-negative number.");
-        char last = t.charAt(t.length() - 1);
-        int shift = switch (Character.toLowerCase(last)) {
-            case 'b' -> 0;
-            case 'k' -> 10;
-            case 'm' -> 20;
-            case 'g' -> 30;
-            case 't' -> 40;
-            case 'p' -> 50;
-            case 'e' -> 60;
-            default -> -1;
-        };
-        String number = shift < 0 ? t : t.substring(0, t.length() - 1);
-        if (shift < 0) shift = 0;
         try {
-            BigDecimal v = new BigDecimal(number).multiply(BigDecimal.valueOf(2).pow(shift));
-            if (v.signum() < 0 || v.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) throw new NumberFormatException();
-            return v.setScale(0, RoundingMode.DOWN).longValueExact();
-        } catch (NumberFormatException | ArithmeticException e) {
+            return SizeSyntax.QEMU_OPTION.parse(text);
+        } catch (SizeSyntax.Invalid e) {
             throw new Errors.CliException("Invalid " + option + " specified. Must be a non-negative number.");
         }
     }
