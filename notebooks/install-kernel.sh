@@ -8,4 +8,6 @@ target=$root/notebooks/target
 if [[ ! -f $target/kernel.classpath || ! -d $target/classes/dev ]]; then
     (cd "$root" && mvn -q -B package -pl notebooks -am -DskipTests </dev/null)
 fi
-exec java -cp "$target/classes:$(cat "$target/kernel.classpath")" dev.qcow2.notebook.Install "$@"
+source "$root/jdk.sh"
+jdk=$(find_jdk) || { echo "install-kernel: $QCOW2_NO_JDK_MESSAGE" >&2; exit 1; }
+exec "$jdk/bin/java" -cp "$target/classes:$(cat "$target/kernel.classpath")" dev.qcow2.notebook.Install "$@"

@@ -75,13 +75,18 @@ class Qemu {
 
     static Run io(Path file, String... commands) { io(file, commands as List<String>) }
 
-    /** qemu-img create -f qcow2 [-o OPTS] FILE SIZE */
+    /**
+     * qemu-img create -f qcow2 [-o OPTS] FILE SIZE, run in FILE's directory: a relative
+     * data_file (which qemu-img creates relative to its working directory) lands beside the
+     * image, where opening the image looks for it, and never in the module's directory.
+     */
     static Path create(Path file, String size, String options = null, List<String> extra = []) {
         def args = ['create', '-q', '-f', 'qcow2']
         if (options) args += ['-o', options]
         args += extra
-        args += [file.toString(), size]
-        img(args)
+        args += [file.toAbsolutePath().toString(), size]
+        def r = run([QEMU_IMG] + args, file.toAbsolutePath().parent.toFile())
+        assert r.exit == 0: "qemu-img ${args.join(' ')} failed: $r"
         file
     }
 

@@ -7,7 +7,7 @@ import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.UnresolvedReferenceException;
-import jdk.jshell.execution.LocalExecutionControl;
+import jdk.jshell.execution.DirectExecutionControl;
 import jdk.jshell.spi.ExecutionControl;
 import jdk.jshell.spi.ExecutionControlProvider;
 import jdk.jshell.spi.ExecutionEnv;
@@ -149,12 +149,18 @@ public final class JavaCells implements AutoCloseable {
 
     @Override public void close() { shell.close(); }
 
-    /** Runs snippets in this JVM and keeps the last result object (JShell itself only sees its string). */
+    /**
+     * Runs snippets in this JVM and keeps the last result object (JShell itself only sees its
+     * string). DirectExecutionControl, not LocalExecutionControl: since JDK 24 the latter
+     * instruments every snippet class with calls to a {@code REPL.$Cancel$} class that only its
+     * own {@code invoke} defines, so overriding {@code invoke} (to keep the value) left those
+     * calls dangling (NoClassDefFoundError on Java 25).
+     */
     private final class Provider implements ExecutionControlProvider {
         @Override public String name() { return "qcow2-local"; }
 
         @Override public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
-            return new LocalExecutionControl() {
+            return new DirectExecutionControl() {
                 @Override protected String invoke(Method doit) throws Exception {
                     Object value = doit.invoke(null);
                     lastValue.set(value);

@@ -13,12 +13,11 @@ import java.nio.file.Path
 class FragmentationSpec extends Specification {
     @Shared @TempDir Path dir
 
-    /** Standard output of {@code cmd} (qemu-img check writes its findings to stderr). */
-    static String run(List<String> cmd) {
+    /** Exit status and standard output of {@code cmd} (qemu-img check writes its findings to stderr). */
+    static Map run(List<String> cmd) {
         def p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start()
         String out = p.inputStream.text
-        p.waitFor()
-        out
+        [exit: p.waitFor(), out: out]
     }
 
     static Path qemuImage(Path dir, String name, String options, List<String> io) {
@@ -26,7 +25,10 @@ class FragmentationSpec extends Specification {
         def created = new ProcessBuilder(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', options, img.toString(), '8M'])
                 .redirectErrorStream(true).start()
         assert created.waitFor() == 0: created.inputStream.text
-        if (io) assert run(['qemu-io'] + io.collectMany { ['-c', it] } + [img.toString()]).every { true }
+        if (io) {
+            def r = run(['qemu-io'] + io.collectMany { ['-c', it] } + [img.toString()])
+            assert r.exit == 0 && !r.out.contains('failed'): "qemu-io ${io} on $img: ${r.out}"
+        }
         img
     }
 
@@ -55,8 +57,8 @@ class FragmentationSpec extends Specification {
 
         when:
         Fragmentation f = Charts.fragmentationOf(img)
-        def json = new JsonSlurper().parseText(run(['qemu-img', 'check', '--output=json', img.toString()]))
-        def human = run(['qemu-img', 'check', img.toString()]) =~ /([\d.]+)% fragmented/
+        def json = new JsonSlurper().parseText(run(['qemu-img', 'check', '--output=json', img.toString()]).out)
+        def human = run(['qemu-img', 'check', img.toString()]).out =~ /([\d.]+)% fragmented/
 
         then:
         json.'allocated-clusters' > 0

@@ -19,9 +19,12 @@ class CreateCommandSpec extends Specification {
         [q, o].each { Qemu.img(['create', '-q', '-f', 'qcow2', it.resolve('base.qcow2').toString(), '3M']) }
     }
 
-    /** Runs qemu-img create and qcow2 create with the same arguments, FILE in each one's directory. */
+    /**
+     * Runs qemu-img create and qcow2 create with the same arguments, FILE in each one's
+     * directory; qemu-img runs in its directory, where it makes a relative data_file.
+     */
     List<Object> both(List<String> args, String size) {
-        def qemu = Qemu.run([Qemu.QEMU_IMG, 'create', '-f', 'qcow2'] + args + [q.resolve('img.qcow2').toString()] + (size ? [size] : []))
+        def qemu = Qemu.run([Qemu.QEMU_IMG, 'create', '-f', 'qcow2'] + args + [q.resolve('img.qcow2').toString()] + (size ? [size] : []), q.toFile())
         def ours = Cli.run(['create', '-f', 'qcow2'] + args + [o.resolve('img.qcow2').toString()] + (size ? [size] : []))
         [qemu, ours]
     }
