@@ -5,6 +5,7 @@ import dev.qcow2.check.Finding;
 import dev.qcow2.check.ImageChecker;
 import dev.qcow2.check.ReferenceCounts;
 import dev.qcow2.format.FeatureBits;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.OpenOptions;
@@ -210,7 +211,8 @@ public final class Repairer {
      */
     private Pass dropOverhangingSnapshots(Pass pass) throws IOException {
         try {
-            storage.write(60, ByteBuffer.allocate(4).putInt(0, pass.scan().snapshots().size()));
+            HeaderField.Patch count = HeaderField.patch(HeaderField.NB_SNAPSHOTS.is(pass.scan().snapshots().size()));
+            storage.write(count.offset(), count.buffer());
             storage.flush();
         } catch (IOException e) {
             messages.accept("ERROR failed to update the snapshot count in the image header: " + e.getMessage());
@@ -298,10 +300,12 @@ public final class Repairer {
     private void markCleanAndConsistent(Qcow2Header h) throws IOException {
         if (h.version() < 3) return;
         long bits = FeatureBits.INCOMPAT_DIRTY | FeatureBits.INCOMPAT_CORRUPT;
-        long incompatible = ByteBuffer.wrap(storage.read(72, 8)).getLong();
+        HeaderField field = HeaderField.INCOMPATIBLE_FEATURES;
+        long incompatible = field.decode(storage.read(field.offset(), field.width()));
         if ((incompatible & bits) == 0) return;
         storage.flush();
-        storage.write(72, ByteBuffer.allocate(8).putLong(0, incompatible & ~bits));
+        HeaderField.Patch cleared = HeaderField.patch(field.is(incompatible & ~bits));
+        storage.write(cleared.offset(), cleared.buffer());
         storage.flush();
     }
 }

@@ -2,8 +2,10 @@ package dev.qcow2.snapshot;
 
 import dev.qcow2.ImageLimitException;
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
@@ -23,7 +25,6 @@ import java.util.List;
  * any point leaves the old or the new table in force, at worst with leaked clusters.
  */
 public final class SnapshotTableWriter {
-    private static final int NB_SNAPSHOTS = 60;
     /** Known extra data: vm_state_size_large, disk_size, icount. */
     static final int KNOWN_EXTRA = 24;
 
@@ -71,8 +72,7 @@ public final class SnapshotTableWriter {
             storage.write(offset, table);
         }
         storage.barrier();
-        ByteBuffer header = ByteBuffer.allocate(12).putInt(snapshots.size()).putLong(offset);
-        storage.write(NB_SNAPSHOTS, header.array());
+        HeaderPatch.write(storage, HeaderField.NB_SNAPSHOTS.is(snapshots.size()), HeaderField.SNAPSHOTS_OFFSET.is(offset));
         storage.barrier();
         if (oldLength > 0) allocator.free(oldOffset, oldLength);
     }
