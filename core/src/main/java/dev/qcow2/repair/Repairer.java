@@ -233,13 +233,13 @@ public final class Repairer {
         for (Finding f : pass.findings()) {
             if (f.type() == PREALLOCATED_ZERO_UNALIGNED && zeroEntries.add(f.hostOffset())) {
                 messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
+                // Unallocated and reading as zeros: with extended L2 every subcluster that was allocated or zero.
+                L2Entry fixed = L2Entry.zero(0, false);
                 if (geo.extendedL2()) {
                     long bitmap = ByteBuffer.wrap(storage.read(f.hostOffset() + 8, 8)).getLong();
-                    bitmap = (bitmap | (bitmap << 32)) & L2Entry.BITMAP_ALL_ZERO;
-                    storage.write(f.hostOffset(), ByteBuffer.allocate(16).putLong(0).putLong(bitmap).flip());
-                } else {
-                    storage.write(f.hostOffset(), ByteBuffer.allocate(8).putLong(0, L2Entry.ZERO));
+                    fixed = L2Entry.unallocated(L2Entry.bitmap(0, L2Entry.allocatedBits(bitmap) | L2Entry.zeroBits(bitmap)), geo);
                 }
+                storage.write(f.hostOffset(), L2Entry.slotBytes(fixed, geo));
                 corruptionsFixed++;
             } else if (f.type() == REFBLOCK_OUTSIDE_IMAGE && f.hostOffset() <= Long.MAX_VALUE - geo.clusterSize()) {
                 messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
