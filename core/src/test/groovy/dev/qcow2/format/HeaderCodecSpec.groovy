@@ -1,5 +1,7 @@
 package dev.qcow2.format
 
+import dev.qcow2.chain.Progress
+import dev.qcow2.chain.Rebase
 import dev.qcow2.storage.FileStorage
 import dev.qcow2.storage.MemoryStorage
 import dev.qcow2.testing.Qemu
@@ -55,6 +57,8 @@ class HeaderCodecSpec extends Specification {
                 return f
             case 'external data file':
                 return Qemu.create(f, '1M', 'data_file=d.raw,data_file_raw=on')
+            case 'external data file, not raw':
+                return Qemu.create(f, '1M', 'data_file=d.raw')
             case 'bitmaps':
                 Qemu.create(f, '1M')
                 Qemu.img('bitmap', '--add', f.toString(), 'b0')
@@ -111,6 +115,35 @@ class HeaderCodecSpec extends Specification {
         'unknown fields and extension, rewritten by qemu'  || { Qcow2Header x ->
             x.unknownHeaderFields() == [1, 2, 3, 4, 5, 6, 7, 8] as byte[] && x.lazyRefcounts() &&
                     x.extensions().any { it instanceof HeaderExtension.Unknown && it.type() == 0x12345678 } }
+    }
+
+    def "#kind: an unsafe rebase (QemuHeaderLayout + the encoder) writes cluster 0 as qemu-img rebase -u does"() {
+        given:
+        Path src = qemuImage(kind)
+        Path ours = twin(src, 'ours')
+        Path theirs = twin(src, 'theirs')
+        int clusterSize = read(src).clusterSize()
+
+        when:
+        Rebase.rebase(ours, new Rebase.Options('new/base.img', 'raw', true), Progress.NONE)
+        Qemu.img('rebase', '-q', '-u', '-f', 'qcow2', '-b', 'new/base.img', '-F', 'raw', theirs.toString())
+
+        then:
+        cluster0(ours, clusterSize) == cluster0(theirs, clusterSize)
+        read(ours).backingFileName() == 'new/base.img'
+
+        where:
+        kind << ['v2', 'v3', 'v3 512-byte clusters', 'v3 with backing', 'v2 with backing', 'zstd', 'extended L2',
+                 'external data file, not raw', 'unknown fields and extension, rewritten by qemu']
+    }
+
+    /** A copy of {@code image}'s directory (its files, e.g. an external data file) in {@code name}/; the image in it. */
+    Path twin(Path image, String name) {
+        Path to = Files.createDirectories(dir.resolve(name))
+        Files.list(dir).withCloseable { files ->
+            files.filter { Files.isRegularFile(it) }.forEach { Files.copy(it, to.resolve(it.fileName)) }
+        }
+        to.resolve(image.fileName)
     }
 
     def "read(encode(h)) == h for 1000 random headers laid out as QEMU does (seed #seed)"() {
