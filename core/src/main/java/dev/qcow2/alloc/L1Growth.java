@@ -1,6 +1,7 @@
 package dev.qcow2.alloc;
 
 import dev.qcow2.ImageLimitException;
+import dev.qcow2.format.HeaderField;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,8 +18,6 @@ import java.nio.ByteBuffer;
 public final class L1Growth {
     /** QEMU's QCOW_MAX_L1_SIZE: 32 MiB of L1 entries. */
     public static final long MAX_L1_ENTRIES = (32L << 20) / 8;
-    /** Header offset of l1_size (4 bytes), immediately followed by l1_table_offset (8 bytes). */
-    private static final int L1_SIZE_FIELD = 36;
 
     private L1Growth() { }
 
@@ -58,7 +57,7 @@ public final class L1Growth {
         table.asLongBuffer().put(entries);
         storage.write(offset, table.array());
         storage.barrier();
-        storage.write(L1_SIZE_FIELD, ByteBuffer.allocate(12).putInt((int) size).putLong(offset).array());
+        HeaderPatch.write(storage, HeaderField.L1_SIZE.is(size), HeaderField.L1_TABLE_OFFSET.is(offset));
         storage.barrier();
         if (old.offset() != 0 && oldSize > 0) allocator.free(old.offset(), oldSize * 8);
         return new Table(offset, entries);

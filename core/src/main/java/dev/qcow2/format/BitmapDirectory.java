@@ -94,6 +94,35 @@ public final class BitmapDirectory {
         }
     }
 
+    /**
+     * The directory holding {@code entries} in order, each 8-aligned: the inverse of
+     * {@link #read} (which sets each entry's {@code entryOffset} from where it lands). Extra data,
+     * which no known version defines, is written as zeros of {@code extraDataSize} bytes.
+     */
+    public static byte[] encode(List<BitmapDirectoryEntry> entries) {
+        int size = 0;
+        for (BitmapDirectoryEntry e : entries) size += paddedLength(e);
+        ByteBuffer b = ByteBuffer.allocate(size);
+        for (BitmapDirectoryEntry e : entries) {
+            int start = b.position();
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            if (name.length > 0xffff) throw new IllegalArgumentException("bitmap name of " + name.length + " bytes");
+            b.putLong(e.tableOffset()).putInt((int) e.tableSize()).putInt(e.flags())
+                    .put((byte) e.type()).put((byte) e.granularityBits()).putShort((short) name.length)
+                    .putInt((int) e.extraDataSize());
+            b.position(b.position() + (int) e.extraDataSize());
+            b.put(name);
+            b.position(start + paddedLength(e));
+        }
+        return b.array();
+    }
+
+    /** Bytes of {@code e} in the directory, padding to 8 included. */
+    public static int paddedLength(BitmapDirectoryEntry e) {
+        long length = ENTRY_HEADER + e.extraDataSize() + e.name().getBytes(StandardCharsets.UTF_8).length;
+        return (int) ((length + 7) & ~7L);
+    }
+
     private static CorruptImageException broken(String res, long at, String detail) {
         return new CorruptImageException(res, "bitmap directory", at, null, detail);
     }
@@ -106,5 +135,18 @@ public final class BitmapDirectory {
         /** Without an offset, bit 0 says the whole cluster of bits is ones. */
         public boolean allOnes() { return offset() == 0 && (raw & 1) != 0; }
         public long reservedBits() { return raw & RESERVED_MASK; }
+
+        /** The entry for a cluster of bits at {@code offset} (cluster-aligned), the inverse of {@link #offset()}. */
+        public static TableEntry at(long offset) {
+            if (offset == 0 || (offset & ~OFFSET_MASK) != 0) {
+                throw new IllegalArgumentException("bitmap data offset 0x" + Long.toHexString(offset) + " is not 512-aligned below 2^56");
+            }
+            return new TableEntry(offset);
+        }
+
+        /** The entry for a cluster of bits that is not stored: all zeros, or with {@code ones} all ones. */
+        public static TableEntry unallocated(boolean ones) {
+            return new TableEntry(ones ? 1 : 0);
+        }
     }
 }

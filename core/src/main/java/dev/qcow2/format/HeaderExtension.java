@@ -65,6 +65,15 @@ public sealed interface HeaderExtension {
     record Unknown(long offset, int type, byte[] data) implements HeaderExtension {
         public int length() { return data.length; }
         public String name() { return "unknown-0x" + Integer.toHexString(type); }
+
+        /** Equal when offset, type and the data bytes are. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Unknown u && offset == u.offset && type == u.type && java.util.Arrays.equals(data, u.data);
+        }
+
+        @Override
+        public int hashCode() { return java.util.Objects.hash(offset, type, java.util.Arrays.hashCode(data)); }
     }
 
     static String ascii(byte[] data) {

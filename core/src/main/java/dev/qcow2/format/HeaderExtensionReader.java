@@ -18,7 +18,7 @@ final class HeaderExtensionReader {
     static final int MAX_BITMAPS = 65535;                    // QCOW2_MAX_BITMAPS
     static final long MAX_BITMAP_DIRECTORY_SIZE = 1024L * MAX_BITMAPS;
     private static final int BACKING_FORMAT_MAX = 16;        // sizeof(bs->backing_format)
-    private static final int FEATURE_ENTRY_SIZE = 48;
+    private static final int FEATURE_ENTRY_SIZE = HeaderExtensionEncoder.FEATURE_ENTRY_SIZE;
 
     /**
      * @param cluster0 the whole first cluster, zero-filled past the end of the file (as QEMU reads it)

@@ -24,4 +24,23 @@ public record L1Entry(long raw) {
     public boolean copied() { return (raw & COPIED) != 0; }
 
     public long reservedBits() { return raw & RESERVED_MASK; }
+
+    /** The empty entry: no L2 table. */
+    public static final L1Entry UNALLOCATED = new L1Entry(0);
+
+    /**
+     * The entry naming the L2 table at {@code l2Offset} (cluster-aligned, below 2^56; 0 for none),
+     * with COPIED when its refcount is exactly 1: the inverse of {@link #l2Offset()} and {@link #copied()}.
+     */
+    public static L1Entry of(long l2Offset, boolean copied) {
+        if ((l2Offset & ~OFFSET_MASK) != 0) {
+            throw new IllegalArgumentException("L2 table offset 0x" + Long.toHexString(l2Offset) + " is not 512-aligned below 2^56");
+        }
+        return new L1Entry(l2Offset | (copied ? COPIED : 0));
+    }
+
+    /** This entry with COPIED set or cleared, every other bit kept. */
+    public L1Entry withCopied(boolean copied) {
+        return new L1Entry(copied ? raw | COPIED : raw & ~COPIED);
+    }
 }

@@ -81,10 +81,94 @@ public sealed interface L2Entry {
         public long lastHostByte() { return (hostOffset & ~511L) + (long) sectors * 512 - 1; }
     }
 
+    /**
+     * The descriptor word of {@code e} computed from its decoded fields (not copied from
+     * {@link #raw()}): the inverse of {@link #decode} for every valid entry, i.e. one without
+     * reserved bits. Unallocated: 0; zero: host offset, ZERO, COPIED; normal: host offset,
+     * COPIED; compressed: COMPRESSED, the additional sectors at bit x = 62 - (cluster_bits - 8),
+     * the host byte offset below x (QEMU's qcow2_alloc_compressed_cluster_offset).
+     */
+    static long encode(L2Entry e, ClusterGeometry geo) {
+        return switch (e) {
+            case Unallocated u -> 0;
+            case Zero z -> offsetBits(z.hostOffset()) | ZERO | (z.copied() ? COPIED : 0);
+            case Normal n -> offsetBits(n.hostOffset()) | (n.copied() ? COPIED : 0);
+            case Compressed c -> {
+                int x = compressedOffsetBits(geo);
+                long sectorField = c.sectors() - 1L;
+                if (c.hostOffset() < 0 || c.hostOffset() >>> x != 0 || sectorField < 0 || sectorField >>> (geo.clusterBits() - 8) != 0) {
+                    throw new IllegalArgumentException("compressed cluster at 0x" + Long.toHexString(c.hostOffset())
+                            + " of " + c.sectors() + " sectors does not fit a descriptor for " + geo.clusterSize() + "-byte clusters");
+                }
+                yield COMPRESSED | (sectorField << x) | c.hostOffset() | (c.copied() ? COPIED : 0);
+            }
+        };
+    }
+
+    private static long offsetBits(long hostOffset) {
+        if ((hostOffset & ~OFFSET_MASK) != 0) {
+            throw new IllegalArgumentException("host offset 0x" + Long.toHexString(hostOffset) + " is not 512-aligned below 2^56");
+        }
+        return hostOffset;
+    }
+
+    /** x = 62 - (cluster_bits - 8): bits 0..x-1 of a compressed descriptor hold the host byte offset. */
+    static int compressedOffsetBits(ClusterGeometry geo) {
+        return 62 - (geo.clusterBits() - 8);
+    }
+
+    /** Unallocated (reads the backing file); with extended L2, {@code bitmap} may mark subclusters zero (bits 32-63). */
+    static Unallocated unallocated(long bitmap, ClusterGeometry geo) {
+        return new Unallocated(0, geo.extendedL2() ? bitmap : 0, geo.extendedL2());
+    }
+
+    /** Standard zero cluster (version 3, not extended L2): {@code hostOffset} 0 or a preallocated cluster. */
+    static Zero zero(long hostOffset, boolean copied) {
+        return new Zero(offsetBits(hostOffset) | ZERO | (copied ? COPIED : 0), hostOffset, copied);
+    }
+
+    /** Data at {@code hostOffset}; with extended L2, {@code bitmap} says which subclusters are allocated or zero. */
+    static Normal normal(long hostOffset, boolean copied, long bitmap, ClusterGeometry geo) {
+        return new Normal(offsetBits(hostOffset) | (copied ? COPIED : 0), geo.extendedL2() ? bitmap : 0, hostOffset,
+                copied, geo.extendedL2());
+    }
+
+    /** A compressed cluster whose payload starts at byte {@code hostOffset} and touches {@code sectors} 512-byte sectors. */
+    static Compressed compressed(long hostOffset, int sectors, ClusterGeometry geo) {
+        Compressed c = new Compressed(0, 0, hostOffset, sectors, false);
+        return new Compressed(encode(c, geo), 0, hostOffset, sectors, false);
+    }
+
+    /** 512-byte sectors touched by {@code bytes} bytes starting at host byte {@code hostOffset} (at least 1). */
+    static int sectorsSpanned(long hostOffset, int bytes) {
+        return (int) (((hostOffset + Math.max(bytes, 1) - 1) >>> 9) - (hostOffset >>> 9) + 1);
+    }
+
+    /**
+     * The entry as stored in its L2 table slot: the descriptor (from {@link #encode}), then with
+     * extended L2 the bitmap; big-endian, 8 or 16 bytes, ready to write.
+     */
+    static java.nio.ByteBuffer slotBytes(L2Entry e, ClusterGeometry geo) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(geo.extendedL2() ? 16 : 8).putLong(encode(e, geo));
+        if (geo.extendedL2()) b.putLong(e.bitmap());
+        return b.flip();
+    }
+
+    /** Extended L2 bitmap: allocation bits 0-31, zero bits 32-63 (one per subcluster). */
+    static long bitmap(int allocated, int zero) {
+        return ((long) zero << 32) | Integer.toUnsignedLong(allocated);
+    }
+
+    /** The allocation bits (0-31) of an extended L2 bitmap. */
+    static int allocatedBits(long bitmap) { return (int) bitmap; }
+
+    /** The zero bits (32-63) of an extended L2 bitmap. */
+    static int zeroBits(long bitmap) { return (int) (bitmap >>> 32); }
+
     static L2Entry decode(long raw, long bitmap, ClusterGeometry geo, boolean externalDataFile) {
         boolean extended = geo.extendedL2();
         if ((raw & COMPRESSED) != 0) {
-            int x = 62 - (geo.clusterBits() - 8);
+            int x = compressedOffsetBits(geo);
             long offset = raw & ((1L << x) - 1);
             int sectors = (int) ((raw >>> x) & ((1L << (geo.clusterBits() - 8)) - 1)) + 1;
             return new Compressed(raw, bitmap, offset, sectors, (raw & COPIED) != 0);

@@ -12,7 +12,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -121,38 +123,38 @@ public record Qcow2Header(
         ByteBuffer fixed = ByteBuffer.allocate(V3_HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
         storage.readFully(0, fixed);
         fixed.flip();
-        int magic = fixed.getInt(0);
+        int magic = (int) HeaderField.MAGIC.get(fixed);
         if (magic != MAGIC) throw new Qcow2Exception(res, "Image is not in qcow2 format");
-        int version = fixed.getInt(4);
+        int version = (int) HeaderField.VERSION.get(fixed);
         if (version < 2 || version > 3) {
             throw new UnsupportedFeatureException(res, "Unsupported qcow2 version " + version);
         }
-        long backingFileOffset = fixed.getLong(8);
-        long backingFileSize = Integer.toUnsignedLong(fixed.getInt(16));
-        long clusterBitsRaw = Integer.toUnsignedLong(fixed.getInt(20));
+        long backingFileOffset = HeaderField.BACKING_FILE_OFFSET.get(fixed);
+        long backingFileSize = HeaderField.BACKING_FILE_SIZE.get(fixed);
+        long clusterBitsRaw = HeaderField.CLUSTER_BITS.get(fixed);
         if (clusterBitsRaw < ClusterGeometry.MIN_CLUSTER_BITS || clusterBitsRaw > ClusterGeometry.MAX_CLUSTER_BITS) {
             throw new UnsupportedFeatureException(res, "Unsupported cluster size: 2^" + clusterBitsRaw);
         }
         int clusterBits = (int) clusterBitsRaw;
         int clusterSize = 1 << clusterBits;
-        long size = fixed.getLong(24);
-        int cryptMethod = fixed.getInt(32);
-        long l1Size = Integer.toUnsignedLong(fixed.getInt(36));
-        long l1TableOffset = fixed.getLong(40);
-        long refcountTableOffset = fixed.getLong(48);
-        long refcountTableClusters = Integer.toUnsignedLong(fixed.getInt(56));
-        long nbSnapshots = Integer.toUnsignedLong(fixed.getInt(60));
-        long snapshotsOffset = fixed.getLong(64);
+        long size = HeaderField.SIZE.get(fixed);
+        int cryptMethod = (int) HeaderField.CRYPT_METHOD.get(fixed);
+        long l1Size = HeaderField.L1_SIZE.get(fixed);
+        long l1TableOffset = HeaderField.L1_TABLE_OFFSET.get(fixed);
+        long refcountTableOffset = HeaderField.REFCOUNT_TABLE_OFFSET.get(fixed);
+        long refcountTableClusters = HeaderField.REFCOUNT_TABLE_CLUSTERS.get(fixed);
+        long nbSnapshots = HeaderField.NB_SNAPSHOTS.get(fixed);
+        long snapshotsOffset = HeaderField.SNAPSHOTS_OFFSET.get(fixed);
 
         long incompatible = 0, compatible = 0, autoclear = 0;
         long refcountOrderRaw = 4;
         long headerLengthRaw = V2_HEADER_LENGTH;
         if (version == 3) {
-            incompatible = fixed.getLong(72);
-            compatible = fixed.getLong(80);
-            autoclear = fixed.getLong(88);
-            refcountOrderRaw = Integer.toUnsignedLong(fixed.getInt(96));
-            headerLengthRaw = Integer.toUnsignedLong(fixed.getInt(100));
+            incompatible = HeaderField.INCOMPATIBLE_FEATURES.get(fixed);
+            compatible = HeaderField.COMPATIBLE_FEATURES.get(fixed);
+            autoclear = HeaderField.AUTOCLEAR_FEATURES.get(fixed);
+            refcountOrderRaw = HeaderField.REFCOUNT_ORDER.get(fixed);
+            headerLengthRaw = HeaderField.HEADER_LENGTH.get(fixed);
             if (headerLengthRaw < V3_MIN_HEADER_LENGTH) {
                 throw new CorruptImageException(res, "header", 100, headerLengthRaw, "qcow2 header too short"
                         + (fileSize < V3_MIN_HEADER_LENGTH ? " (file is " + fileSize + " bytes)" : ""));
@@ -174,7 +176,8 @@ public record Qcow2Header(
         if (Long.compareUnsigned(backingFileOffset, clusterSize) > 0) {
             throw new CorruptImageException(res, "header", 8, backingFileOffset, "Invalid backing file offset");
         }
-        int compressionType = headerLength > 104 ? Byte.toUnsignedInt(cluster0[104]) : COMPRESSION_ZLIB;
+        int compressionType = HeaderField.COMPRESSION_TYPE.presentIn(version, headerLength)
+                ? (int) HeaderField.COMPRESSION_TYPE.get(c0) : COMPRESSION_ZLIB;
         if (compressionType != COMPRESSION_ZLIB && compressionType != COMPRESSION_ZSTD) {
             throw new UnsupportedFeatureException(res, "qcow2: unknown compression type: " + compressionType);
         }
@@ -259,30 +262,105 @@ public record Qcow2Header(
         return ByteBuffer.wrap(storage.read(0, 4)).getInt();
     }
 
-    /** Every field in on-disk order, for {@code dump header}. */
+    /** Every field this header carries, in on-disk order, for {@code dump header}: {name, offset, width, value}. */
     public List<Object[]> fields() {
         List<Object[]> f = new ArrayList<>();
-        f.add(new Object[]{"magic", 0, 4, (long) MAGIC});
-        f.add(new Object[]{"version", 4, 4, (long) version});
-        f.add(new Object[]{"backing_file_offset", 8, 8, backingFileOffset});
-        f.add(new Object[]{"backing_file_size", 16, 4, backingFileSize});
-        f.add(new Object[]{"cluster_bits", 20, 4, (long) clusterBits});
-        f.add(new Object[]{"size", 24, 8, size});
-        f.add(new Object[]{"crypt_method", 32, 4, (long) cryptMethod});
-        f.add(new Object[]{"l1_size", 36, 4, l1Size});
-        f.add(new Object[]{"l1_table_offset", 40, 8, l1TableOffset});
-        f.add(new Object[]{"refcount_table_offset", 48, 8, refcountTableOffset});
-        f.add(new Object[]{"refcount_table_clusters", 56, 4, refcountTableClusters});
-        f.add(new Object[]{"nb_snapshots", 60, 4, nbSnapshots});
-        f.add(new Object[]{"snapshots_offset", 64, 8, snapshotsOffset});
-        if (version >= 3) {
-            f.add(new Object[]{"incompatible_features", 72, 8, incompatibleFeatures});
-            f.add(new Object[]{"compatible_features", 80, 8, compatibleFeatures});
-            f.add(new Object[]{"autoclear_features", 88, 8, autoclearFeatures});
-            f.add(new Object[]{"refcount_order", 96, 4, (long) refcountOrder});
-            f.add(new Object[]{"header_length", 100, 4, (long) headerLength});
-            if (headerLength > 104) f.add(new Object[]{"compression_type", 104, 1, (long) compressionType});
+        for (HeaderField field : HeaderField.presentFields(version, headerLength)) {
+            f.add(new Object[]{field.qemuName(), field.offset(), field.width(), field.of(this)});
         }
         return f;
+    }
+
+    /** Equal when every field is: the byte arrays (unknown header fields) by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Qcow2Header h && version == h.version && backingFileOffset == h.backingFileOffset
+                && backingFileSize == h.backingFileSize && clusterBits == h.clusterBits && size == h.size
+                && cryptMethod == h.cryptMethod && l1Size == h.l1Size && l1TableOffset == h.l1TableOffset
+                && refcountTableOffset == h.refcountTableOffset && refcountTableClusters == h.refcountTableClusters
+                && nbSnapshots == h.nbSnapshots && snapshotsOffset == h.snapshotsOffset
+                && incompatibleFeatures == h.incompatibleFeatures && compatibleFeatures == h.compatibleFeatures
+                && autoclearFeatures == h.autoclearFeatures && refcountOrder == h.refcountOrder
+                && headerLength == h.headerLength && compressionType == h.compressionType
+                && Arrays.equals(unknownHeaderFields, h.unknownHeaderFields)
+                && Objects.equals(extensions, h.extensions) && Objects.equals(backingFileName, h.backingFileName);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(version, backingFileOffset, size, l1TableOffset, refcountTableOffset, incompatibleFeatures,
+                Arrays.hashCode(unknownHeaderFields), extensions, backingFileName);
+    }
+
+    /** A builder starting from this header's values, for writers that change a few fields. */
+    public Builder toBuilder() { return new Builder(this); }
+
+    /** Mutable copy of every component; {@link #build()} makes the record. */
+    public static final class Builder {
+        private int version;
+        private long backingFileOffset;
+        private long backingFileSize;
+        private int clusterBits;
+        private long size;
+        private int cryptMethod;
+        private long l1Size;
+        private long l1TableOffset;
+        private long refcountTableOffset;
+        private long refcountTableClusters;
+        private long nbSnapshots;
+        private long snapshotsOffset;
+        private long incompatibleFeatures;
+        private long compatibleFeatures;
+        private long autoclearFeatures;
+        private int refcountOrder = 4;
+        private int headerLength;
+        private int compressionType;
+        private byte[] unknownHeaderFields = new byte[0];
+        private List<HeaderExtension> extensions = List.of();
+        private String backingFileName;
+
+        /** A header with every field 0 except refcount_order 4 (v2's implied value). */
+        public Builder() { }
+
+        private Builder(Qcow2Header h) {
+            version = h.version; backingFileOffset = h.backingFileOffset; backingFileSize = h.backingFileSize;
+            clusterBits = h.clusterBits; size = h.size; cryptMethod = h.cryptMethod; l1Size = h.l1Size;
+            l1TableOffset = h.l1TableOffset; refcountTableOffset = h.refcountTableOffset;
+            refcountTableClusters = h.refcountTableClusters; nbSnapshots = h.nbSnapshots; snapshotsOffset = h.snapshotsOffset;
+            incompatibleFeatures = h.incompatibleFeatures; compatibleFeatures = h.compatibleFeatures;
+            autoclearFeatures = h.autoclearFeatures; refcountOrder = h.refcountOrder; headerLength = h.headerLength;
+            compressionType = h.compressionType;
+            unknownHeaderFields = h.unknownHeaderFields == null ? new byte[0] : h.unknownHeaderFields;
+            extensions = h.extensions; backingFileName = h.backingFileName;
+        }
+
+        public Builder version(int v) { version = v; return this; }
+        public Builder backingFileOffset(long v) { backingFileOffset = v; return this; }
+        public Builder backingFileSize(long v) { backingFileSize = v; return this; }
+        public Builder clusterBits(int v) { clusterBits = v; return this; }
+        public Builder size(long v) { size = v; return this; }
+        public Builder cryptMethod(int v) { cryptMethod = v; return this; }
+        public Builder l1Size(long v) { l1Size = v; return this; }
+        public Builder l1TableOffset(long v) { l1TableOffset = v; return this; }
+        public Builder refcountTableOffset(long v) { refcountTableOffset = v; return this; }
+        public Builder refcountTableClusters(long v) { refcountTableClusters = v; return this; }
+        public Builder nbSnapshots(long v) { nbSnapshots = v; return this; }
+        public Builder snapshotsOffset(long v) { snapshotsOffset = v; return this; }
+        public Builder incompatibleFeatures(long v) { incompatibleFeatures = v; return this; }
+        public Builder compatibleFeatures(long v) { compatibleFeatures = v; return this; }
+        public Builder autoclearFeatures(long v) { autoclearFeatures = v; return this; }
+        public Builder refcountOrder(int v) { refcountOrder = v; return this; }
+        public Builder headerLength(int v) { headerLength = v; return this; }
+        public Builder compressionType(int v) { compressionType = v; return this; }
+        public Builder unknownHeaderFields(byte[] v) { unknownHeaderFields = v; return this; }
+        public Builder extensions(List<HeaderExtension> v) { extensions = List.copyOf(v); return this; }
+        public Builder backingFileName(String v) { backingFileName = v; return this; }
+
+        public Qcow2Header build() {
+            return new Qcow2Header(version, backingFileOffset, backingFileSize, clusterBits, size, cryptMethod, l1Size,
+                    l1TableOffset, refcountTableOffset, refcountTableClusters, nbSnapshots, snapshotsOffset,
+                    incompatibleFeatures, compatibleFeatures, autoclearFeatures, refcountOrder, headerLength,
+                    compressionType, unknownHeaderFields, extensions, backingFileName);
+        }
     }
 }

@@ -37,4 +37,20 @@ public record SnapshotEntry(
     public static final int MAX_EXTRA_DATA = 1024; // QCOW_MAX_SNAPSHOT_EXTRA_DATA
     /** v3 images must have extra data up to and including disk_size. */
     public static final int V3_MIN_EXTRA_DATA = 16;
+
+    /** Equal when every component is: the unknown extra data by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SnapshotEntry e && entryOffset == e.entryOffset && l1TableOffset == e.l1TableOffset
+                && l1Size == e.l1Size && java.util.Objects.equals(id, e.id) && java.util.Objects.equals(name, e.name)
+                && dateSec == e.dateSec && dateNsec == e.dateNsec && vmClockNsec == e.vmClockNsec
+                && vmStateSize == e.vmStateSize && extraDataSize == e.extraDataSize && diskSize == e.diskSize
+                && hasDiskSize == e.hasDiskSize && icount == e.icount
+                && java.util.Arrays.equals(unknownExtraData, e.unknownExtraData) && length == e.length;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(entryOffset, l1TableOffset, id, name, java.util.Arrays.hashCode(unknownExtraData));
+    }
 }

@@ -81,6 +81,54 @@ public final class SnapshotTable {
         return new Result(out, offset - start);
     }
 
+    /** Bytes of known extra data: vm_state_size_large, disk_size, icount. */
+    public static final int KNOWN_EXTRA_DATA = 24;
+
+    /** Bytes of {@code e} as encoded (header, extra data, id, name; without the padding to 8). */
+    public static long entryLength(SnapshotEntry e) {
+        return SnapshotEntry.HEADER_SIZE + e.extraDataSize() + utf8(e.id()).length + utf8(e.name()).length;
+    }
+
+    /**
+     * The table holding {@code entries} in order, each starting on an 8-byte boundary (as QEMU's
+     * qcow2_write_snapshots): the inverse of {@link #read}, which sets each entry's
+     * {@code entryOffset} and {@code length} from where it lands. Each entry carries
+     * {@code extraDataSize} bytes of extra data: of the known fields those that fit
+     * (vm_state_size_large from 8 bytes on, disk_size from 16, icount from 24), then the unknown
+     * extra data. The 32-bit vm_state_size holds the size when it fits in 32 bits, else 0 (the
+     * 64-bit field then carries it).
+     */
+    public static byte[] encode(List<SnapshotEntry> entries) {
+        long size = 0;
+        for (SnapshotEntry e : entries) size = ((size + 7) & ~7L) + entryLength(e);
+        if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("snapshot table of " + size + " bytes");
+        ByteBuffer b = ByteBuffer.allocate((int) size);
+        for (SnapshotEntry e : entries) {
+            b.position((b.position() + 7) & ~7);
+            byte[] id = utf8(e.id());
+            byte[] name = utf8(e.name());
+            if (id.length > 0xffff || name.length > 0xffff) throw new IllegalArgumentException("snapshot id or name over 65535 bytes");
+            long extra = e.extraDataSize();
+            b.putLong(e.l1TableOffset()).putInt((int) e.l1Size());
+            b.putShort((short) id.length).putShort((short) name.length);
+            b.putInt((int) e.dateSec()).putInt((int) e.dateNsec()).putLong(e.vmClockNsec());
+            b.putInt(e.vmStateSize() <= 0xffff_ffffL ? (int) e.vmStateSize() : 0);
+            b.putInt((int) extra);
+            int extraStart = b.position();
+            if (extra >= 8) b.putLong(e.vmStateSize());
+            if (extra >= 16) b.putLong(e.diskSize());
+            if (extra >= KNOWN_EXTRA_DATA) b.putLong(e.icount());
+            if (extra > KNOWN_EXTRA_DATA && e.unknownExtraData() != null) {
+                b.put(e.unknownExtraData(), 0, (int) Math.min(e.unknownExtraData().length, extra - KNOWN_EXTRA_DATA));
+            }
+            b.position(extraStart + (int) extra);
+            b.put(id).put(name);
+        }
+        return b.array();
+    }
+
+    private static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+
     /** Checks a snapshot's L1 table as QEMU's qcow2_snapshot_load_tmp does, before reading it. */
     public static void validateL1(String res, SnapshotEntry s, int clusterSize) throws IOException {
         if (s.l1Size() > Qcow2Header.MAX_L1_BYTES / 8) {

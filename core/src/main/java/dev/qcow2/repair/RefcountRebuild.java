@@ -1,6 +1,7 @@
 package dev.qcow2.repair;
 
 import dev.qcow2.check.ReferenceCounts;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.RefcountBlockCodec;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
@@ -16,7 +17,6 @@ import java.util.Arrays;
  * refcount_table_clusters, then a flush). The old structure is then merely leaked.
  */
 final class RefcountRebuild {
-    static final int HEADER_REFTABLE_FIELDS = 48;   // refcount_table_offset (u64), refcount_table_clusters (u32)
 
     private final WritableStorage storage;
     private final ReferenceCounts imrt;
@@ -56,8 +56,9 @@ final class RefcountRebuild {
         for (long e : reftable) table.putLong(e);
         storage.write(reftableOffset, table.flip());
         storage.flush();   // refblocks and reftable durable before the header points at them
-        ByteBuffer header = ByteBuffer.allocate(12).putLong(reftableOffset).putInt((int) reftableClusters);
-        storage.write(HEADER_REFTABLE_FIELDS, header.flip());
+        HeaderField.Patch header = HeaderField.patch(HeaderField.REFCOUNT_TABLE_OFFSET.is(reftableOffset),
+                HeaderField.REFCOUNT_TABLE_CLUSTERS.is(reftableClusters));
+        storage.write(header.offset(), header.buffer());
         storage.flush();
         return reftableOffset;
     }

@@ -5,6 +5,7 @@ import dev.qcow2.check.Finding;
 import dev.qcow2.check.ImageChecker;
 import dev.qcow2.check.ReferenceCounts;
 import dev.qcow2.format.FeatureBits;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.OpenOptions;
@@ -210,7 +211,8 @@ public final class Repairer {
      */
     private Pass dropOverhangingSnapshots(Pass pass) throws IOException {
         try {
-            storage.write(60, ByteBuffer.allocate(4).putInt(0, pass.scan().snapshots().size()));
+            HeaderField.Patch count = HeaderField.patch(HeaderField.NB_SNAPSHOTS.is(pass.scan().snapshots().size()));
+            storage.write(count.offset(), count.buffer());
             storage.flush();
         } catch (IOException e) {
             messages.accept("ERROR failed to update the snapshot count in the image header: " + e.getMessage());
@@ -231,13 +233,13 @@ public final class Repairer {
         for (Finding f : pass.findings()) {
             if (f.type() == PREALLOCATED_ZERO_UNALIGNED && zeroEntries.add(f.hostOffset())) {
                 messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
+                // Unallocated and reading as zeros: with extended L2 every subcluster that was allocated or zero.
+                L2Entry fixed = L2Entry.zero(0, false);
                 if (geo.extendedL2()) {
                     long bitmap = ByteBuffer.wrap(storage.read(f.hostOffset() + 8, 8)).getLong();
-                    bitmap = (bitmap | (bitmap << 32)) & L2Entry.BITMAP_ALL_ZERO;
-                    storage.write(f.hostOffset(), ByteBuffer.allocate(16).putLong(0).putLong(bitmap).flip());
-                } else {
-                    storage.write(f.hostOffset(), ByteBuffer.allocate(8).putLong(0, L2Entry.ZERO));
+                    fixed = L2Entry.unallocated(L2Entry.bitmap(0, L2Entry.allocatedBits(bitmap) | L2Entry.zeroBits(bitmap)), geo);
                 }
+                storage.write(f.hostOffset(), L2Entry.slotBytes(fixed, geo));
                 corruptionsFixed++;
             } else if (f.type() == REFBLOCK_OUTSIDE_IMAGE && f.hostOffset() <= Long.MAX_VALUE - geo.clusterSize()) {
                 messages.accept(f.message().replaceFirst("^ERROR", "Repairing"));
@@ -298,10 +300,12 @@ public final class Repairer {
     private void markCleanAndConsistent(Qcow2Header h) throws IOException {
         if (h.version() < 3) return;
         long bits = FeatureBits.INCOMPAT_DIRTY | FeatureBits.INCOMPAT_CORRUPT;
-        long incompatible = ByteBuffer.wrap(storage.read(72, 8)).getLong();
+        HeaderField field = HeaderField.INCOMPATIBLE_FEATURES;
+        long incompatible = field.decode(storage.read(field.offset(), field.width()));
         if ((incompatible & bits) == 0) return;
         storage.flush();
-        storage.write(72, ByteBuffer.allocate(8).putLong(0, incompatible & ~bits));
+        HeaderField.Patch cleared = HeaderField.patch(field.is(incompatible & ~bits));
+        storage.write(cleared.offset(), cleared.buffer());
         storage.flush();
     }
 }

@@ -3,13 +3,14 @@ package dev.qcow2.resize;
 import dev.qcow2.alloc.L1Growth;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
+import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.ResizeHooks;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * Changes the virtual size of an open image, as QEMU's qcow2_co_truncate (block/qcow2.c) with
@@ -25,8 +26,6 @@ import java.nio.ByteBuffer;
  * QEMU (a later grow shows it again unless a backing file forces zeroing).
  */
 public final class Resizer {
-    private static final int SIZE_FIELD = 24;
-
     private Resizer() { }
 
     /** Checks QEMU makes before it changes anything; throws with qemu-img's message. */
@@ -65,7 +64,7 @@ public final class Resizer {
         if (newSize < old) shrink(hooks, geo, old, newSize);
         else grow(image, hooks, geo, old, newSize);
         SyncedStorage storage = hooks.storage();
-        storage.write(SIZE_FIELD, ByteBuffer.allocate(8).putLong(newSize).array());
+        HeaderPatch.write(storage, HeaderField.SIZE.is(newSize));
         storage.flush();
         hooks.setSize(newSize);
         if (newSize < old) TailTrim.trim(hooks);

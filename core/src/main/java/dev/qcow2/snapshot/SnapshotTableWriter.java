@@ -2,16 +2,16 @@ package dev.qcow2.snapshot;
 
 import dev.qcow2.ImageLimitException;
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.storage.WritableStorage;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,37 +23,24 @@ import java.util.List;
  * any point leaves the old or the new table in force, at worst with leaked clusters.
  */
 public final class SnapshotTableWriter {
-    private static final int NB_SNAPSHOTS = 60;
     /** Known extra data: vm_state_size_large, disk_size, icount. */
-    static final int KNOWN_EXTRA = 24;
+    static final int KNOWN_EXTRA = SnapshotTable.KNOWN_EXTRA_DATA;
 
     private SnapshotTableWriter() { }
 
-    /** The encoded table, each entry starting on an 8-byte boundary. */
+    /** The encoded table ({@link SnapshotTable#encode}), each entry with at least the known 24 bytes of extra data. */
     static byte[] encode(String res, List<SnapshotRecord> snapshots) throws ImageLimitException {
+        List<SnapshotEntry> entries = new ArrayList<>();
         long size = 0;
         for (SnapshotRecord s : snapshots) {
-            size = (size + 7) & ~7L;
-            size += 40 + Math.max(KNOWN_EXTRA, s.extraDataSize()) + utf8(s.id()).length + utf8(s.name()).length;
+            SnapshotEntry e = new SnapshotEntry(0, s.l1TableOffset(), s.l1Size(), s.id(), s.name(), s.dateSec(),
+                    s.dateNsec(), s.vmClockNsec(), s.vmStateSize(), Math.max(KNOWN_EXTRA, s.extraDataSize()), s.diskSize(),
+                    true, s.icount(), s.unknownExtraData(), 0);
+            size = ((size + 7) & ~7L) + SnapshotTable.entryLength(e);
             if (size > SnapshotTable.MAX_TABLE_BYTES) throw new ImageLimitException(res, "Snapshot table is too big");
+            entries.add(e);
         }
-        ByteBuffer b = ByteBuffer.allocate((int) size);
-        for (SnapshotRecord s : snapshots) {
-            b.position((b.position() + 7) & ~7);
-            byte[] id = utf8(s.id());
-            byte[] name = utf8(s.name());
-            long extra = Math.max(KNOWN_EXTRA, s.extraDataSize());
-            b.putLong(s.l1TableOffset()).putInt((int) s.l1Size());
-            b.putShort((short) id.length).putShort((short) name.length);
-            b.putInt((int) s.dateSec()).putInt((int) s.dateNsec()).putLong(s.vmClockNsec());
-            // A VM state too large for 32 bits reads as none to older readers (QEMU writes 0 there).
-            b.putInt(s.vmStateSize() <= 0xffff_ffffL ? (int) s.vmStateSize() : 0);
-            b.putInt((int) extra);
-            b.putLong(s.vmStateSize()).putLong(s.diskSize()).putLong(s.icount());
-            if (extra > KNOWN_EXTRA) b.put(s.unknownExtraData(), 0, (int) (extra - KNOWN_EXTRA));
-            b.put(id).put(name);
-        }
-        return b.array();
+        return SnapshotTable.encode(entries);
     }
 
     /**
@@ -71,8 +58,7 @@ public final class SnapshotTableWriter {
             storage.write(offset, table);
         }
         storage.barrier();
-        ByteBuffer header = ByteBuffer.allocate(12).putInt(snapshots.size()).putLong(offset);
-        storage.write(NB_SNAPSHOTS, header.array());
+        HeaderPatch.write(storage, HeaderField.NB_SNAPSHOTS.is(snapshots.size()), HeaderField.SNAPSHOTS_OFFSET.is(offset));
         storage.barrier();
         if (oldLength > 0) allocator.free(oldOffset, oldLength);
     }
@@ -98,6 +84,4 @@ public final class SnapshotTableWriter {
         replace(storage, allocator, records, header.snapshotsOffset(), oldLength);
         storage.barrier();
     }
-
-    private static byte[] utf8(String s) { return s.getBytes(StandardCharsets.UTF_8); }
 }

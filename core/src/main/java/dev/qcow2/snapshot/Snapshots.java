@@ -3,8 +3,10 @@ package dev.qcow2.snapshot;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
@@ -29,7 +31,6 @@ import java.util.List;
  * points at the new state, and dropped only after the pointer to the old state is gone.
  */
 public final class Snapshots implements Closeable {
-    private static final int HEADER_SIZE_FIELD = 24;
 
     private final SyncedStorage storage;
     private final String res;
@@ -172,9 +173,9 @@ public final class Snapshots implements Closeable {
             long offset = allocator.allocate(Math.max(8L * newSize, 1));
             storage.write(offset, content);
             storage.barrier();
-            // size (24-31), crypt_method (32-35), l1_size (36-39), l1_table_offset (40-47): one write.
-            ByteBuffer b = ByteBuffer.allocate(24).putLong(diskSize).putInt(header.cryptMethod()).putInt(newSize).putLong(offset);
-            storage.write(HEADER_SIZE_FIELD, b.array());
+            // size, crypt_method, l1_size, l1_table_offset: one write.
+            HeaderPatch.write(storage, HeaderField.SIZE.is(diskSize), HeaderField.CRYPT_METHOD.is(header.cryptMethod()),
+                    HeaderField.L1_SIZE.is(newSize), HeaderField.L1_TABLE_OFFSET.is(offset));
         } else {
             storage.write(oldOffset, content);
         }

@@ -53,9 +53,7 @@ final class CompressedWriter {
         L2Entry old = tables.entry(slot);
         long host = allocator.allocateBytes(packed.length);
         storage.write(host, packed);
-        long extraSectors = ((host + packed.length - 1) >>> 9) - (host >>> 9);
-        int csizeShift = 62 - (geo.clusterBits() - 8);
-        long raw = L2Entry.COMPRESSED | (extraSectors << csizeShift) | host;
+        long raw = L2Entry.compressed(host, L2Entry.sectorsSpanned(host, packed.length), geo).raw();
         Updates updates = new Updates();
         updates.add(slot, raw, 0, Updates.hasHost(old) ? old : null);
         updates.commit(storage, tables, allocator, geo);

@@ -3,6 +3,7 @@ package dev.qcow2.write;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.FeatureBits;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 
 import java.io.IOException;
@@ -28,7 +29,7 @@ final class DirtyBit {
     void beforeChange() throws IOException {
         if (!lazy || setByUs) return;
         incompatible |= FeatureBits.INCOMPAT_DIRTY;
-        HeaderPatch.featureField(storage, HeaderPatch.INCOMPATIBLE_FEATURES, incompatible);
+        HeaderPatch.write(storage, HeaderField.INCOMPATIBLE_FEATURES.is(incompatible));
         storage.flush();
         setByUs = true;
     }
@@ -37,7 +38,7 @@ final class DirtyBit {
         if (!setByUs) return;
         storage.flush();
         incompatible &= ~FeatureBits.INCOMPAT_DIRTY;
-        HeaderPatch.featureField(storage, HeaderPatch.INCOMPATIBLE_FEATURES, incompatible);
+        HeaderPatch.write(storage, HeaderField.INCOMPATIBLE_FEATURES.is(incompatible));
         storage.flush();
         setByUs = false;
     }

@@ -6,6 +6,7 @@ import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.FeatureBits;
 import dev.qcow2.format.HeaderExtension;
+import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 
 import java.io.IOException;
@@ -36,7 +37,7 @@ final class WriteChecks {
         if (h.version() < 3) return;
         long unknown = h.autoclearFeatures() & ~FeatureBits.AUTOCLEAR_KNOWN;
         if (unknown == 0) return;
-        HeaderPatch.featureField(storage, HeaderPatch.AUTOCLEAR_FEATURES, h.autoclearFeatures() & FeatureBits.AUTOCLEAR_KNOWN);
+        HeaderPatch.write(storage, HeaderField.AUTOCLEAR_FEATURES.is(h.autoclearFeatures() & FeatureBits.AUTOCLEAR_KNOWN));
         storage.flush();
     }
 }
