@@ -132,9 +132,10 @@ public final class ClusterMapper {
         Run run = new Run();
         classify(start, end, l1Entries, run);
         if (run.kind != COMPRESSED) {
-            Run next = new Run();
+            Run next = null;
             long runEnd = start + run.length;
             while (runEnd < end) {
+                if (next == null) next = new Run();
                 classify(runEnd, end, l1Entries, next);
                 boolean joins = next.kind == run.kind && switch (run.kind) {
                     case DATA -> next.host == run.host + run.length;

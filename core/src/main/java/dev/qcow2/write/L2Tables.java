@@ -41,6 +41,8 @@ final class L2Tables implements L1Table {
     private final ClusterMapper mapper;
     private long[] l1;
     private long l1Offset;
+    /** The table offset {@link #tableOffset} returned last (already checked). */
+    private HostOffset lastTable;
 
     /** Where one guest cluster's L2 entry lives. */
     record Slot(HostOffset l2Offset, int index) {
@@ -85,7 +87,7 @@ final class L2Tables implements L1Table {
     Slot writable(long guestOffset) throws IOException {
         int i = l1Index(guestOffset);
         if (i >= l1.length) growL1(i + 1L, false);   // QEMU's get_cluster_table
-        HostOffset old = mapper.l2TableOffset(i);
+        HostOffset old = tableOffset(i);
         if (old != null && (l1[i] & L1Entry.COPIED) != 0) return new Slot(old, l2Index(guestOffset));
         HostOffset fresh = new HostOffset(allocator.allocate(geo.clusterSize()));
         long[] content = old == null ? new long[geo.clusterSize() / 8] : cache.table(old).clone();
@@ -102,6 +104,18 @@ final class L2Tables implements L1Table {
             allocator.free(old.value(), geo.clusterSize());
         }
         return new Slot(fresh, l2Index(guestOffset));
+    }
+
+    /**
+     * The L2 table L1 entry {@code i} names (checked by the mapper), or null. The last one is
+     * kept, so a run of writes into one table does not make a new offset object per cluster.
+     */
+    private HostOffset tableOffset(int i) throws IOException {
+        long raw = l1[i] & L1Entry.OFFSET_MASK;
+        if (lastTable != null && lastTable.value() == raw) return lastTable;
+        HostOffset t = mapper.l2TableOffset(i);
+        if (t != null) lastTable = t;
+        return t;
     }
 
     /** Sets an entry (and its subcluster bitmap with extended L2) in cache and on disk. */
