@@ -11,10 +11,10 @@ import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.mapping.L1Table;
 import dev.qcow2.mapping.L2Cache;
-import dev.qcow2.units.GuestOffset;
 import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.IOException;
 import java.nio.file.Path;
