@@ -75,8 +75,6 @@ public final class ClusterMapper {
 
     public long virtualSize() { return virtualSize; }
 
-    public L2Cache cache() { return cache; }
-
     /** The L2 table at {@code l2Offset} as raw words (two per entry with extended L2); do not change it. */
     public long[] l2Table(HostOffset l2Offset) throws IOException { return cache.table(l2Offset); }
 
@@ -235,7 +233,7 @@ public final class ClusterMapper {
     }
 
     /** A damaged L2 entry, reported at its own file offset. */
-    public CorruptImageException corruption(long l2Offset, int l2Index, long raw, String what) {
+    private CorruptImageException corruption(long l2Offset, int l2Index, long raw, String what) {
         long at = l2Offset + (long) l2Index * geo.l2EntrySize();
         return new CorruptImageException(resource, "L2 table", at, raw,
                 what + " (L2 offset: 0x" + Long.toHexString(l2Offset) + ", L2 index: 0x" + Integer.toHexString(l2Index) + ")");
