@@ -6,8 +6,8 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SubclusterType;
 import dev.qcow2.image.LayerReader;
-import dev.qcow2.units.GuestOffset;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

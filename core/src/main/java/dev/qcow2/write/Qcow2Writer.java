@@ -9,10 +9,10 @@ import dev.qcow2.format.CompressionType;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.LayerReader;
-import dev.qcow2.units.GuestOffset;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.Closeable;
 import java.io.IOException;
