@@ -15,6 +15,7 @@ import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.GuestOffset;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -77,7 +78,7 @@ public final class Qcow2Image implements BlockDevice {
             long[] l1 = ClusterMapper.readTable(storage, header.l1TableOffset(), (int) header.l1Size());
             Storage dataStorage = BackingChain.openDataFile(storage, path, header, options);
             BackingChain.Link link = BackingChain.openBacking(storage, path, header, options, visited);
-            ClusterMapper mapper = new ClusterMapper(storage.describe(), geo, L1Table.fixed(header.l1TableOffset(), l1),
+            ClusterMapper mapper = new ClusterMapper(storage.describe(), geo, L1Table.fixed(new HostOffset(header.l1TableOffset()), l1),
                     guestSize(header), cache, header.hasExternalDataFile(), header.version());
             LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                     link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
@@ -182,7 +183,7 @@ public final class Qcow2Image implements BlockDevice {
     public ClusterMapper mapper(SnapshotEntry snapshot) throws IOException {
         SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
         long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
-        return new ClusterMapper(storage.describe(), header.geometry(), L1Table.fixed(snapshot.l1TableOffset(), l1),
+        return new ClusterMapper(storage.describe(), header.geometry(), L1Table.fixed(new HostOffset(snapshot.l1TableOffset()), l1),
                 guestSize(header), l2Cache, header.hasExternalDataFile(), header.version());
     }
 

@@ -18,10 +18,9 @@ public interface L1Table {
     default HostOffset entryOffset(int index) { return offset().plus(8L * index); }
 
     /** A table that does not change: the active table of a read-only image, or a snapshot's. */
-    static L1Table fixed(long offset, long[] entries) {
-        HostOffset at = new HostOffset(offset);
+    static L1Table fixed(HostOffset offset, long[] entries) {
         return new L1Table() {
-            @Override public HostOffset offset() { return at; }
+            @Override public HostOffset offset() { return offset; }
             @Override public long[] entries() { return entries; }
         };
     }
