@@ -57,10 +57,18 @@ public final class SyncedStorage {
     public long length() { return length; }
 
     public byte[] read(long offset, int len) throws IOException {
-        byte[] out = storage.read(offset, len);
-        overlay(writeBack, offset, out);
-        overlay(afterFlush, offset, out);
+        byte[] out = new byte[len];
+        readFully(offset, ByteBuffer.wrap(out));
         return out;
+    }
+
+    /** Fills the remaining bytes of {@code dst} as the file will read once pending records are written (zeros past its end). */
+    public void readFully(long offset, ByteBuffer dst) throws IOException {
+        int base = dst.position();
+        int len = dst.remaining();
+        storage.readFully(offset, dst);
+        overlay(writeBack, offset, dst, base, len);
+        overlay(afterFlush, offset, dst, base, len);
     }
 
     public void write(long offset, byte[] bytes) throws IOException { write(offset, bytes, 0, bytes.length); }
@@ -161,14 +169,14 @@ public final class SyncedStorage {
         }
     }
 
-    /** Overlays the records on bytes read at {@code offset}. */
-    private static void overlay(TreeMap<Long, byte[]> records, long offset, byte[] out) {
+    /** Overlays the records on the {@code len} bytes read at {@code offset} into {@code out} from index {@code base}. */
+    private static void overlay(TreeMap<Long, byte[]> records, long offset, ByteBuffer out, int base, int len) {
         if (records.isEmpty()) return;
-        long end = offset + out.length;
+        long end = offset + len;
         Long from = records.floorKey(offset);
         for (Map.Entry<Long, byte[]> e : records.subMap(from == null ? offset : from, true, end, false).entrySet()) {
             long a = Math.max(e.getKey(), offset), b = Math.min(e.getKey() + e.getValue().length, end);
-            if (a < b) System.arraycopy(e.getValue(), (int) (a - e.getKey()), out, (int) (a - offset), (int) (b - a));
+            if (a < b) out.put(base + (int) (a - offset), e.getValue(), (int) (a - e.getKey()), (int) (b - a));
         }
     }
 

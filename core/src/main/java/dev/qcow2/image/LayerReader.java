@@ -8,17 +8,20 @@ import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.mapping.Extent;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.storage.Zeros;
+import dev.qcow2.units.GuestOffset;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
- * Reads guest bytes of one qcow2 layer (the active state or a snapshot) through its mapper:
- * data from the data file, zeros, compressed clusters, and unallocated ranges from the backing
- * device (zeros past its end or without one).
+ * The one place where a guest range of one qcow2 layer (the active state or a snapshot of a
+ * read-only image, or the image a {@code Qcow2Writer} is writing) becomes host reads: data from
+ * the data file, zeros, compressed clusters decompressed, and unallocated ranges from the
+ * backing device (zeros past its end or without one). Translation is the {@link ClusterMapper}'s.
  */
-final class LayerReader {
+public final class LayerReader {
     private final String resource;
     private final ClusterMapper mapper;
     private final Storage imageStorage;
@@ -26,6 +29,7 @@ final class LayerReader {
     private final BlockDevice backing;
     private final ClusterDecompressor decompressor;
     private final String encryption;
+    private final boolean immutable;
     private final int clusterSize;
     private final ThreadLocal<DecompressedCluster> lastDecompressed = new ThreadLocal<>();
 
@@ -34,8 +38,14 @@ final class LayerReader {
         byte[] data;
     }
 
-    LayerReader(String resource, ClusterMapper mapper, Storage imageStorage, Storage dataStorage,
-                BlockDevice backing, ClusterDecompressor decompressor, String encryption) {
+    /**
+     * @param encryption the encryption format's name, or null: data of an encrypted image cannot be read yet
+     * @param immutable  the image does not change while this reader lives (a read-only open), so the
+     *                   last decompressed cluster of each thread is kept by its descriptor; a writer's
+     *                   reader decompresses every time (freed compressed bytes may be reused)
+     */
+    public LayerReader(String resource, ClusterMapper mapper, Storage imageStorage, Storage dataStorage,
+                       BlockDevice backing, ClusterDecompressor decompressor, String encryption, boolean immutable) {
         this.resource = resource;
         this.mapper = mapper;
         this.imageStorage = imageStorage;
@@ -43,38 +53,43 @@ final class LayerReader {
         this.backing = backing;
         this.decompressor = decompressor;
         this.encryption = encryption;
+        this.immutable = immutable;
         this.clusterSize = mapper.geometry().clusterSize();
     }
 
-    ClusterMapper mapper() { return mapper; }
+    public ClusterMapper mapper() { return mapper; }
 
-    Optional<BlockDevice> backing() { return Optional.ofNullable(backing); }
+    public Optional<BlockDevice> backing() { return Optional.ofNullable(backing); }
 
-    void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+    /** Reads {@code length} guest bytes at {@code guestOffset}; the range must lie below the mapper's size. */
+    public void read(GuestOffset guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
         long size = mapper.virtualSize();
-        if (guestOffset < 0 || length < 0 || guestOffset > size || length > size - guestOffset) {
-            throw new IllegalArgumentException("read of " + length + " bytes at " + guestOffset
+        long start = guestOffset.value();
+        if (length < 0 || start > size || length > size - start) {
+            throw new IllegalArgumentException("read of " + length + " bytes at " + start
                     + " outside the disk (" + size + " bytes)");
         }
-        long pos = guestOffset;
+        GuestOffset pos = guestOffset;
         int done = 0;
         while (done < length) {
             Extent e = mapper.extent(pos, length - done);
             int n = (int) e.length();
-            if (e instanceof Extent.Data d) {
-                requireKey();
-                dataStorage.readFully(d.hostOffset(), ByteBuffer.wrap(buf, bufOffset + done, n));
-            } else if (e instanceof Extent.Zero) {
-                Zeros.fill(buf, bufOffset + done, bufOffset + done + n);
-            } else if (e instanceof Extent.Unallocated) {
-                readBacking(pos, buf, bufOffset + done, n);
-            } else if (e instanceof Extent.Compressed c) {
-                requireKey();
-                byte[] cluster = decompress(c.entry());
-                System.arraycopy(cluster, (int) c.offsetInCluster(), buf, bufOffset + done, n);
+            int at = bufOffset + done;
+            switch (e) {
+                case Extent.Data d -> {
+                    requireKey();
+                    dataStorage.readFully(d.hostOffset().value(), ByteBuffer.wrap(buf, at, n));
+                }
+                case Extent.Zero z -> Zeros.fill(buf, at, at + n);
+                case Extent.Unallocated u -> readBacking(pos.value(), buf, at, n);
+                case Extent.Compressed c -> {
+                    requireKey();
+                    byte[] cluster = decompress(c.entry());
+                    System.arraycopy(cluster, (int) c.offsetInCluster(), buf, at, n);
+                }
             }
-            pos += n;
             done += n;
+            if (done < length) pos = pos.plus(n);
         }
     }
 
@@ -92,7 +107,7 @@ final class LayerReader {
             cached.data = new byte[clusterSize];
             lastDecompressed.set(cached);
         }
-        if (cached.raw == entry.raw()) return cached.data;
+        if (immutable && cached.raw == entry.raw()) return cached.data;
         int inLength = entry.compressedLength();
         byte[] in = new byte[inLength];
         imageStorage.readFully(entry.hostOffset(), ByteBuffer.wrap(in));
@@ -112,18 +127,23 @@ final class LayerReader {
         }
     }
 
-    BlockStatus blockStatus(long guestOffset, long maxLength) throws IOException {
+    /** Whether this layer decides the content at {@code guestOffset} (qemu-io map's "allocated"). */
+    public boolean allocated(GuestOffset guestOffset) throws IOException {
+        return !(mapper.extent(guestOffset, 1) instanceof Extent.Unallocated);
+    }
+
+    BlockStatus blockStatus(GuestOffset guestOffset, long maxLength) throws IOException {
         Extent e = mapper.extent(guestOffset, maxLength);
         boolean hideOffset = encryption != null;
-        if (e instanceof Extent.Data d) {
-            return new BlockStatus(d.guestOffset(), d.length(), true, false, true, false, hideOffset ? -1 : d.hostOffset());
-        } else if (e instanceof Extent.Zero z) {
-            return new BlockStatus(z.guestOffset(), z.length(), false, true, true, false, hideOffset ? -1 : z.hostOffset());
-        } else if (e instanceof Extent.Unallocated u) {
-            return new BlockStatus(u.guestOffset(), u.length(), false, false, false, false, hideOffset ? -1 : u.hostOffset());
-        } else {
-            Extent.Compressed c = (Extent.Compressed) e;
-            return new BlockStatus(c.guestOffset(), c.length(), true, false, true, true, -1);
-        }
+        long start = e.guestOffset().value();
+        return switch (e) {
+            case Extent.Data d -> new BlockStatus(start, d.length(), true, false, true, false, hideOffset ? -1 : d.hostOffset().value());
+            case Extent.Zero z -> new BlockStatus(start, z.length(), false, true, true, false, hideOffset ? -1 : orNone(z.hostOffset()));
+            case Extent.Unallocated u -> new BlockStatus(start, u.length(), false, false, false, false, hideOffset ? -1 : orNone(u.hostOffset()));
+            case Extent.Compressed c -> new BlockStatus(start, c.length(), true, false, true, true, -1);
+        };
     }
+
+    /** BlockStatus's convention: -1 for "no host offset". */
+    private static long orNone(HostOffset host) { return host == null ? -1 : host.value(); }
 }

@@ -9,10 +9,13 @@ import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.mapping.L1Table;
 import dev.qcow2.mapping.L2Cache;
 import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -70,15 +73,16 @@ public final class Qcow2Image implements BlockDevice {
             ClusterGeometry geo = header.geometry();
             long cacheBytes = options.l2CacheBytes() > 0 ? options.l2CacheBytes()
                     : L2Cache.defaultBytes(header.size(), header.clusterSize(), geo.l2EntrySize());
-            L2Cache cache = new L2Cache(cacheBytes, header.clusterSize());
+            L2Cache cache = new L2Cache(cacheBytes, header.clusterSize(),
+                    at -> ClusterMapper.readTable(storage, at.value(), geo.clusterSize() / 8));
             long[] l1 = ClusterMapper.readTable(storage, header.l1TableOffset(), (int) header.l1Size());
             Storage dataStorage = BackingChain.openDataFile(storage, path, header, options);
             BackingChain.Link link = BackingChain.openBacking(storage, path, header, options, visited);
-            ClusterMapper mapper = new ClusterMapper(storage, geo, l1, guestSize(header), cache,
-                    header.hasExternalDataFile(), header.version());
+            ClusterMapper mapper = new ClusterMapper(storage.describe(), geo, L1Table.fixed(new HostOffset(header.l1TableOffset()), l1),
+                    guestSize(header), cache, header.hasExternalDataFile(), header.version());
             LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                     link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
-                    encryptionName(header));
+                    encryptionName(header), true);
             return new Qcow2Image(storage, path, header, dataStorage, link, cache, reader);
         } catch (IOException | RuntimeException e) {
             storage.close();
@@ -132,12 +136,12 @@ public final class Qcow2Image implements BlockDevice {
     @Override public String format() { return "qcow2"; }
 
     @Override
-    public void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+    public void read(GuestOffset guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
         active.read(guestOffset, buf, bufOffset, length);
     }
 
     @Override
-    public BlockStatus blockStatus(long guestOffset, long maxLength) throws IOException {
+    public BlockStatus blockStatus(GuestOffset guestOffset, long maxLength) throws IOException {
         return active.blockStatus(guestOffset, maxLength);
     }
 
@@ -165,19 +169,22 @@ public final class Qcow2Image implements BlockDevice {
      * it with {@code -l}: the snapshot's mapping at the image's current virtual size.
      */
     public BlockDevice snapshot(SnapshotEntry snapshot) throws IOException {
-        SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
-        long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
-        ClusterGeometry geo = header.geometry();
         // As qemu-img convert -l (QEMU's qcow2_snapshot_load_tmp): only the L1 table is switched;
         // the disk keeps the image's current virtual size, and guest clusters past the snapshot's
         // L1 table (a snapshot taken before a resize) read as unallocated: backing file or zeros.
         // The size recorded in the snapshot stays available as snapshot.diskSize().
-        long size = guestSize(header);
-        ClusterMapper mapper = new ClusterMapper(storage, geo, l1, size, l2Cache, header.hasExternalDataFile(), header.version());
-        LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
+        LayerReader reader = new LayerReader(storage.describe(), mapper(snapshot), storage, dataStorage,
                 active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
-                encryptionName(header));
+                encryptionName(header), true);
         return new SnapshotView(this, snapshot, reader);
+    }
+
+    /** Guest-to-host lookups through {@code snapshot}'s L1 table, sharing this image's L2 cache. */
+    public ClusterMapper mapper(SnapshotEntry snapshot) throws IOException {
+        SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
+        long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
+        return new ClusterMapper(storage.describe(), header.geometry(), L1Table.fixed(new HostOffset(snapshot.l1TableOffset()), l1),
+                guestSize(header), l2Cache, header.hasExternalDataFile(), header.version());
     }
 
     public BlockDevice snapshot(String idOrName) throws IOException {

@@ -2,6 +2,7 @@ package dev.qcow2.image;
 
 import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,20 +31,21 @@ public final class RawImage implements BlockDevice {
     @Override public long size() { return size; }
 
     @Override
-    public void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
-        storage.readFully(guestOffset, ByteBuffer.wrap(buf, bufOffset, length));
+    public void read(GuestOffset guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+        storage.readFully(guestOffset.value(), ByteBuffer.wrap(buf, bufOffset, length));
     }
 
     /** Straight into {@code dst} (a direct buffer is filled by the kernel, no copy). */
     @Override
-    public void read(long guestOffset, ByteBuffer dst) throws IOException {
-        storage.readFully(guestOffset, dst);
+    public void read(GuestOffset guestOffset, ByteBuffer dst) throws IOException {
+        storage.readFully(guestOffset.value(), dst);
     }
 
     @Override
-    public BlockStatus blockStatus(long guestOffset, long maxLength) {
-        long length = Math.min(maxLength, size - guestOffset);
-        return new BlockStatus(guestOffset, length, true, false, true, false, guestOffset);
+    public BlockStatus blockStatus(GuestOffset guestOffset, long maxLength) {
+        long at = guestOffset.value();
+        long length = Math.min(maxLength, size - at);
+        return new BlockStatus(at, length, true, false, true, false, at);
     }
 
     @Override public Optional<BlockDevice> backing() { return Optional.empty(); }

@@ -1,6 +1,7 @@
 package dev.qcow2.image;
 
 import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.IOException;
 import java.util.Optional;
@@ -26,12 +27,12 @@ public final class SnapshotView implements BlockDevice {
     @Override public long size() { return reader.mapper().virtualSize(); }
 
     @Override
-    public void read(long guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
+    public void read(GuestOffset guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
         reader.read(guestOffset, buf, bufOffset, length);
     }
 
     @Override
-    public BlockStatus blockStatus(long guestOffset, long maxLength) throws IOException {
+    public BlockStatus blockStatus(GuestOffset guestOffset, long maxLength) throws IOException {
         return reader.blockStatus(guestOffset, maxLength);
     }
 

@@ -8,29 +8,39 @@ import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SubclusterType;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Guest-to-host translation through one L1 table (the active one or a snapshot's), with the
- * runtime checks of QEMU's qcow2_get_host_offset: an entry that QEMU would flag as corruption
- * ("Cluster allocation offset unaligned", "Zero cluster entry found in pre-v3 image", ...) makes
- * the lookup fail with {@link CorruptImageException} instead of returning wrong data.
+ * Guest-to-host translation through one L1 table (the active one or a snapshot's, of a
+ * read-only image or of the writer), with the runtime checks of QEMU's qcow2_get_host_offset:
+ * an entry that QEMU would flag as corruption ("Cluster allocation offset unaligned", "Zero
+ * cluster entry found in pre-v3 image", ...) makes the lookup fail with
+ * {@link CorruptImageException} at the file offset of the damaged entry, instead of returning
+ * wrong data. L2 tables come from the {@link L2Cache}; for a writer that cache holds its
+ * changes, so lookups see entries not yet on disk.
  */
 public final class ClusterMapper {
-    private final Storage storage;
+    private final String resource;
     private final ClusterGeometry geo;
-    private final long[] l1;
+    private final L1Table l1;
     private final long virtualSize;
     private final L2Cache cache;
     private final boolean externalData;
     private final boolean zeroFlagAllowed;
 
-    public ClusterMapper(Storage storage, ClusterGeometry geo, long[] l1, long virtualSize, L2Cache cache,
+    /**
+     * @param virtualSize lookups stop here; the writer passes {@link Long#MAX_VALUE} (its
+     *                    copy-on-write reads the last cluster whole, past the disk's end, and it
+     *                    checks request ranges itself)
+     */
+    public ClusterMapper(String resource, ClusterGeometry geo, L1Table l1, long virtualSize, L2Cache cache,
                          boolean externalData, int version) {
-        this.storage = storage;
+        this.resource = resource;
         this.geo = geo;
         this.l1 = l1;
         this.virtualSize = virtualSize;
@@ -57,32 +67,54 @@ public final class ClusterMapper {
 
     public ClusterGeometry geometry() { return geo; }
 
-    public long[] l1Table() { return l1; }
+    /** The L1 entries in force (do not change them). */
+    public long[] l1Table() { return l1.entries(); }
+
+    /** Where the L1 table lies in the file. */
+    public HostOffset l1TableOffset() { return l1.offset(); }
 
     public long virtualSize() { return virtualSize; }
 
-    /** The L2 table at {@code l2Offset} as raw words (two per entry with extended L2). */
-    public long[] l2Table(long l2Offset) throws IOException {
-        long[] table = cache.get(l2Offset);
-        if (table == null) {
-            table = readTable(storage, l2Offset, geo.clusterSize() / 8);
-            cache.put(l2Offset, table);
-        }
-        return table;
+    /** The L2 table at {@code l2Offset} as raw words (two per entry with extended L2); do not change it. */
+    public long[] l2Table(HostOffset l2Offset) throws IOException { return cache.table(l2Offset); }
+
+    /**
+     * The L2 table offset L1 entry {@code l1Index} names, or null when the entry is empty or
+     * past the table. An unaligned offset is corruption, reported at the L1 entry's file offset.
+     */
+    public HostOffset l2TableOffset(int l1Index) throws CorruptImageException {
+        long l2 = l2Offset(l1Index, l1.entries());
+        return l2 == 0 ? null : new HostOffset(l2);
     }
 
     /** The decoded L2 entry for the guest cluster holding {@code guestOffset}, or null if its L1 entry is empty. */
-    public L2Entry entry(long guestOffset) throws IOException {
-        int l1Index = (int) (guestOffset >>> (geo.clusterBits() + geo.l2Bits()));
-        if (l1Index >= l1.length) return null;
-        long l2Offset = l1[l1Index] & L1Entry.OFFSET_MASK;
+    public L2Entry entry(GuestOffset guestOffset) throws IOException {
+        long pos = guestOffset.value();
+        int l1Index = (int) (pos >>> (geo.clusterBits() + geo.l2Bits()));
+        long l2Offset = l2Offset(l1Index, l1.entries());
         if (l2Offset == 0) return null;
-        checkL2Offset(l2Offset, l1Index);
-        long[] table = l2Table(l2Offset);
-        int l2Index = (int) ((guestOffset >>> geo.clusterBits()) & (geo.l2Entries() - 1));
+        int l2Index = (int) ((pos >>> geo.clusterBits()) & (geo.l2Entries() - 1));
+        return entry(cache.table(l2Offset), l2Index);
+    }
+
+    /** Entry {@code l2Index} of an L2 table. */
+    public L2Entry entry(long[] table, int l2Index) {
         return geo.extendedL2()
                 ? L2Entry.decode(table[2 * l2Index], table[2 * l2Index + 1], geo, externalData)
                 : L2Entry.decode(table[l2Index], 0, geo, externalData);
+    }
+
+    // kinds of a run while it is being measured (no Extent is made until the run is known)
+    private static final int DATA = 0, ZERO = 1, UNALLOCATED = 2, COMPRESSED = 3;
+
+    /** A run being measured: one per {@link #extent} call, reused for each cluster it looks at. */
+    private static final class Run {
+        int kind;
+        long length;
+        /** Host offset of the run's first byte; -1 when there is none (never for DATA). */
+        long host;
+        L2Entry.Compressed compressed;
+        long inCluster;
     }
 
     /**
@@ -90,50 +122,49 @@ public final class ClusterMapper {
      * the virtual size) that maps uniformly: same kind and, where there is a host offset,
      * contiguous host bytes. Compressed runs never extend past their cluster.
      */
-    public Extent extent(long guestOffset, long maxLength) throws IOException {
-        long end = Math.min(virtualSize, guestOffset + maxLength);
-        if (guestOffset >= end) throw new IllegalArgumentException("offset " + guestOffset + " beyond end " + end);
-        Extent first = classify(guestOffset, end);
-        if (first instanceof Extent.Compressed) return first;
-        long runEnd = guestOffset + first.length();
-        while (runEnd < end) {
-            Extent next = classify(runEnd, end);
-            Extent merged = merge(first, next);
-            if (merged == null) break;
-            first = merged;
-            runEnd = guestOffset + first.length();
+    public Extent extent(GuestOffset guestOffset, long maxLength) throws IOException {
+        long start = guestOffset.value();
+        long end = Math.min(virtualSize, start + maxLength);
+        if (start >= end) throw new IllegalArgumentException("offset " + start + " beyond end " + end);
+        long[] l1Entries = l1.entries();
+        Run run = new Run();
+        classify(start, end, l1Entries, run);
+        if (run.kind != COMPRESSED) {
+            Run next = null;
+            long runEnd = start + run.length;
+            while (runEnd < end) {
+                if (next == null) next = new Run();
+                classify(runEnd, end, l1Entries, next);
+                boolean joins = next.kind == run.kind && switch (run.kind) {
+                    case DATA -> next.host == run.host + run.length;
+                    case ZERO, UNALLOCATED -> run.host < 0 ? next.host < 0 : next.host == run.host + run.length;
+                    default -> false;
+                };
+                if (!joins) break;
+                run.length += next.length;
+                runEnd += next.length;
+            }
         }
-        return first;
+        HostOffset host = run.host < 0 ? null : new HostOffset(run.host);
+        return switch (run.kind) {
+            case DATA -> new Extent.Data(guestOffset, run.length, host);
+            case ZERO -> new Extent.Zero(guestOffset, run.length, host);
+            case UNALLOCATED -> new Extent.Unallocated(guestOffset, run.length, host);
+            default -> new Extent.Compressed(guestOffset, run.length, run.compressed, run.inCluster);
+        };
     }
 
-    private static Extent merge(Extent a, Extent b) {
-        if (a instanceof Extent.Data d && b instanceof Extent.Data n && d.hostOffset() + d.length() == n.hostOffset()) {
-            return new Extent.Data(d.guestOffset(), d.length() + n.length(), d.hostOffset());
-        }
-        if (a instanceof Extent.Zero z && b instanceof Extent.Zero n && contiguous(z.hostOffset(), z.length(), n.hostOffset())) {
-            return new Extent.Zero(z.guestOffset(), z.length() + n.length(), z.hostOffset());
-        }
-        if (a instanceof Extent.Unallocated u && b instanceof Extent.Unallocated n && contiguous(u.hostOffset(), u.length(), n.hostOffset())) {
-            return new Extent.Unallocated(u.guestOffset(), u.length() + n.length(), u.hostOffset());
-        }
-        return null;
-    }
-
-    private static boolean contiguous(long host, long length, long nextHost) {
-        return host < 0 ? nextHost < 0 : nextHost == host + length;
-    }
-
-    /** The uniform run starting at {@code pos} inside one cluster (or one whole empty L2 range). */
-    private Extent classify(long pos, long end) throws IOException {
+    /** Measures the uniform run starting at {@code pos} inside one cluster (or one whole empty L2 range) into {@code out}. */
+    private void classify(long pos, long end, long[] l1Entries, Run out) throws IOException {
         int l2Shift = geo.clusterBits() + geo.l2Bits();
         int l1Index = (int) (pos >>> l2Shift);
-        long l2Offset = l1Index < l1.length ? l1[l1Index] & L1Entry.OFFSET_MASK : 0;
+        long l2Offset = l2Offset(l1Index, l1Entries);
         if (l2Offset == 0) {
             long rangeEnd = Math.min(end, ((long) l1Index + 1) << l2Shift);
-            return new Extent.Unallocated(pos, rangeEnd - pos, -1);
+            set(out, UNALLOCATED, rangeEnd - pos, -1);
+            return;
         }
-        checkL2Offset(l2Offset, l1Index);
-        long[] table = l2Table(l2Offset);
+        long[] table = cache.table(l2Offset);
         int l2Index = (int) ((pos >>> geo.clusterBits()) & (geo.l2Entries() - 1));
         long word = geo.extendedL2() ? table[2 * l2Index] : table[l2Index];
         long bitmap = geo.extendedL2() ? table[2 * l2Index + 1] : 0;
@@ -153,20 +184,19 @@ public final class ClusterMapper {
             throw corruption(l2Offset, l2Index, word, "Zero cluster entry found in pre-v3 image");
         }
         switch (type) {
-            case COMPRESSED: {
+            case COMPRESSED -> {
                 if (externalData) {
                     throw corruption(l2Offset, l2Index, word, "Compressed cluster entry found in image with external data file");
                 }
-                return new Extent.Compressed(pos, length, (L2Entry.Compressed) entry, inCluster);
+                set(out, COMPRESSED, length, -1);
+                out.compressed = (L2Entry.Compressed) entry;
+                out.inCluster = inCluster;
             }
-            case ZERO_PLAIN:
-                return new Extent.Zero(pos, length, -1);
-            case UNALLOCATED_PLAIN:
-                return new Extent.Unallocated(pos, length, -1);
-            case INVALID:
-                throw corruption(l2Offset, l2Index, word, "Invalid cluster entry found (subcluster bitmap 0x"
-                        + Long.toHexString(bitmap) + ")");
-            default: {
+            case ZERO_PLAIN -> set(out, ZERO, length, -1);
+            case UNALLOCATED_PLAIN -> set(out, UNALLOCATED, length, -1);
+            case INVALID -> throw corruption(l2Offset, l2Index, word, "Invalid cluster entry found (subcluster bitmap 0x"
+                    + Long.toHexString(bitmap) + ")");
+            case NORMAL, ZERO_ALLOC, UNALLOCATED_ALLOC -> {
                 long hostCluster = word & L2Entry.OFFSET_MASK;
                 if (!geo.isClusterAligned(hostCluster)) {
                     throw corruption(l2Offset, l2Index, word, "Cluster allocation offset 0x" + Long.toHexString(hostCluster) + " unaligned");
@@ -175,26 +205,37 @@ public final class ClusterMapper {
                     throw corruption(l2Offset, l2Index, word, "External data file host cluster offset 0x"
                             + Long.toHexString(hostCluster) + " does not match guest cluster offset 0x" + Long.toHexString(clusterStart));
                 }
-                long host = hostCluster + inCluster;
-                return switch (type) {
-                    case NORMAL -> new Extent.Data(pos, length, host);
-                    case ZERO_ALLOC -> new Extent.Zero(pos, length, host);
-                    default -> new Extent.Unallocated(pos, length, host);
+                int kind = switch (type) {
+                    case NORMAL -> DATA;
+                    case ZERO_ALLOC -> ZERO;
+                    default -> UNALLOCATED;
                 };
+                set(out, kind, length, hostCluster + inCluster);
             }
         }
     }
 
-    private void checkL2Offset(long l2Offset, int l1Index) throws CorruptImageException {
-        if (!geo.isClusterAligned(l2Offset)) {
-            throw new CorruptImageException(storage.describe(), "L1 table", -1, l1[l1Index],
-                    "L2 table offset 0x" + Long.toHexString(l2Offset) + " unaligned (L1 index: 0x" + Integer.toHexString(l1Index) + ")");
-        }
+    private static void set(Run out, int kind, long length, long host) {
+        out.kind = kind;
+        out.length = length;
+        out.host = host;
     }
 
+    /** The L2 table offset of L1 entry {@code l1Index}, 0 for none; unaligned is corruption (QEMU's l2_load caller). */
+    private long l2Offset(int l1Index, long[] l1Entries) throws CorruptImageException {
+        if (l1Index >= l1Entries.length) return 0;
+        long l2Offset = l1Entries[l1Index] & L1Entry.OFFSET_MASK;
+        if (l2Offset != 0 && !geo.isClusterAligned(l2Offset)) {
+            throw new CorruptImageException(resource, "L1 table", l1.entryOffset(l1Index).value(), l1Entries[l1Index],
+                    "L2 table offset 0x" + Long.toHexString(l2Offset) + " unaligned (L1 index: 0x" + Integer.toHexString(l1Index) + ")");
+        }
+        return l2Offset;
+    }
+
+    /** A damaged L2 entry, reported at its own file offset. */
     private CorruptImageException corruption(long l2Offset, int l2Index, long raw, String what) {
         long at = l2Offset + (long) l2Index * geo.l2EntrySize();
-        return new CorruptImageException(storage.describe(), "L2 table", at, raw,
+        return new CorruptImageException(resource, "L2 table", at, raw,
                 what + " (L2 offset: 0x" + Long.toHexString(l2Offset) + ", L2 index: 0x" + Integer.toHexString(l2Index) + ")");
     }
 }

@@ -12,31 +12,29 @@ import java.util.Optional;
  * discontinuity in host offsets.
  */
 public sealed interface Extent {
-    long guestOffset();
+    GuestOffset guestOffset();
 
     long length();
 
-    /** The typed start of this run in guest space. */
-    default GuestOffset guest() { return new GuestOffset(guestOffset()); }
+    /** The guest offset just past this run. */
+    default GuestOffset end() { return guestOffset().plus(length()); }
 
     /** Data at {@code hostOffset} in the data file (the image itself or its external data file). */
-    record Data(long guestOffset, long length, long hostOffset) implements Extent {
-        public HostOffset host() { return new HostOffset(hostOffset); }
-    }
+    record Data(GuestOffset guestOffset, long length, HostOffset hostOffset) implements Extent { }
 
-    /** Reads as zeros; {@code hostOffset} &gt;= 0 when the cluster is preallocated, else -1. */
-    record Zero(long guestOffset, long length, long hostOffset) implements Extent {
-        public Optional<HostOffset> preallocated() { return hostOffset < 0 ? Optional.empty() : Optional.of(new HostOffset(hostOffset)); }
+    /** Reads as zeros; {@code hostOffset} is the preallocated cluster's bytes, or null when there is none. */
+    record Zero(GuestOffset guestOffset, long length, HostOffset hostOffset) implements Extent {
+        public Optional<HostOffset> preallocated() { return Optional.ofNullable(hostOffset); }
     }
 
     /**
      * Not allocated in this layer: the backing file supplies it (zeros without one).
-     * {@code hostOffset} &gt;= 0 for an unallocated subcluster of an allocated cluster.
+     * {@code hostOffset} is non-null for an unallocated subcluster of an allocated cluster.
      */
-    record Unallocated(long guestOffset, long length, long hostOffset) implements Extent {
-        public Optional<HostOffset> allocatedCluster() { return hostOffset < 0 ? Optional.empty() : Optional.of(new HostOffset(hostOffset)); }
+    record Unallocated(GuestOffset guestOffset, long length, HostOffset hostOffset) implements Extent {
+        public Optional<HostOffset> allocatedCluster() { return Optional.ofNullable(hostOffset); }
     }
 
     /** Part of one compressed cluster; {@code offsetInCluster} is where this run starts in it. */
-    record Compressed(long guestOffset, long length, L2Entry.Compressed entry, long offsetInCluster) implements Extent { }
+    record Compressed(GuestOffset guestOffset, long length, L2Entry.Compressed entry, long offsetInCluster) implements Extent { }
 }

@@ -5,7 +5,9 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SubclusterType;
+import dev.qcow2.image.LayerReader;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,11 +29,11 @@ final class DataWriter {
     private final ClusterGeometry geo;
     private final L2Tables tables;
     private final ClusterAllocator allocator;
-    private final GuestReader reader;
+    private final LayerReader reader;
     /** One cluster of copy-on-write space, reused (the engine is single-threaded). */
     private final byte[] clusterBuffer;
 
-    DataWriter(SyncedStorage storage, ClusterGeometry geo, L2Tables tables, ClusterAllocator allocator, GuestReader reader) {
+    DataWriter(SyncedStorage storage, ClusterGeometry geo, L2Tables tables, ClusterAllocator allocator, LayerReader reader) {
         this.storage = storage;
         this.geo = geo;
         this.tables = tables;
@@ -131,17 +133,19 @@ final class DataWriter {
             throws IOException {
         L2Entry e = tables.entry(slot);
         if (e instanceof L2Entry.Normal n && n.copied()) {
+            requireAligned(slot, n, n.hostOffset(), clusterStart);
             storage.write(n.hostOffset() + from, src.slice(srcOff, to - from));
             return;
         }
         // A preallocated zero cluster of our own is reused, as QEMU's cluster_needs_new_alloc.
         boolean reuse = e instanceof L2Entry.Zero z && z.preallocated() && z.copied();
+        if (reuse) requireAligned(slot, e, ((L2Entry.Zero) e).hostOffset(), clusterStart);
         long endOfFile = storage.length();
         long host = reuse ? ((L2Entry.Zero) e).hostOffset() : allocator.allocate(geo.clusterSize());
         int cs = geo.clusterSize();
         byte[] cluster = clusterBuffer;
         boolean partial = from != 0 || to != cs;
-        if (partial) reader.read(clusterStart, cluster, 0, cluster.length);
+        if (partial) reader.read(new GuestOffset(clusterStart), cluster, 0, cluster.length);
         if (partial && !reuse && host >= endOfFile && isZero(cluster, 0, from) && isZero(cluster, to, cs)) {
             // a new cluster past the old end of the file already reads as zeros: copying zeros
             // into it is not needed (as QEMU's handle_alloc_space avoids writing them)
@@ -151,6 +155,17 @@ final class DataWriter {
             storage.write(host, cluster);
         }
         updates.add(slot, host | L2Entry.COPIED, 0, reuse || !Updates.hasHost(e) ? null : e);
+    }
+
+    /**
+     * A cluster written in place must start at a cluster boundary (QEMU's handle_copied signals
+     * corruption otherwise): writing at an unaligned host offset would overwrite another cluster.
+     */
+    private void requireAligned(L2Tables.Slot slot, L2Entry e, long host, long clusterStart) throws CorruptImageException {
+        if (!geo.isClusterAligned(host)) {
+            throw new CorruptImageException(storage.describe(), "L2 table", slot.fileOffset(geo), e.raw(),
+                    "Data cluster offset 0x" + Long.toHexString(host) + " unaligned (guest offset: 0x" + Long.toHexString(clusterStart) + ")");
+        }
     }
 
     private static final byte[] ZEROS = new byte[1 << 16];
@@ -168,6 +183,7 @@ final class DataWriter {
         L2Entry e = tables.entry(slot);
         boolean inPlace = e instanceof L2Entry.Normal n && n.copied();
         long oldBitmap = e == null || e instanceof L2Entry.Compressed ? 0 : e.bitmap();
+        if (inPlace) requireAligned(slot, e, ((L2Entry.Normal) e).hostOffset(), clusterStart);
         long host = inPlace ? ((L2Entry.Normal) e).hostOffset() : allocator.allocate(geo.clusterSize());
         int sc = geo.subclusterSize();
         long bitmap = 0;
@@ -176,7 +192,7 @@ final class DataWriter {
             int wa = Math.max(a, from), wb = Math.min(b, to);
             SubclusterType type = e == null ? SubclusterType.UNALLOCATED_PLAIN : e.subcluster(i);
             if (type == SubclusterType.INVALID) {
-                throw new CorruptImageException(storage.describe(), "L2 table", slot.index(), e.raw(),
+                throw new CorruptImageException(storage.describe(), "L2 table", slot.fileOffset(geo), e.raw(),
                         "invalid subcluster bitmap at guest offset 0x" + Long.toHexString(clusterStart));
             }
             if (wa < wb) {
@@ -185,7 +201,7 @@ final class DataWriter {
                     storage.write(host + wa, src.slice(srcOff + wa - from, wb - wa));
                 } else {
                     byte[] chunk = new byte[sc];
-                    reader.read(clusterStart + a, chunk, 0, sc);
+                    reader.read(new GuestOffset(clusterStart + a), chunk, 0, sc);
                     src.get(srcOff + wa - from, chunk, wa - a, wb - wa);
                     storage.write(host + a, chunk);
                 }
@@ -194,7 +210,7 @@ final class DataWriter {
             } else if (type == SubclusterType.NORMAL || type == SubclusterType.COMPRESSED) {
                 bitmap |= 1L << i;
                 byte[] chunk = new byte[sc];
-                reader.read(clusterStart + a, chunk, 0, sc);
+                reader.read(new GuestOffset(clusterStart + a), chunk, 0, sc);
                 storage.write(host + a, chunk);
             } else if (type.isZero()) {
                 bitmap |= 1L << (i + 32);

@@ -8,9 +8,11 @@ import dev.qcow2.codec.ClusterDecompressor;
 import dev.qcow2.format.CompressionType;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.LayerReader;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.GuestOffset;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -31,7 +33,7 @@ public final class Qcow2Writer implements Closeable {
     private final BlockDevice backing;
     private final ClusterAllocator allocator;
     private final L2Tables tables;
-    private final GuestReader reader;
+    private final LayerReader reader;
     private final DataWriter data;
     private final ZeroDiscard zeroDiscard;
     private final CompressedWriter compressed;
@@ -47,9 +49,13 @@ public final class Qcow2Writer implements Closeable {
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
         refcounts.writeBack(true);
         this.allocator = new ClusterAllocator(storage, refcounts);
-        this.tables = new L2Tables(storage, geo, allocator, header.l1TableOffset(), (int) header.l1Size());
+        this.tables = new L2Tables(storage, geo, allocator, header.l1TableOffset(), (int) header.l1Size(), header.version());
         CompressionType type = CompressionType.of(header.compressionType());
-        this.reader = new GuestReader(storage, geo, tables, backing, ClusterDecompressor.of(type));
+        // the read path of read-only images, over the writer's tables and pending writes
+        // (no external data file, no encryption: WriteChecks refuses both)
+        PendingView file = new PendingView(storage);
+        this.reader = new LayerReader(storage.describe(), tables.mapper(), file, file, backing,
+                ClusterDecompressor.of(type), null, false);
         this.data = new DataWriter(storage, geo, tables, allocator, reader);
         this.zeroDiscard = new ZeroDiscard(storage, geo, tables, allocator, data, header.version(), backing != null);
         this.compressed = new CompressedWriter(storage, geo, tables, allocator, data, ClusterCompressor.of(type));
@@ -94,23 +100,29 @@ public final class Qcow2Writer implements Closeable {
 
     public Qcow2Header header() { return header; }
 
-    public void read(long guestOffset, byte[] buf, int off, int len) throws IOException {
-        checkRange("read", guestOffset, len);
+    /*
+     * Requests take GuestOffsets. The long forms further down are for front ends holding plain
+     * numbers (command line, DSL, benchmarks); they check the range first, so a negative offset
+     * is the same one-line "outside the disk" error as any other, then convert.
+     */
+
+    public void read(GuestOffset guestOffset, byte[] buf, int off, int len) throws IOException {
+        checkRange("read", guestOffset.value(), len);
         reader.read(guestOffset, buf, off, len);
     }
 
-    public byte[] read(long guestOffset, int len) throws IOException {
+    public byte[] read(GuestOffset guestOffset, int len) throws IOException {
         byte[] out = new byte[len];
         read(guestOffset, out, 0, len);
         return out;
     }
 
-    public void write(long guestOffset, byte[] bytes) throws IOException { write(guestOffset, bytes, 0, bytes.length); }
+    public void write(GuestOffset guestOffset, byte[] bytes) throws IOException { write(guestOffset, bytes, 0, bytes.length); }
 
-    public void write(long guestOffset, byte[] bytes, int off, int len) throws IOException {
-        checkRange("write", guestOffset, len);
+    public void write(GuestOffset guestOffset, byte[] bytes, int off, int len) throws IOException {
+        checkRange("write", guestOffset.value(), len);
         dirty.beforeChange();
-        data.write(guestOffset, bytes, off, len);
+        data.write(guestOffset.value(), bytes, off, len);
     }
 
     /**
@@ -118,10 +130,10 @@ public final class Qcow2Writer implements Closeable {
      * not moved). New clusters of a long write are allocated as one contiguous run and written
      * straight from the buffer, so a direct buffer reaches the file without a copy.
      */
-    public void write(long guestOffset, ByteBuffer data) throws IOException {
-        checkRange("write", guestOffset, data.remaining());
+    public void write(GuestOffset guestOffset, ByteBuffer data) throws IOException {
+        checkRange("write", guestOffset.value(), data.remaining());
         dirty.beforeChange();
-        this.data.write(guestOffset, data);
+        this.data.write(guestOffset.value(), data);
     }
 
     /**
@@ -129,43 +141,42 @@ public final class Qcow2Writer implements Closeable {
      * bench's queue): later ones win where they overlap, and their metadata shares one
      * ordering point instead of one per write. Buffers' positions are not moved.
      */
-    public void writeAll(long[] guestOffsets, ByteBuffer[] buffers) throws IOException {
+    public void writeAll(GuestOffset[] guestOffsets, ByteBuffer[] buffers) throws IOException {
         if (guestOffsets.length != buffers.length) throw new IllegalArgumentException("offsets and buffers differ in number");
-        for (int i = 0; i < guestOffsets.length; i++) checkRange("write", guestOffsets[i], buffers[i].remaining());
+        long[] offsets = new long[guestOffsets.length];
+        for (int i = 0; i < guestOffsets.length; i++) {
+            offsets[i] = guestOffsets[i].value();
+            checkRange("write", offsets[i], buffers[i].remaining());
+        }
         dirty.beforeChange();
-        data.writeAll(guestOffsets, buffers);
+        data.writeAll(offsets, buffers);
     }
 
     /** Makes the range read as zeros, keeping host clusters allocated (no unmap), like qemu-io {@code write -z}. */
-    public void writeZeroes(long guestOffset, long length) throws IOException { writeZeroes(guestOffset, length, false); }
+    public void writeZeroes(GuestOffset guestOffset, long length) throws IOException { writeZeroes(guestOffset, length, false); }
 
     /** @param unmap release host clusters where possible, like qemu-io {@code write -z -u} */
-    public void writeZeroes(long guestOffset, long length, boolean unmap) throws IOException {
-        checkRange("write", guestOffset, length);
+    public void writeZeroes(GuestOffset guestOffset, long length, boolean unmap) throws IOException {
+        checkRange("write", guestOffset.value(), length);
         dirty.beforeChange();
-        zeroDiscard.writeZeroes(guestOffset, length, size, unmap);
+        zeroDiscard.writeZeroes(guestOffset.value(), length, size, unmap);
     }
 
     /** Discards the whole clusters inside the range (QEMU ignores partial ones). */
-    public void discard(long guestOffset, long length) throws IOException {
-        checkRange("discard", guestOffset, length);
+    public void discard(GuestOffset guestOffset, long length) throws IOException {
+        checkRange("discard", guestOffset.value(), length);
         dirty.beforeChange();
-        zeroDiscard.discard(guestOffset, length, size);
+        zeroDiscard.discard(guestOffset.value(), length, size);
     }
 
     /**
      * Writes one whole cluster compressed (or the partial last cluster of the disk). Falls back
      * to a normal write when compression does not save at least one byte, as QEMU does.
      */
-    public void writeCompressed(long guestOffset, byte[] cluster) throws IOException {
-        checkRange("write", guestOffset, cluster.length);
-        boolean whole = cluster.length == geo.clusterSize() || (cluster.length < geo.clusterSize() && guestOffset + cluster.length == size);
-        if (!geo.isClusterAligned(guestOffset) || !whole) {
-            throw new Qcow2Exception(storage.describe(), "compressed writes must cover exactly one cluster ("
-                    + geo.clusterSize() + " bytes at a cluster-aligned offset, or the last cluster of the disk)");
-        }
+    public void writeCompressed(GuestOffset guestOffset, byte[] cluster) throws IOException {
+        checkWholeCluster(guestOffset.value(), cluster.length);
         dirty.beforeChange();
-        compressed.write(guestOffset, cluster);
+        compressed.write(guestOffset.value(), cluster);
     }
 
     /**
@@ -173,22 +184,73 @@ public final class Qcow2Writer implements Closeable {
      * using {@link ClusterCompressor#of} of this image's {@link #compressionType()} and a limit of
      * cluster size - 1; {@code packed} null means it did not fit (written uncompressed).
      */
-    public void writePrecompressed(long guestOffset, byte[] cluster, byte[] packed) throws IOException {
-        checkRange("write", guestOffset, cluster.length);
-        boolean whole = cluster.length == geo.clusterSize() || (cluster.length < geo.clusterSize() && guestOffset + cluster.length == size);
+    public void writePrecompressed(GuestOffset guestOffset, byte[] cluster, byte[] packed) throws IOException {
+        checkWholeCluster(guestOffset.value(), cluster.length);
+        dirty.beforeChange();
+        compressed.writePacked(guestOffset.value(), cluster, packed);
+    }
+
+    private void checkWholeCluster(long guestOffset, int length) throws Qcow2Exception {
+        checkRange("write", guestOffset, length);
+        boolean whole = length == geo.clusterSize() || (length < geo.clusterSize() && guestOffset + length == size);
         if (!geo.isClusterAligned(guestOffset) || !whole) {
             throw new Qcow2Exception(storage.describe(), "compressed writes must cover exactly one cluster ("
                     + geo.clusterSize() + " bytes at a cluster-aligned offset, or the last cluster of the disk)");
         }
-        dirty.beforeChange();
-        compressed.writePacked(guestOffset, cluster, packed);
     }
 
     /** The compression type of compressed clusters written to this image. */
     public CompressionType compressionType() { return CompressionType.of(header.compressionType()); }
 
     /** Whether this image (not its backing file) decides the content at {@code guestOffset}. */
-    public boolean allocated(long guestOffset) throws IOException { return reader.allocated(guestOffset); }
+    public boolean allocated(GuestOffset guestOffset) throws IOException { return reader.allocated(guestOffset); }
+
+    // Front ends' forms: plain numbers checked, then converted.
+
+    public void read(long guestOffset, byte[] buf, int off, int len) throws IOException {
+        read(guest("read", guestOffset, len), buf, off, len);
+    }
+
+    public byte[] read(long guestOffset, int len) throws IOException { return read(guest("read", guestOffset, len), len); }
+
+    public void write(long guestOffset, byte[] bytes) throws IOException { write(guest("write", guestOffset, bytes.length), bytes); }
+
+    public void write(long guestOffset, byte[] bytes, int off, int len) throws IOException {
+        write(guest("write", guestOffset, len), bytes, off, len);
+    }
+
+    public void write(long guestOffset, ByteBuffer data) throws IOException { write(guest("write", guestOffset, data.remaining()), data); }
+
+    public void writeAll(long[] guestOffsets, ByteBuffer[] buffers) throws IOException {
+        if (guestOffsets.length != buffers.length) throw new IllegalArgumentException("offsets and buffers differ in number");
+        GuestOffset[] typed = new GuestOffset[guestOffsets.length];
+        for (int i = 0; i < typed.length; i++) typed[i] = guest("write", guestOffsets[i], buffers[i].remaining());
+        writeAll(typed, buffers);
+    }
+
+    public void writeZeroes(long guestOffset, long length) throws IOException { writeZeroes(guest("write", guestOffset, length), length); }
+
+    public void writeZeroes(long guestOffset, long length, boolean unmap) throws IOException {
+        writeZeroes(guest("write", guestOffset, length), length, unmap);
+    }
+
+    public void discard(long guestOffset, long length) throws IOException { discard(guest("discard", guestOffset, length), length); }
+
+    public void writeCompressed(long guestOffset, byte[] cluster) throws IOException {
+        writeCompressed(guest("write", guestOffset, cluster.length), cluster);
+    }
+
+    public void writePrecompressed(long guestOffset, byte[] cluster, byte[] packed) throws IOException {
+        writePrecompressed(guest("write", guestOffset, cluster.length), cluster, packed);
+    }
+
+    public boolean allocated(long guestOffset) throws IOException { return allocated(new GuestOffset(guestOffset)); }
+
+    /** A front end's offset, refused with the one-line range error when it is outside the disk. */
+    private GuestOffset guest(String op, long offset, long length) throws Qcow2Exception {
+        checkRange(op, offset, length);
+        return new GuestOffset(offset);
+    }
 
     public void flush() throws IOException { storage.flush(); }
 

@@ -5,6 +5,7 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 
@@ -80,12 +81,13 @@ public final class ResizeHooks {
         ClusterGeometry geo = writer.geometry();
         for (long l2 : released) {
             if (l2 == 0) continue;
+            HostOffset table = new HostOffset(l2);
             for (int i = 0; i < geo.l2Entries(); i++) {
-                L2Entry e = tables.entry(new L2Tables.Slot(l2, i));
+                L2Entry e = tables.entry(new L2Tables.Slot(table, i));
                 if (Updates.hasHost(e)) Updates.free(e, allocator, geo);
             }
             allocator.free(l2, geo.clusterSize());
-            tables.forget(l2);
+            tables.forget(table);
         }
     }
 }

@@ -50,7 +50,7 @@ final class Updates {
             Update u = pending.get(i);
             tables.put(u.slot(), u.raw(), u.bitmap());
             Update next = i + 1 < pending.size() ? pending.get(i + 1) : null;
-            if (next == null || next.slot().l2Offset() != u.slot().l2Offset() || next.slot().index() != u.slot().index() + 1) {
+            if (next == null || !next.slot().l2Offset().equals(u.slot().l2Offset()) || next.slot().index() != u.slot().index() + 1) {
                 L2Tables.Slot first = pending.get(runStart).slot();
                 if (frees) tables.writeEntries(first.l2Offset(), first.index(), i - runStart + 1);
                 else tables.writeEntriesAfterFlush(first.l2Offset(), first.index(), i - runStart + 1);

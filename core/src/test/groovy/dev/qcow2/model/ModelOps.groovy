@@ -1,5 +1,6 @@
 package dev.qcow2.model
 
+import dev.qcow2.units.GuestOffset
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.UnsupportedFeatureException
 import dev.qcow2.format.L2Entry
@@ -177,7 +178,7 @@ class ModelOps {
         if (model.backing == null || model.backing.length <= old || size <= old || !kind.options.contains('extended_l2=on')) return false
         long zeroStart = (old + kind.subclusterSize - 1).intdiv(kind.subclusterSize) * kind.subclusterSize
         if (size <= zeroStart || zeroStart % kind.clusterSize == 0) return false
-        Qcow2Image.open(session.image).withCloseable { it.mapper().entry(zeroStart) instanceof L2Entry.Compressed }
+        Qcow2Image.open(session.image).withCloseable { it.mapper().entry(GuestOffset.of(zeroStart)) instanceof L2Entry.Compressed }
     }
 
     /** Grow or shrink; the refusals QEMU makes (v2 with snapshots, -ENOTSUP zeroing) are expected, not skipped. */

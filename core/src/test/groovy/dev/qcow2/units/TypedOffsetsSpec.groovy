@@ -22,19 +22,19 @@ class TypedOffsetsSpec extends Specification {
 
         when:
         def image = Qcow2Image.open(img)
-        Extent extent = image.mapper().extent(1 << 20, 64 << 10)
-        L2Entry entry = image.mapper().entry(1 << 20)
+        Extent extent = image.mapper().extent(GuestOffset.of(1 << 20), 64 << 10)
+        L2Entry entry = image.mapper().entry(GuestOffset.of(1 << 20))
         def l1 = new L1Entry(image.mapper().l1Table()[0])
         byte[] bytes = new byte[16]
         image.read(GuestOffset.of(1 << 20), bytes)
 
         then:
         extent instanceof Extent.Data
-        extent.guest() == GuestOffset.of(1 << 20)
-        (extent as Extent.Data).host() == HostOffset.of(ref.offset as long)
+        extent.guestOffset() == GuestOffset.of(1 << 20)
+        (extent as Extent.Data).hostOffset() == HostOffset.of(ref.offset as long)
         (entry as L2Entry.Normal).host() == HostOffset.of(ref.offset as long)
         l1.l2Table().get().alignedCluster(image.geometry()).isPresent()
-        (extent as Extent.Data).host().cluster(image.geometry()) == new HostCluster((ref.offset as long) >> 16)
+        (extent as Extent.Data).hostOffset().cluster(image.geometry()) == new HostCluster((ref.offset as long) >> 16)
         bytes.every { it == 0x5a as byte }
 
         cleanup:

@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.units.HostOffset
 import dev.qcow2.format.HeaderExtension
 import dev.qcow2.format.L1Entry
 import dev.qcow2.format.L2Entry
@@ -54,7 +55,7 @@ final class ClusterOwners {
             long l2 = l1[i] & L1Entry.OFFSET_MASK
             if (l2 == 0) continue
             if (covers(l2, geo.clusterSize())) out << "L2 table $i ($state)".toString()
-            long[] table = img.mapper().l2Table(l2)
+            long[] table = img.mapper().l2Table(HostOffset.of(l2))
             for (int j = 0; j < geo.l2Entries(); j++) {
                 long raw = geo.extendedL2() ? table[2 * j] : table[j]
                 if (raw == 0) continue

@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.units.GuestOffset
 import dev.qcow2.format.L1Entry
 import dev.qcow2.format.L2Entry
 import dev.qcow2.mapping.ClusterMapper
@@ -51,7 +52,7 @@ final class SnapshotDiff {
                     continue
                 }
                 meter.advance(Math.min(cs, size - off))
-                L2Entry ea = a.entry(off), eb = b.entry(off)
+                L2Entry ea = a.entry(GuestOffset.of(off)), eb = b.entry(GuestOffset.of(off))
                 if (same(ea, eb)) continue
                 int n = (int) Math.min(cs, size - off)
                 devA.read(off, x, 0, n)

@@ -49,8 +49,7 @@ class View {
     ClusterMapper mapper() {
         Qcow2Image img = session.image()
         if (active) return img.mapper()
-        def h = img.header()
-        new ClusterMapper(img.storage(), img.geometry(), l1Table(), img.size(), img.l2Cache(), h.hasExternalDataFile(), h.version())
+        Guard.run { img.mapper(entry()) }
     }
 
     /** "guest" or "guest@a": the space offsets of this view are in. */

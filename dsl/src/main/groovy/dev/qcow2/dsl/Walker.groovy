@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.units.HostOffset
 import dev.qcow2.format.L1Entry
 import dev.qcow2.format.L2Entry
 import dev.qcow2.units.ClusterGeometry
@@ -48,7 +49,7 @@ final class Walker {
                 if (geo.extendedL2()) values << null
                 t.add((values + [null, null, 0L]) as Object[])
             } else {
-                addEntry(t, img.mapper().l2Table(l2Offset), i, j, geo, external, refs)
+                addEntry(t, img.mapper().l2Table(HostOffset.of(l2Offset)), i, j, geo, external, refs)
             }
             return t.build()
         }
@@ -56,7 +57,7 @@ final class Walker {
         for (int i = 0; i < l1.length; i++) {
             long l2Offset = l1[i] & L1Entry.OFFSET_MASK
             if (l2Offset == 0) continue
-            long[] table = img.mapper().l2Table(l2Offset)
+            long[] table = img.mapper().l2Table(HostOffset.of(l2Offset))
             for (int j = 0; j < geo.l2Entries(); j++) {
                 if (((long) i * geo.l2Entries() + j) << geo.clusterBits() >= img.size()) break
                 boolean empty = geo.extendedL2() ? table[2 * j] == 0 && table[2 * j + 1] == 0 : table[j] == 0

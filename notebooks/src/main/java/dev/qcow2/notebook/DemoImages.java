@@ -1,5 +1,6 @@
 package dev.qcow2.notebook;
 
+import dev.qcow2.units.GuestOffset;
 import dev.qcow2.create.CreateOptions;
 import dev.qcow2.create.ImageCreator;
 import dev.qcow2.format.L2Entry;
@@ -64,7 +65,7 @@ public final class DemoImages {
         healthy(file);
         long shared;
         try (Qcow2Image img = Qcow2Image.open(file, OpenOptions.defaults())) {
-            shared = ((L2Entry.Normal) img.mapper().entry(2L * CLUSTER)).hostOffset() / CLUSTER;
+            shared = ((L2Entry.Normal) img.mapper().entry(new GuestOffset(2L * CLUSTER))).hostOffset() / CLUSTER;
         }
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             long clusters = (f.length() + CLUSTER - 1) / CLUSTER;

@@ -32,7 +32,7 @@ public final class JavaCells implements AutoCloseable {
     /** Imported in every session: the toolkit's public packages, the DSL, the charts, and java.nio.file. */
     static final List<String> IMPORTS = List.of("java.nio.file.*", "java.util.*", "dev.qcow2.*", "dev.qcow2.image.*",
             "dev.qcow2.check.*", "dev.qcow2.write.*", "dev.qcow2.snapshot.*", "dev.qcow2.create.*", "dev.qcow2.repair.*",
-            "dev.qcow2.format.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*");
+            "dev.qcow2.format.*", "dev.qcow2.units.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*");
 
     private final AtomicReference<Object> lastValue = new AtomicReference<>();
     private final JShell shell;

@@ -7,6 +7,7 @@ import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ final class TableDump {
             if (onlyIndex != null && i != onlyIndex) continue;
             long l2Offset = l1[i] & L1Entry.OFFSET_MASK;
             if (l2Offset == 0) continue;
-            long[] table = img.mapper().l2Table(l2Offset);
+            long[] table = img.mapper().l2Table(new HostOffset(l2Offset));
             for (int j = 0; j < geo.l2Entries(); j++) {
                 long raw = geo.extendedL2() ? table[2 * j] : table[j];
                 long bitmap = geo.extendedL2() ? table[2 * j + 1] : 0;

@@ -1,5 +1,6 @@
 package dev.qcow2.notebook.charts;
 
+import dev.qcow2.units.GuestOffset;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.Qcow2Image;
 
@@ -47,7 +48,7 @@ public final class Fragmentation {
         List<Long> runs = new ArrayList<>();
         for (long off = 0; off < img.size(); off += cs) {
             if (off % perL2 == 0) next = 0;
-            L2Entry e = img.mapper().entry(off);
+            L2Entry e = img.mapper().entry(new GuestOffset(off));
             if (e instanceof L2Entry.Compressed) {
                 allocated++;
                 compressed++;

@@ -1,5 +1,6 @@
 package dev.qcow2.notebook.charts;
 
+import dev.qcow2.units.GuestOffset;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.BlockStatus;
@@ -33,7 +34,7 @@ public final class GuestClusters {
         byte[] kinds = new byte[(int) n];
         for (int c = 0; c < n; c++) {
             long off = (long) c * cs;
-            kinds[c] = (byte) classify(img, img.mapper().entry(off), off, cs).ordinal();
+            kinds[c] = (byte) classify(img, img.mapper().entry(new GuestOffset(off)), off, cs).ordinal();
         }
         return new GuestClusters(kinds, cs);
     }

@@ -1,5 +1,6 @@
 package dev.qcow2.notebook.charts;
 
+import dev.qcow2.units.HostOffset;
 import dev.qcow2.check.ImageChecker;
 import dev.qcow2.check.ReferenceCounts;
 import dev.qcow2.dsl.OnDiskRefcounts;
@@ -102,7 +103,7 @@ public final class HostClusters {
             long l2 = l1e & L1Entry.OFFSET_MASK;
             if (l2 == 0) continue;
             m.mark(l2, geo.clusterSize(), ClusterKind.L2_TABLE);
-            long[] table = img.mapper().l2Table(l2);
+            long[] table = img.mapper().l2Table(new HostOffset(l2));
             for (int j = 0; j < geo.l2Entries(); j++) {
                 long raw = geo.extendedL2() ? table[2 * j] : table[j];
                 if (raw == 0) continue;
