@@ -67,19 +67,23 @@ final class Updates {
 
     /** QEMU's qcow2_free_any_cluster: the host cluster (or compressed sectors) an entry holds. */
     static void free(L2Entry e, ClusterAllocator allocator, ClusterGeometry geo) throws IOException {
-        if (e instanceof L2Entry.Normal n && n.hostOffset() != 0) {
-            allocator.free(n.hostOffset(), geo.clusterSize());
-        } else if (e instanceof L2Entry.Zero z && z.preallocated()) {
-            allocator.free(z.hostOffset(), geo.clusterSize());
-        } else if (e instanceof L2Entry.Compressed c) {
-            allocator.free(c.hostOffset() & ~511L, (long) c.sectors() * 512);
+        switch (e) {
+            case L2Entry.Normal n when n.hostOffset() != 0 -> allocator.free(n.hostOffset(), geo.clusterSize());
+            case L2Entry.Zero z when z.preallocated() -> allocator.free(z.hostOffset(), geo.clusterSize());
+            case L2Entry.Compressed c -> allocator.free(c.hostOffset() & ~511L, (long) c.sectors() * 512);
+            case L2Entry.Normal n -> { }         // offset 0: a guest cluster with no host cluster (extended L2)
+            case L2Entry.Zero z -> { }
+            case L2Entry.Unallocated u -> { }
         }
     }
 
     /** Whether an entry holds host clusters (QEMU's qcow2_cluster_is_allocated). */
     static boolean hasHost(L2Entry e) {
-        return (e instanceof L2Entry.Normal n && n.hostOffset() != 0)
-                || (e instanceof L2Entry.Zero z && z.preallocated())
-                || e instanceof L2Entry.Compressed;
+        return switch (e) {
+            case L2Entry.Normal n -> n.hostOffset() != 0;
+            case L2Entry.Zero z -> z.preallocated();
+            case L2Entry.Compressed c -> true;
+            case L2Entry.Unallocated u -> false;
+        };
     }
 }

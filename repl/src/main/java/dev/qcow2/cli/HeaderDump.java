@@ -45,23 +45,26 @@ final class HeaderDump {
             m.put("type", "0x" + Integer.toHexString(e.type()));
             m.put("offset", e.offset());
             m.put("length", (long) e.length());
-            if (e instanceof HeaderExtension.BackingFormat b) m.put("format", b.format());
-            if (e instanceof HeaderExtension.ExternalDataFile d) m.put("file_name", d.fileName());
-            if (e instanceof HeaderExtension.Bitmaps b) {
-                m.put("nb_bitmaps", b.nbBitmaps());
-                m.put("bitmap_directory_size", b.directorySize());
-                m.put("bitmap_directory_offset", b.directoryOffset());
-            }
-            if (e instanceof HeaderExtension.CryptoHeader c) {
-                m.put("crypto_header_offset", c.headerOffset());
-                m.put("crypto_header_length", c.headerLength());
-            }
-            if (e instanceof HeaderExtension.FeatureNameTable t) {
-                List<Object> names = new ArrayList<>();
-                for (HeaderExtension.FeatureName f : t.names()) {
-                    names.add(Map.of("type", (long) f.featureType(), "bit", (long) f.bit(), "name", f.name()));
+            switch (e) {
+                case HeaderExtension.BackingFormat b -> m.put("format", b.format());
+                case HeaderExtension.ExternalDataFile d -> m.put("file_name", d.fileName());
+                case HeaderExtension.Bitmaps b -> {
+                    m.put("nb_bitmaps", b.nbBitmaps());
+                    m.put("bitmap_directory_size", b.directorySize());
+                    m.put("bitmap_directory_offset", b.directoryOffset());
                 }
-                m.put("features", names);
+                case HeaderExtension.CryptoHeader c -> {
+                    m.put("crypto_header_offset", c.headerOffset());
+                    m.put("crypto_header_length", c.headerLength());
+                }
+                case HeaderExtension.FeatureNameTable t -> {
+                    List<Object> names = new ArrayList<>();
+                    for (HeaderExtension.FeatureName f : t.names()) {
+                        names.add(Map.of("type", (long) f.featureType(), "bit", (long) f.bit(), "name", f.name()));
+                    }
+                    m.put("features", names);
+                }
+                case HeaderExtension.Unknown u -> { }   // type, offset and length only
             }
             out.add(m);
         }

@@ -49,13 +49,18 @@ public final class Fragmentation {
         for (long off = 0; off < img.size(); off += cs) {
             if (off % perL2 == 0) next = 0;
             L2Entry e = img.mapper().entry(new GuestOffset(off));
-            if (e instanceof L2Entry.Compressed) {
-                allocated++;
-                compressed++;
-                fragmented++;
-                continue;
-            }
-            boolean hasHost = e instanceof L2Entry.Normal || (e instanceof L2Entry.Zero z && z.preallocated());
+            boolean hasHost = switch (e) {
+                case L2Entry.Compressed c -> {   // qemu-img check counts every compressed cluster as fragmented
+                    allocated++;
+                    compressed++;
+                    fragmented++;
+                    yield false;
+                }
+                case L2Entry.Normal n -> true;
+                case L2Entry.Zero z -> z.preallocated();
+                case L2Entry.Unallocated u -> false;
+                case null -> false;               // no L2 table for this guest range
+            };
             if (!hasHost) continue;
             long host = e.raw() & L2Entry.OFFSET_MASK;
             allocated++;

@@ -40,10 +40,14 @@ public final class GuestClusters {
     }
 
     private static GuestKind classify(Qcow2Image img, L2Entry e, long off, int cs) throws IOException {
-        if (e instanceof L2Entry.Normal) return GuestKind.DATA;
-        if (e instanceof L2Entry.Compressed) return GuestKind.COMPRESSED;
-        if (e instanceof L2Entry.Zero) return GuestKind.ZERO;
-        if (e != null && e.subcluster(0).isZero()) return GuestKind.ZERO;
+        switch (e) {
+            case L2Entry.Normal n -> { return GuestKind.DATA; }
+            case L2Entry.Compressed c -> { return GuestKind.COMPRESSED; }
+            case L2Entry.Zero z -> { return GuestKind.ZERO; }
+            case L2Entry.Unallocated u when u.subcluster(0).isZero() -> { return GuestKind.ZERO; }
+            case L2Entry.Unallocated u -> { }   // the backing chain decides, below
+            case null -> { }
+        }
         Optional<BlockDevice> layer = img.backing();
         while (layer.isPresent()) {
             BlockDevice b = layer.get();
