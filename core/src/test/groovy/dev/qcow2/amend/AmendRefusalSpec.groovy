@@ -1,5 +1,7 @@
 package dev.qcow2.amend
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -18,7 +20,7 @@ class AmendRefusalSpec extends Specification {
     def "#options on an image #what is refused like qemu-img: #message"() {
         given:
         def (ours, twin) = AmendTwins.make(dir, 'img', create?.replace('DIR', dir.toString()), '1M', recipe, extra)
-        String before = Qemu.sha256(ours)
+        String before = Sha256.of(ours)
 
         when:
         def qemu = Qemu.img(['amend', '-o', options, twin.toString()], false)
@@ -32,7 +34,7 @@ class AmendRefusalSpec extends Specification {
         e.message == message || e.message == "$ours: $message"
         hint == null ? qemu.err.readLines().size() == 1 : qemu.err.readLines()[1] == hint
         hint == null || e.hint() == hint
-        untouched ? Qemu.sha256(ours) == before : AmendTwins.infoFields(ours) == AmendTwins.infoFields(twin)
+        untouched ? Sha256.of(ours) == before : AmendTwins.infoFields(ours) == AmendTwins.infoFields(twin)
         AmendTwins.check(ours).exit == 0
 
         where:
@@ -66,7 +68,7 @@ class AmendRefusalSpec extends Specification {
         def image = Qemu.create(dir.resolve('dirty.qcow2'), '1M', 'lazy_refcounts=on')
         Qemu.run([Qemu.QEMU_IO, '-f', 'qcow2', '-c', 'write -P 7 0 64k', '-c', 'abort', image.toString()])
         assert AmendTwins.infoFields(image).dirty
-        String before = Qemu.sha256(image)
+        String before = Sha256.of(image)
 
         when:
         Amender.amend(image, AmendOptions.parse(['lazy_refcounts=off']))
@@ -75,6 +77,6 @@ class AmendRefusalSpec extends Specification {
         def e = thrown(IOException)
         e instanceof dev.qcow2.DirtyImageException
         e.message == "$image: image is dirty (lazy refcounts)"
-        Qemu.sha256(image) == before
+        Sha256.of(image) == before
     }
 }

@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -9,7 +13,7 @@ import spock.lang.Timeout
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * Backing chains that loop, run too deep or name a missing file: a clear error, never a hang.
@@ -39,7 +43,7 @@ class BackingChainDamageSpec extends Specification {
         Path a = image('a.qcow2')
         image('b.qcow2', 'a.qcow2')
         rebase(a, 'b.qcow2')
-        String before = sha256(a)
+        String before = Sha256.of(a)
 
         expect:
         Qemu.img(['info', '--backing-chain', a.toString()], false).err.contains("Backing file '${a}' creates an infinite loop.")
@@ -52,14 +56,14 @@ class BackingChainDamageSpec extends Specification {
         e.message.startsWith(a.toString() + ': Could not open backing file: ')
         e.message.contains("Backing file '${a}' creates an infinite loop.")
         !e.message.contains('\n')
-        sha256(a) == before
+        Sha256.of(a) == before
     }
 
     def "an image that is its own backing file is refused as an infinite loop"() {
         given:
         Path a = image('self.qcow2')
         rebase(a, 'self.qcow2')
-        String before = sha256(a)
+        String before = Sha256.of(a)
 
         expect:
         Qemu.img(['info', '--backing-chain', a.toString()], false).err.contains("Backing file '${a}' creates an infinite loop.")
@@ -70,7 +74,7 @@ class BackingChainDamageSpec extends Specification {
         then:
         Qcow2Exception e = thrown()
         e.message.contains("Backing file '${a}' creates an infinite loop.")
-        sha256(a) == before
+        Sha256.of(a) == before
     }
 
     def "a chain of #images images is #verdict"() {
@@ -100,7 +104,7 @@ class BackingChainDamageSpec extends Specification {
     def "a missing backing file is named as qemu-img names it"() {
         given:
         Path f = image('orphan.qcow2', 'missing.qcow2')
-        String before = sha256(f)
+        String before = Sha256.of(f)
         String reason = "Could not open backing file: Could not open '${dir.resolve('missing.qcow2')}': No such file or directory"
 
         expect:
@@ -112,6 +116,6 @@ class BackingChainDamageSpec extends Specification {
         then:
         Qcow2Exception e = thrown()
         e.message == "${f}: ${reason}".toString()
-        sha256(f) == before
+        Sha256.of(f) == before
     }
 }

@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.CorruptImageException
 import dev.qcow2.ImageLimitException
 import dev.qcow2.Qcow2Exception
@@ -12,7 +16,7 @@ import spock.lang.Timeout
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * Every header field out of range (qcow2.rst "Header"), and files too short or not qcow2 at all:
@@ -41,7 +45,7 @@ class HeaderFieldsSpec extends Specification {
         given: 'a damaged copy of a valid image'
         Path f = copy(base == 'zstd' ? zstd : base == 'small' ? small : v3, "${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect: 'qemu-img gives this reason'
         qemuRefusal(['info', '-f', 'qcow2', f.toString()]).contains(reason)
@@ -55,7 +59,7 @@ class HeaderFieldsSpec extends Specification {
         e.message.startsWith(f.toString() + ': ')
         e.message.contains(reason)
         !e.message.contains('\n')
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                                | base    | damage                                                         || type                        | reason

@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.CorruptImageException
 import dev.qcow2.ImageLimitException
 import dev.qcow2.Qcow2Exception
@@ -11,7 +15,7 @@ import spock.lang.Timeout
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * Damaged header extensions, bitmap directories and snapshot tables: refused with qemu-img's
@@ -41,7 +45,7 @@ class MetadataDamageSpec extends Specification {
         given:
         Path f = copy(bases()[base], "${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect:
         qemuRefusal(['info', f.toString()]).contains(qemuReason ?: reason)
@@ -55,7 +59,7 @@ class MetadataDamageSpec extends Specification {
         e.message.startsWith(f.toString() + ': ')
         e.message.contains(reason)
         !e.message.contains('\n')
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                              | base        | damage                                                          || type                  | reason                                         | qemuReason
@@ -78,7 +82,7 @@ class MetadataDamageSpec extends Specification {
         given:
         Path f = copy(snapshots, "snapshot-${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect:
         qemuRefusal(['convert', '-O', 'raw', '-l', 's1', f.toString(), dir.resolve('out.raw').toString()]).contains(reason)
@@ -92,7 +96,7 @@ class MetadataDamageSpec extends Specification {
         type.isInstance(e)
         e.message.startsWith(f.toString() + ': ')
         e.message.contains(reason)
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                       | damage                                                                || type                  | reason
@@ -104,12 +108,12 @@ class MetadataDamageSpec extends Specification {
         given:
         Path f = copy(bases()[base], "${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect:
         Qemu.img('info', f.toString()).exit == 0
         ourRaw(f) == Qemu.rawBytes(f)
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                                    | base        | damage

@@ -1,8 +1,10 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Damage
+
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * The host byte ranges [offset, length] of an undamaged image's metadata, found from the raw

@@ -1,9 +1,11 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Damage
+
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /** The seeded damage one random-corruption case does to a copy of an image. */
 class Mutations {

@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -11,7 +15,7 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.TimeUnit
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * Seeded random corruption of small real images (made by qemu-img): bytes flipped in cluster 0
@@ -71,7 +75,7 @@ class RandomCorruptionSpec extends Specification {
         def rnd = new Random(seed)
         Path f = copy(bases[base], "case-${base}-${caseIndex}.qcow2")
         String damage = Mutations.apply(f, rnd, metadata[base])
-        String before = sha256(f)
+        String before = Sha256.of(f)
         def threads = (com.sun.management.ThreadMXBean) ManagementFactory.threadMXBean
         long allocatedBefore = threads.getCurrentThreadAllocatedBytes()
 
@@ -92,7 +96,7 @@ class RandomCorruptionSpec extends Specification {
         }
         assert failure == null || !failure.message.contains('\n'): "multi-line message ($context): ${failure?.message}"
         assert allocated < MAX_ALLOCATED_BYTES: "allocated $allocated bytes ($context)"
-        assert sha256(f) == before: "file changed ($context)"
+        assert Sha256.of(f) == before: "file changed ($context)"
 
         cleanup:
         Files.deleteIfExists(f)

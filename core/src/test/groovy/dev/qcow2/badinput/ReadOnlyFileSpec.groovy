@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -9,7 +13,7 @@ import java.nio.file.Path
 import java.nio.file.attribute.FileTime
 import java.nio.file.attribute.PosixFilePermissions
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /** Reading never needs, nor uses, write access: FileStorage opens files for reading only. */
 class ReadOnlyFileSpec extends Specification {
@@ -24,13 +28,13 @@ class ReadOnlyFileSpec extends Specification {
         putLong(f, INCOMPATIBLE_FEATURES, getLong(f, INCOMPATIBLE_FEATURES) | 1L)   // dirty bit
         Files.setLastModifiedTime(f, FileTime.fromMillis(1_000_000_000_000L))
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString('r--r--r--'))
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         when:
         exercise(f)
 
         then:
-        sha256(f) == before
+        Sha256.of(f) == before
         Files.getLastModifiedTime(f).toMillis() == 1_000_000_000_000L
         ourRaw(f) == Qemu.rawBytes(f)
     }

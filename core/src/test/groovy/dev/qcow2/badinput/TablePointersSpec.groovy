@@ -1,5 +1,9 @@
 package dev.qcow2.badinput
 
+import dev.qcow2.testing.Sha256
+
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.CorruptImageException
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -9,7 +13,7 @@ import spock.lang.Timeout
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * L1/L2 tables and compressed clusters pointing past EOF, at each other, or at garbage
@@ -43,11 +47,11 @@ class TablePointersSpec extends Specification {
         given:
         Path f = copy(plain, "${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect:
         ourRaw(f) == Qemu.rawBytes(f)
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                                  | damage
@@ -68,7 +72,7 @@ class TablePointersSpec extends Specification {
         given:
         Path f = copy(bases()[base], "${problem.replaceAll(/\W+/, '-')}.qcow2")
         damage(f)
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         expect: 'the image opens, and qemu-img cannot convert it either'
         Qemu.img('info', f.toString()).exit == 0
@@ -82,7 +86,7 @@ class TablePointersSpec extends Specification {
         e.message.startsWith(f.toString() + ': ')
         e.message.contains(reason)
         !e.message.contains('\n')
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         problem                                  | base    | damage                                                                   || reason                                | qemuReason

@@ -1,5 +1,7 @@
 package dev.qcow2.chain
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
@@ -55,6 +57,6 @@ class ChainBadInputSpec extends Specification {
     }
 
     private Map<String, String> hashes() {
-        Files.list(dir).withCloseable { s -> s.toList().collectEntries { [(it.fileName.toString()): Qemu.sha256(it)] } }
+        Files.list(dir).withCloseable { s -> s.toList().collectEntries { [(it.fileName.toString()): Sha256.of(it)] } }
     }
 }

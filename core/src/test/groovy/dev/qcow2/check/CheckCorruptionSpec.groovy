@@ -1,5 +1,7 @@
 package dev.qcow2.check
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -27,7 +29,7 @@ class CheckCorruptionSpec extends Specification {
         snapshots.each { Qemu.img('snapshot', '-c', it, image.toString()) }
         bitmaps.each { Qemu.img('bitmap', '--add', image.toString(), it); Qemu.io(image, 'write 0 1M') }
         damage(new Damage(image))
-        def sha = QemuCheck.sha256(image)
+        def sha = Sha256.of(image)
         def expected = QemuCheck.reference(image)
 
         when:
@@ -37,7 +39,7 @@ class CheckCorruptionSpec extends Specification {
         report.exitCode() == expected.exit
         QemuCheck.counters(report) == expected.counters
         report.findings()*.type().contains(type)
-        QemuCheck.sha256(image) == sha
+        Sha256.of(image) == sha
 
         where:
         problem                                   | type                              | options                             | io                                  | snapshots  | bitmaps | damage

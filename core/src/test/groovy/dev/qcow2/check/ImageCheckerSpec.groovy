@@ -1,5 +1,7 @@
 package dev.qcow2.check
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -18,7 +20,7 @@ class ImageCheckerSpec extends Specification {
         if (io) Qemu.io(image, io)
         snapshots.each { Qemu.img('snapshot', '-c', it, image.toString()); Qemu.io(image, "write -P 9 0 64k") }
         bitmaps.each { Qemu.img('bitmap', '--add', image.toString(), it) }
-        def sha = QemuCheck.sha256(image)
+        def sha = Sha256.of(image)
         def expected = QemuCheck.reference(image)
 
         when:
@@ -29,7 +31,7 @@ class ImageCheckerSpec extends Specification {
         QemuCheck.counters(report) == expected.counters
         report.exitCode() == 0
         report.findings().isEmpty()
-        QemuCheck.sha256(image) == sha
+        Sha256.of(image) == sha
 
         where:
         kind                  | options                                 | io                                                  | snapshots    | bitmaps
@@ -77,7 +79,7 @@ class ImageCheckerSpec extends Specification {
         Path luks = dir.resolve('luks.qcow2')
         def secret = ['--object', 'secret,id=sec0,data=abc']
         Qemu.createLuks(luks, '4M', 'encrypt.iter-time=50')
-        def sha = QemuCheck.sha256(luks)
+        def sha = Sha256.of(luks)
         def ref = Qemu.img(['check', '--output=json'] + secret
                 + ['--image-opts', "driver=qcow2,file.filename=${luks},encrypt.key-secret=sec0".toString()], false)
 
@@ -89,6 +91,6 @@ class ImageCheckerSpec extends Specification {
         report.exitCode() == 0
         report.imageEndOffset() == ref.json()['image-end-offset']
         report.imageEndOffset() > 1024 * 1024   // the LUKS key material area (about 2 MiB) is referenced
-        QemuCheck.sha256(luks) == sha
+        Sha256.of(luks) == sha
     }
 }

@@ -25,10 +25,6 @@ class QemuCheck {
         [exit: r.exit, counters: counters, stderr: r.err]
     }
 
-    /** SHA-256 of the file's bytes (to prove a check leaves it unchanged). */
-    static String sha256(Path file) {
-        MessageDigest.getInstance('SHA-256').digest(Files.readAllBytes(file)).encodeHex().toString()
-    }
 
     static CheckReport ours(Path file) {
         Qcow2Image.open(file, OpenOptions.forChecking()).withCloseable { ImageChecker.check(it) }

@@ -1,5 +1,7 @@
 package dev.qcow2.create
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.storage.MemoryWritableStorage
 import dev.qcow2.storage.WritableStorage
 import dev.qcow2.testing.Qemu
@@ -61,7 +63,7 @@ class CreateCrashSpec extends Specification {
     def "an image another writer holds is refused, not truncated"() {
         given:
         def image = Qemu.create(dir.resolve('busy.qcow2'), '1M')
-        def before = Qemu.sha256(image)
+        def before = Sha256.of(image)
         def holder = dev.qcow2.storage.WritableFileStorage.open(image)
 
         when:
@@ -70,7 +72,7 @@ class CreateCrashSpec extends Specification {
         then:
         def e = thrown(IOException)
         e.message.contains('lock')
-        Qemu.sha256(image) == before
+        Sha256.of(image) == before
 
         cleanup:
         holder?.close()

@@ -1,5 +1,7 @@
 package dev.qcow2.create
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.image.RawImage
@@ -52,14 +54,14 @@ class ImageMeasureSpec extends Specification {
         if (options) opts.add(options)
         def args = ['measure', '--output=json', '-O', 'qcow2']
         if (options) args += ['-o', options]
-        def before = Qemu.sha256(image)
+        def before = Sha256.of(image)
 
         when:
         def ours = Qcow2Image.open(image, OpenOptions.permissive()).withCloseable { ImageMeasure.qcow2(opts, it) }
 
         then:
         asJson(ours) == Qemu.img(args + [image.toString()]).json()
-        Qemu.sha256(image) == before
+        Sha256.of(image) == before
 
         where:
         content                       | imageOptions  | ioCommands                                                          | bitmap | options

@@ -8,7 +8,7 @@ import spock.lang.TempDir
 import java.nio.ByteBuffer
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /** Header extensions (qcow2.rst "Header extensions") as qemu-img writes them, decoded. */
 class ExtensionSpec extends Specification {

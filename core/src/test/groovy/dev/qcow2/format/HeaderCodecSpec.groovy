@@ -12,7 +12,7 @@ import java.nio.ByteBuffer
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * The header encoder is the exact inverse of Qcow2Header.read: cluster 0 of headers qemu-img

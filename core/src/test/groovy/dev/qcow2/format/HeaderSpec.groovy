@@ -1,5 +1,7 @@
 package dev.qcow2.format
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.storage.FileStorage
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
@@ -8,7 +10,7 @@ import spock.lang.TempDir
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /** Qcow2Header.read decodes every field of headers qemu-img writes (qcow2.rst "Header"). */
 class HeaderSpec extends Specification {
@@ -22,7 +24,7 @@ class HeaderSpec extends Specification {
         given:
         Path f = Qemu.create(dir.resolve('h.qcow2'), size, options)
         def info = Qemu.img('info', '--output=json', f.toString()).json()
-        String before = sha256(f)
+        String before = Sha256.of(f)
 
         when:
         Qcow2Header h = header(f)
@@ -44,7 +46,7 @@ class HeaderSpec extends Specification {
         h.cryptMethod() == 0
         h.backingFileName() == null
         h.unknownHeaderFields().length == 0
-        sha256(f) == before
+        Sha256.of(f) == before
 
         where:
         options                                 | size   || version | headerLength

@@ -1,5 +1,7 @@
 package dev.qcow2.format
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.storage.FileStorage
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
@@ -72,7 +74,7 @@ class RefcountBlockCodecSpec extends Specification {
         if (bits > 1) Qemu.img('snapshot', '-c', 's', img.toString())
         def check = Qemu.img(['check', '--output=json', img.toString()], false).json()
         long clusters = check.'image-end-offset'.intdiv(4096)
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         Map<Long, Long> histogram = [:].withDefault { 0L }
@@ -92,7 +94,7 @@ class RefcountBlockCodecSpec extends Specification {
         histogram[0L] == 0
         bits == 1 ? histogram[1L] == clusters
                 : histogram[2L] == check.'allocated-clusters' + 1 && histogram[1L] == clusters - histogram[2L]
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
 
         where:
         bits << [1, 2, 4, 8, 16, 32, 64]

@@ -1,5 +1,7 @@
 package dev.qcow2.image
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.format.BitmapDirectoryEntry
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
@@ -31,7 +33,7 @@ class BitmapReadSpec extends Specification {
         def commands = ranges.collect { off, len -> "${['write', 'write -z', 'discard'][(int) (off % 3)]} $off $len" }
         Qemu.io(img, commands)
         def info = Qemu.img('info', '--output=json', img.toString()).json()['format-specific'].data.bitmaps
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         List<BitmapDirectoryEntry> entries
@@ -54,7 +56,7 @@ class BitmapReadSpec extends Specification {
         and: 'b0 recorded every granule a write, zero write or discard touched; b1 was disabled'
         bits.b0 == touched(ranges, granularity)
         bits.b1 == [] as Set
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
 
         where:
         label                  | options             | granularity | ranges
@@ -71,7 +73,7 @@ class BitmapReadSpec extends Specification {
         def r = Qemu.run([Qemu.QEMU_IO, '-f', 'qcow2', '-c', 'write 0 65536', '-c', 'abort', img.toString()])
         assert r.exit != 0
         def info = Qemu.img('info', '--output=json', img.toString()).json()['format-specific'].data.bitmaps
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         def entries = Qcow2Image.open(img).withCloseable { it.bitmaps() }
@@ -80,7 +82,7 @@ class BitmapReadSpec extends Specification {
         info*.flags == [['in-use', 'auto']]
         entries*.name() == ['b0']
         entries.collect { flagNames(it) } == info*.flags
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
     }
 
     /** The flag names qemu-img info prints, in its order. */

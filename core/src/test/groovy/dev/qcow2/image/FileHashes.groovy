@@ -1,5 +1,7 @@
 package dev.qcow2.image
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 
 import java.nio.file.Files
@@ -10,7 +12,7 @@ class FileHashes {
     static Map<String, String> of(Path dir) {
         def out = new TreeMap<String, String>()
         Files.walk(dir).withCloseable { s ->
-            s.filter { Files.isRegularFile(it) }.forEach { out[dir.relativize(it).toString()] = Qemu.sha256(it) }
+            s.filter { Files.isRegularFile(it) }.forEach { out[dir.relativize(it).toString()] = Sha256.of(it) }
         }
         out
     }

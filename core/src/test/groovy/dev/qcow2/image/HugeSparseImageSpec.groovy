@@ -1,5 +1,7 @@
 package dev.qcow2.image
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -40,7 +42,7 @@ class HugeSparseImageSpec extends Specification {
                 + ["write -z ${TiB.intdiv(2) + 4096} 1000", "discard ${TiB - 65536} 4096"])
         def probes = writes.collect { long off, int len -> [off - 100, (int) Math.min(len + 200, TiB - off + 100)] } +
                 [[0L, 4096], [(long) (TiB * 0.3), 65536], [TiB - 70000, 70000]]
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         def mismatched = []
@@ -53,7 +55,7 @@ class HugeSparseImageSpec extends Specification {
 
         then:
         mismatched == []
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
 
         where:
         options << [null, 'cluster_size=4096', 'cluster_size=2M', 'extended_l2=on', 'compat=0.10']

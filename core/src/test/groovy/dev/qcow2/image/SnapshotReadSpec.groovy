@@ -1,5 +1,7 @@
 package dev.qcow2.image
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -83,7 +85,7 @@ class SnapshotReadSpec extends Specification {
         Qemu.io(img, ['write -P 2 0 65536'])
         Qemu.img('snapshot', '-c', 'x', img.toString())
         def expected = Qemu.rawBytes(img, '2')
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         def (id, bytes) = Qcow2Image.open(img).withCloseable { [it.findSnapshot('2').get().id(), it.snapshot('2').read(0, 65536)] }
@@ -92,7 +94,7 @@ class SnapshotReadSpec extends Specification {
         id == '2'
         bytes == Arrays.copyOf(expected, 65536)
         bytes[0] == 2 as byte
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
     }
 
     def "snapshot table fields equal qemu-img info, including vm-clock, vm-state-size and icount"() {
@@ -100,7 +102,7 @@ class SnapshotReadSpec extends Specification {
         def img = snapshotted(null)
         patchSnapshotOne(img, 123_456_789_012L, 0x1_2345_6789L, 777L)
         def reference = Qemu.img('info', '--output=json', img.toString()).json().snapshots
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         def ours = Qcow2Image.open(img).withCloseable { it.snapshots() }
@@ -116,7 +118,7 @@ class SnapshotReadSpec extends Specification {
         }
         ours*.diskSize() == [2 * ImageMatrix.MiB, 4 * ImageMatrix.MiB, 4 * ImageMatrix.MiB]
         ours[0].icount() == 777
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
     }
 
     /** Writes vm_clock_nsec, vm_state_size (both the 32-bit field and the 64-bit extra one) and icount of the first entry. */

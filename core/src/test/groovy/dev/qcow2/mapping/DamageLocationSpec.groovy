@@ -13,7 +13,7 @@ import spock.lang.Timeout
 import java.nio.file.Files
 import java.nio.file.Path
 
-import static dev.qcow2.badinput.Damage.*
+import static dev.qcow2.testing.Damage.*
 
 /**
  * A damaged mapping entry is reported where it lies: {@link CorruptImageException#structure()}

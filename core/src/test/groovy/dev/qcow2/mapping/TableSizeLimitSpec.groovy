@@ -1,5 +1,7 @@
 package dev.qcow2.mapping
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.ImageLimitException
 import dev.qcow2.amend.AmendOptions
 import dev.qcow2.amend.Amender
@@ -37,7 +39,7 @@ class TableSizeLimitSpec extends Specification {
         long snapshotTable = ByteBuffer.wrap(bytes).getLong(64)
         ByteBuffer.wrap(bytes).putInt((int) snapshotTable + 8, (int) l1Size)
         Files.write(image, bytes)
-        String before = Qemu.sha256(image)
+        String before = Sha256.of(image)
 
         when:
         Amender.amend(image, AmendOptions.parse(['compat=0.10']))
@@ -45,7 +47,7 @@ class TableSizeLimitSpec extends Specification {
         then:
         def e = thrown(ImageLimitException)
         e.message.contains("Snapshot L1 table too large (snapshot 's1')")
-        Qemu.sha256(image) == before
+        Sha256.of(image) == before
 
         where:
         l1Size << [0x00400001L, 0x80000000L, 0xffffffffL]

@@ -1,5 +1,7 @@
 package dev.qcow2.repair
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.check.Damage
 import dev.qcow2.check.QemuCheck
 import dev.qcow2.storage.WritableFileStorage
@@ -27,7 +29,7 @@ class InterruptedRepairSpec extends Specification {
         Qemu.create(original, '8M')
         Qemu.io(original, 'write -P 7 0 256k')
         damage(new Damage(original))
-        String damaged = QemuCheck.sha256(original)
+        String damaged = Sha256.of(original)
         int total = writesOfFullRepair(original)
 
         expect: 'the repair writes something'
@@ -46,7 +48,7 @@ class InterruptedRepairSpec extends Specification {
                 assert expected.message.contains('simulated crash')
             }
             UndoJournal.undo(image)
-            QemuCheck.sha256(image) == damaged && !Files.exists(UndoJournal.pathFor(image))
+            Sha256.of(image) == damaged && !Files.exists(UndoJournal.pathFor(image))
         }
 
         where:

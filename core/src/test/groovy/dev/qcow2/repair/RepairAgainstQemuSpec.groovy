@@ -1,5 +1,7 @@
 package dev.qcow2.repair
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.check.Damage
 import dev.qcow2.check.QemuCheck
 import dev.qcow2.testing.Qemu
@@ -29,7 +31,7 @@ class RepairAgainstQemuSpec extends Specification {
         damage(new Damage(theirs))
         Path ours = dir.resolve('ours.qcow2')
         Files.copy(theirs, ours)
-        String damaged = QemuCheck.sha256(ours)
+        String damaged = Sha256.of(ours)
 
         when: 'qemu-img repairs one copy and we repair the other'
         def reference = Qemu.img(['check', '-r', mode, '--output=json', theirs.toString()], false)
@@ -51,7 +53,7 @@ class RepairAgainstQemuSpec extends Specification {
 
         then: 'the damaged bytes are back exactly and the journal is gone'
         journaled == result.journal().isPresent()
-        QemuCheck.sha256(ours) == damaged
+        Sha256.of(ours) == damaged
         !Files.exists(UndoJournal.pathFor(ours))
 
         where:
@@ -65,7 +67,7 @@ class RepairAgainstQemuSpec extends Specification {
         Qemu.io(image, 'write -P 0x5a 0 256k')
         byte[] guest = Qemu.rawBytes(image)
         damage(new Damage(image))
-        String damaged = QemuCheck.sha256(image)
+        String damaged = Sha256.of(image)
 
         expect: 'qemu-img itself fails here (exit 1), leaving a copy of its own attempt aside'
         Path copy = dir.resolve('copy.qcow2')
@@ -85,7 +87,7 @@ class RepairAgainstQemuSpec extends Specification {
         UndoJournal.undo(image)
 
         then:
-        QemuCheck.sha256(image) == damaged
+        Sha256.of(image) == damaged
 
         where:
         problem                        | damage

@@ -1,5 +1,7 @@
 package dev.qcow2.repair
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.check.Damage
 import dev.qcow2.check.QemuCheck
 import dev.qcow2.testing.Qemu
@@ -31,7 +33,7 @@ class SnapshotTableRepairSpec extends Specification {
         damage(new Damage(theirs))
         Path ours = dir.resolve('ours.qcow2')
         Files.copy(theirs, ours)
-        String damaged = QemuCheck.sha256(ours)
+        String damaged = Sha256.of(ours)
 
         when: 'qemu-img repairs one copy and we repair the other'
         def reference = Qemu.img(['check', '-r', mode, '--output=json', theirs.toString()], false)
@@ -49,7 +51,7 @@ class SnapshotTableRepairSpec extends Specification {
         snapshotList(ours) == snapshotList(theirs)
 
         and: 'where qemu-img could not repair, neither did we; else the guest sees the same disk, now and in every surviving snapshot'
-        reference.exit == 1 ? QemuCheck.sha256(ours) == damaged
+        reference.exit == 1 ? Sha256.of(ours) == damaged
                 : Qemu.img(['compare', theirs.toString(), ours.toString()], false).exit == 0
         survivingIds(theirs).every { Qemu.rawBytes(ours, it) == Qemu.rawBytes(theirs, it) }
 
@@ -57,7 +59,7 @@ class SnapshotTableRepairSpec extends Specification {
         if (result.journal().isPresent()) UndoJournal.undo(ours)
 
         then: 'the damaged bytes are back exactly'
-        QemuCheck.sha256(ours) == damaged
+        Sha256.of(ours) == damaged
         !Files.exists(UndoJournal.pathFor(ours))
 
         where:
@@ -83,7 +85,7 @@ class SnapshotTableRepairSpec extends Specification {
         d.put32(60, 65539)
         Path ours = dir.resolve('ours.qcow2')
         Files.copy(theirs, ours)
-        String damaged = QemuCheck.sha256(ours)
+        String damaged = Sha256.of(ours)
 
         when:
         def reference = Qemu.img(['check', '-r', 'all', '--output=json', theirs.toString()], false)
@@ -102,7 +104,7 @@ class SnapshotTableRepairSpec extends Specification {
         UndoJournal.undo(ours)
 
         then:
-        QemuCheck.sha256(ours) == damaged
+        Sha256.of(ours) == damaged
     }
 
     /** Extra data of {@code size} bytes: the known 24 kept, then a recognisable filler. */

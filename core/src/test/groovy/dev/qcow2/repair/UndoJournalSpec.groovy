@@ -1,5 +1,7 @@
 package dev.qcow2.repair
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.check.Damage
 import dev.qcow2.check.QemuCheck
@@ -28,7 +30,7 @@ class UndoJournalSpec extends Specification {
         Path image = leakyImage()
         Repairer.repair(image, RepairMode.LEAKS, { })
         Qemu.io(image, 'write 1M 64k')   // allocates: refcounts the repair wrote change again
-        String changed = QemuCheck.sha256(image)
+        String changed = Sha256.of(image)
 
         when:
         UndoJournal.undo(image)
@@ -36,14 +38,14 @@ class UndoJournalSpec extends Specification {
         then:
         def e = thrown(Qcow2Exception)
         e.message.contains('changed after the repair')
-        QemuCheck.sha256(image) == changed
+        Sha256.of(image) == changed
         Files.exists(UndoJournal.pathFor(image))
     }
 
     def "a torn last record (its write never happened) is ignored by undo"() {
         given:
         Path image = leakyImage()
-        String damaged = QemuCheck.sha256(image)
+        String damaged = Sha256.of(image)
         Repairer.repair(image, RepairMode.LEAKS, { })
         Path journal = UndoJournal.pathFor(image)
         byte[] torn = new byte[20]
@@ -55,7 +57,7 @@ class UndoJournalSpec extends Specification {
         UndoJournal.undo(image)
 
         then:
-        QemuCheck.sha256(image) == damaged
+        Sha256.of(image) == damaged
     }
 
     def "a damaged record in the middle of the journal is refused"() {
@@ -80,7 +82,7 @@ class UndoJournalSpec extends Specification {
         Path image = leakyImage()
         Repairer.repair(image, RepairMode.LEAKS, { })
         new Damage(image).with { put16(refblock() + 2 * 5, 3) }
-        String again = QemuCheck.sha256(image)
+        String again = Sha256.of(image)
 
         when:
         Repairer.repair(image, RepairMode.LEAKS, { })
@@ -88,7 +90,7 @@ class UndoJournalSpec extends Specification {
         then:
         def e = thrown(Qcow2Exception)
         e.message.contains('already exists')
-        QemuCheck.sha256(image) == again
+        Sha256.of(image) == again
     }
 
     def "a clean image is not changed and gets no journal"() {
@@ -96,7 +98,7 @@ class UndoJournalSpec extends Specification {
         Path image = dir.resolve('clean.qcow2')
         Qemu.create(image, '8M')
         Qemu.io(image, 'write 0 256k')
-        String sha = QemuCheck.sha256(image)
+        String sha = Sha256.of(image)
 
         when:
         RepairResult r = Repairer.repair(image, RepairMode.ALL, { })
@@ -106,7 +108,7 @@ class UndoJournalSpec extends Specification {
         !r.fixedAnything()
         r.journal().isEmpty()
         !Files.exists(UndoJournal.pathFor(image))
-        QemuCheck.sha256(image) == sha
+        Sha256.of(image) == sha
     }
 
     def "undo without a journal says there is nothing to undo"() {

@@ -1,5 +1,7 @@
 package dev.qcow2.resize
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.UnsupportedFeatureException
 import dev.qcow2.testing.Qemu
 import dev.qcow2.write.Qcow2Writer
@@ -30,7 +32,7 @@ class ResizeCompressedHeadSpec extends Specification {
         Qemu.io(ours, "write ${compressed ? '-c ' : ''}-P 7 32768 12800")
         def twin = dir.resolve('twin.qcow2')
         Files.copy(ours, twin)
-        String before = Qemu.sha256(ours)
+        String before = Sha256.of(ours)
 
         when:
         def qemu = Qemu.img(['resize', twin.toString(), '65536'], false)
@@ -46,7 +48,7 @@ class ResizeCompressedHeadSpec extends Specification {
         if (outcome == 'refused') {
             assert qemu.err.trim() == 'qemu-img: Failed to zero out new clusters: Operation not supported'
             assert error?.endsWith('Failed to zero out new clusters: Operation not supported')
-            assert Qemu.sha256(ours) == before
+            assert Sha256.of(ours) == before
         } else {
             assert error == null
         }

@@ -1,5 +1,7 @@
 package dev.qcow2.resize
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.alloc.L1Growth
 import dev.qcow2.testing.Qemu
 import dev.qcow2.write.Mirror
@@ -80,7 +82,7 @@ class ResizeSpec extends Specification {
 
         then: 'qemu-img compare treats our pattern as different data'
         Qemu.img(['check', ours.toString()], false).exit == 0
-        sha(Qemu.rawBytes(ours), oldSize - 3000) == sha(Qemu.rawBytes(twin), oldSize - 3000)
+        Sha256.of(Qemu.rawBytes(ours), oldSize - 3000) == Sha256.of(Qemu.rawBytes(twin), oldSize - 3000)
 
         where:
         options                             | oldSize              | newSize
@@ -106,8 +108,8 @@ class ResizeSpec extends Specification {
 
         then:
         sameAsTwin(ours, twin, 8 * 1024 * 1024)
-        sha(Qemu.rawBytes(ours, 'before')) == sha(Qemu.rawBytes(twin, 'before'))
-        sha(Qemu.rawBytes(ours, 'before'), 1536 * 1024) == sha(new byte[1536 * 1024].tap { Arrays.fill(it, (byte) 0x61) })
+        Sha256.of(Qemu.rawBytes(ours, 'before')) == Sha256.of(Qemu.rawBytes(twin, 'before'))
+        Sha256.of(Qemu.rawBytes(ours, 'before'), 1536 * 1024) == Sha256.of(new byte[1536 * 1024].tap { Arrays.fill(it, (byte) 0x61) })
     }
 
     def "growing over a longer backing file zeroes the new area (#options, #oldSize -> #newSize)"() {
@@ -137,7 +139,7 @@ class ResizeSpec extends Specification {
         given:
         def img = Qemu.create(dir.resolve('r.qcow2'), '1M', options, backing ? ['-b', Qemu.create(dir.resolve('b.qcow2'), '4M').toString(), '-F', 'qcow2'] : [])
         if (snapshot) Qemu.img('snapshot', '-c', 's', img.toString())
-        def sha = Qemu.sha256(img)
+        def sha = Sha256.of(img)
 
         when:
         resize(img, newSize)
@@ -145,7 +147,7 @@ class ResizeSpec extends Specification {
         then:
         def e = thrown(IOException)
         e.message == "${img}: $message"
-        Qemu.sha256(img) == sha
+        Sha256.of(img) == sha
 
         where:
         why                           | options       | snapshot | backing | newSize           || message
@@ -209,11 +211,6 @@ class ResizeSpec extends Specification {
         ByteBuffer.wrap(header).getInt(36)
     }
 
-    static String sha(byte[] bytes, long length = bytes.length) {
-        def md = java.security.MessageDigest.getInstance('SHA-256')
-        md.update(bytes, 0, (int) length)
-        md.digest().encodeHex().toString()
-    }
 
     static int clusterSize(String options) {
         def m = options =~ /cluster_size=(\w+)/

@@ -1,5 +1,7 @@
 package dev.qcow2.snapshot
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import dev.qcow2.write.Mirror
@@ -133,7 +135,7 @@ class SnapshotOpsSpec extends Specification {
         given:
         def img = Qemu.create(dir.resolve('r1.qcow2'), '1M', 'refcount_bits=1')
         Qemu.io(img, 'write -P 1 0 64k')
-        def before = Qemu.sha256(img)
+        def before = Sha256.of(img)
 
         when:
         Snapshots.open(img).withCloseable { it.create('s', java.time.Instant.now()) }
@@ -141,7 +143,7 @@ class SnapshotOpsSpec extends Specification {
         then:
         def e = thrown(Qcow2Exception)
         e.message.contains('would overflow (refcount_bits=1')
-        Qemu.sha256(img) == before
+        Sha256.of(img) == before
     }
 
     def "refcount_bits=1 with nothing allocated can still take and drop a snapshot"() {
@@ -165,21 +167,21 @@ class SnapshotOpsSpec extends Specification {
         given:
         def m = model('cluster_size=65536', 1L << 20)
         m.create('a')
-        def before = Qemu.sha256(m.image)
+        def before = Sha256.of(m.image)
 
         when:
         Snapshots.open(m.image).withCloseable { it.apply('nope') }
 
         then:
         thrown(SnapshotNotFoundException)
-        Qemu.sha256(m.image) == before
+        Sha256.of(m.image) == before
 
         when:
         Snapshots.open(m.image).withCloseable { it.delete('nope') }
 
         then:
         thrown(SnapshotNotFoundException)
-        Qemu.sha256(m.image) == before
+        Sha256.of(m.image) == before
     }
 
     def "the written entry matches qemu-img's: 24 bytes of extra data, disk size, icount 0, microsecond date"() {

@@ -123,13 +123,4 @@ class Qemu {
         bytes
     }
 
-    static String sha256(Path file) {
-        def md = MessageDigest.getInstance('SHA-256')
-        Files.newInputStream(file).withCloseable { ins ->
-            byte[] buf = new byte[1 << 16]
-            int n
-            while ((n = ins.read(buf)) > 0) md.update(buf, 0, n)
-        }
-        md.digest().encodeHex().toString()
-    }
 }

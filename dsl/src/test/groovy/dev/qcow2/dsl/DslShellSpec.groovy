@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -12,7 +14,7 @@ class DslShellSpec extends Specification {
     def "command syntax without parentheses, named arguments and closures evaluate against the session"() {
         given:
         def img = Fixtures.mixed(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def shell = new DslShell()
 
         when:
@@ -29,7 +31,7 @@ class DslShellSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "variables assigned in one evaluation are there in the next"() {
@@ -86,7 +88,7 @@ class DslShellSpec extends Specification {
     def "an unquoted size is refused before any of the code runs"() {
         given: 'zero 0, 1.5M would otherwise run zero(0, 1.5) and fail only afterwards on .M'
         def img = Fixtures.mixed(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def shell = new DslShell()
         shell.evaluate("open '$img', writable: true")
 
@@ -101,7 +103,7 @@ class DslShellSpec extends Specification {
         shell.close()
 
         then:
-        Fixtures.sha(img) == before
+        Sha256.of(img) == before
     }
 
     def "numbers that are Groovy, and sizes inside strings, regexes and comments, are not taken for bare sizes: #code"() {

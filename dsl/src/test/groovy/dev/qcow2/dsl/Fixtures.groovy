@@ -62,5 +62,4 @@ class Fixtures {
         img
     }
 
-    static String sha(Path file) { Qemu.sha256(file) }
 }

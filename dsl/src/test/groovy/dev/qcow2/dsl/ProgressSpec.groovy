@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -26,7 +28,7 @@ class ProgressSpec extends Specification {
     def "#phase reports progress that starts at 0, never goes down, and ends at the total"() {
         given:
         def img = fixture(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def s = new Session()
         s.open(img.toString())
 
@@ -45,7 +47,7 @@ class ProgressSpec extends Specification {
 
         cleanup:
         s?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
 
         where:
         phase    | fixture             | command
@@ -75,7 +77,7 @@ class ProgressSpec extends Specification {
     def "an interrupted #phase stops with 'cancelled' and the session still reads the image"() {
         given: 'the listener interrupts the thread at the first report, as Ctrl-C in the REPL would'
         def img = fixture(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def s = new Session()
         s.open(img.toString())
         s.progress = { String p, long done, long total -> Thread.currentThread().interrupt() }
@@ -97,7 +99,7 @@ class ProgressSpec extends Specification {
 
         cleanup:
         s?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
 
         where:
         phase    | fixture             | command

@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -17,7 +19,7 @@ class ReadCommandsSpec extends Specification {
     def "#maker image: map is qemu-img map, walk l2 counts are qemu-img check's, read and export are qemu-img convert's"() {
         given:
         Path img = build(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def shell = new DslShell()
         shell.evaluate("open '$img'")
         def qemuMap = Qemu.img('map', '--output=json', img.toString()).json()
@@ -43,7 +45,7 @@ class ReadCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
 
         where:
         maker         | build
@@ -54,7 +56,7 @@ class ReadCommandsSpec extends Specification {
     def "info, header, extensions and features agree with qemu-img info"() {
         given:
         def img = Fixtures.mixed(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def qemu = Qemu.img('info', '--output=json', img.toString()).json()
         def shell = new DslShell()
         shell.evaluate("open '$img'")
@@ -79,7 +81,7 @@ class ReadCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "walk l1 shows the L2 tables; walk l2, at: names the entry for one guest offset, allocated or not"() {
@@ -107,7 +109,7 @@ class ReadCommandsSpec extends Specification {
     def "read, cluster and find in guest and host space"() {
         given:
         def img = Fixtures.mixed(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         byte[] raw = Qemu.rawBytes(img)
         def shell = new DslShell()
         shell.evaluate("open '$img'")
@@ -125,7 +127,7 @@ class ReadCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "reads past the end and bad options are one-line errors"() {

@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -18,7 +20,7 @@ class RefcountsRepairSpec extends Specification {
     def "refcounts.leaks lists the clusters qemu-img check reports as leaked, and reading changes nothing"() {
         given:
         def img = Fixtures.leaked(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def leaked = qemuLeaks(img)
         def shell = new DslShell()
         shell.evaluate("open '$img'")
@@ -43,7 +45,7 @@ class RefcountsRepairSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "every cluster of a clean image is referenced as often as its refcount says, and of() names its user"() {
@@ -69,7 +71,7 @@ class RefcountsRepairSpec extends Specification {
     def "repair leaks leaves an image qemu-img check finds clean; undo restores every byte"() {
         given:
         def img = Fixtures.leaked(dir)
-        def damaged = Fixtures.sha(img)
+        def damaged = Sha256.of(img)
         def shell = new DslShell()
         shell.evaluate("open '$img', writable: true")
 
@@ -94,7 +96,7 @@ class RefcountsRepairSpec extends Specification {
         shell.close()
 
         then:
-        Fixtures.sha(img) == damaged
+        Sha256.of(img) == damaged
 
         cleanup:
         shell?.close()

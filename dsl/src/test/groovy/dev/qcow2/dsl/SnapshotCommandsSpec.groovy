@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import groovy.transform.CompileStatic
 import spock.lang.Specification
@@ -28,7 +30,7 @@ class SnapshotCommandsSpec extends Specification {
     def "snapshot.list is qemu-img's snapshot list; diff names exactly the clusters whose bytes differ, and how"() {
         given:
         def img = Fixtures.snapshots(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         def qemu = Qemu.img('info', '--output=json', img.toString()).json()
         byte[] a = Qemu.rawBytes(img, 'a'), b = Qemu.rawBytes(img, 'b'), active = Qemu.rawBytes(img)
         def shell = new DslShell()
@@ -52,13 +54,13 @@ class SnapshotCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "snapshot('a') is a view every read command takes: read, walk, map, find, export"() {
         given:
         def img = Fixtures.snapshots(dir)
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
         byte[] a = Qemu.rawBytes(img, 'a')
         def out = dir.resolve('a.raw')
         def shell = new DslShell()
@@ -77,7 +79,7 @@ class SnapshotCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        assert Fixtures.sha(img) == before
+        assert Sha256.of(img) == before
     }
 
     def "create, apply and delete change the image as qemu-img snapshot shows, and it stays consistent"() {

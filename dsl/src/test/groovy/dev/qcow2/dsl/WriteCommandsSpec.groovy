@@ -1,5 +1,7 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
@@ -57,7 +59,7 @@ class WriteCommandsSpec extends Specification {
         def img = Fixtures.mixed(dir)
         def shell = new DslShell()
         shell.evaluate("open '$img'${writable ? ', writable: true' : ''}")
-        def before = Fixtures.sha(img)
+        def before = Sha256.of(img)
 
         when:
         shell.evaluate(code)
@@ -68,7 +70,7 @@ class WriteCommandsSpec extends Specification {
 
         cleanup:
         shell?.close()
-        if (!writable) assert Fixtures.sha(img) == before
+        if (!writable) assert Sha256.of(img) == before
 
         where:
         code                              | writable | message

@@ -1,5 +1,7 @@
 package dev.qcow2.notebook
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.check.Finding
 import dev.qcow2.check.ImageChecker
 import dev.qcow2.create.CreateOptions
@@ -33,10 +35,10 @@ class ChartsSpec extends Specification {
     def setupSpec() {
         damaged = DemoImages.damaged(dir.resolve('damaged.qcow2'))
         timeline = DemoImages.timeline(dir.resolve('timeline.qcow2'))
-        [damaged, timeline].each { shas[it] = KernelSpec.sha(it) }
+        [damaged, timeline].each { shas[it] = Sha256.of(it) }
     }
 
-    def cleanupSpec() { shas.each { p, sha -> assert KernelSpec.sha(p) == sha: "$p changed" } }
+    def cleanupSpec() { shas.each { p, sha -> assert Sha256.of(p) == sha: "$p changed" } }
 
     static List<Long> qemuLeaks(Path img) {
         def p = new ProcessBuilder('qemu-img', 'check', img.toString()).redirectErrorStream(true).start()

@@ -1,5 +1,7 @@
 package dev.qcow2.notebook
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.notebook.charts.Charts
 import dev.qcow2.notebook.charts.Fragmentation
 import groovy.json.JsonSlurper
@@ -53,7 +55,7 @@ class FragmentationSpec extends Specification {
     def "our figure is qemu-img check's for #kind"() {
         given:
         Path img = image(kind)
-        def sha = KernelSpec.sha(img)
+        def sha = Sha256.of(img)
 
         when:
         Fragmentation f = Charts.fragmentationOf(img)
@@ -67,7 +69,7 @@ class FragmentationSpec extends Specification {
         f.compressed() == (json.'compressed-clusters' ?: 0)
         human.find()
         String.format('%.2f', f.percent()) == human.group(1)
-        KernelSpec.sha(img) == sha
+        Sha256.of(img) == sha
 
         where:
         kind << ['sequential', 'scattered', 'compressed and preallocated zero', 'several L2 tables', 'extended L2',

@@ -1,5 +1,7 @@
 package dev.qcow2.notebook
 
+import dev.qcow2.testing.Sha256
+
 import io.github.spencerpark.jupyter.kernel.display.DisplayData
 import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType
 import spock.lang.Shared
@@ -19,17 +21,16 @@ class KernelSpec extends Specification {
 
     def setupSpec() {
         damaged = DemoImages.damaged(dir.resolve('damaged.qcow2'))
-        damagedSha = sha(damaged)
+        damagedSha = Sha256.of(damaged)
     }
 
     def setup() { kernel.setDisplaySink { shown << it } }
 
     def cleanupSpec() {
         kernel.onShutdown(false)
-        assert sha(damaged) == damagedSha: 'reading and charting must not change the image'
+        assert Sha256.of(damaged) == damagedSha: 'reading and charting must not change the image'
     }
 
-    static String sha(Path p) { MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(p)).encodeHex().toString() }
 
     static String text(DisplayData d) { d.getData(MIMEType.TEXT_PLAIN) }
 

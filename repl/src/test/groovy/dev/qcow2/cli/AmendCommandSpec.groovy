@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -71,7 +73,7 @@ class AmendCommandSpec extends Specification {
     def "usage errors are reported like qemu-img's: #args"() {
         given:
         def image = Qemu.create(dir.resolve('img.qcow2'), '1M')
-        String before = Files256.of(image)
+        String before = Sha256.of(image)
         def fullArgs = args.collect { it == 'IMG' ? image.toString() : it }
 
         when:
@@ -82,7 +84,7 @@ class AmendCommandSpec extends Specification {
         run.exit == ref.exit
         run.out == ref.out
         ourLines(run.err, image)[0] == qemuLines(ref.err)[0]?.replace("Could not open 'nofile.qcow2': Could not open", 'Could not open')
-        Files256.of(image) == before
+        Sha256.of(image) == before
 
         where:
         args << [['IMG'], ['-o', 'compat=v2'], ['-o', 'compat=v2', 'IMG', 'IMG'], ['-o', 'compat=v2', 'nofile.qcow2'],

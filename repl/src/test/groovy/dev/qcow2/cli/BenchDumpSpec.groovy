@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -12,7 +14,7 @@ class BenchDumpSpec extends Specification {
     def "bench prints qemu-img's two lines and leaves the image unchanged"() {
         given:
         def img = Images.build(dir, 'plain')
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def r = Cli.run('bench', '-c', '2000', '-d', '8', '-s', '4k', '-S', '8k', '-o', '1M', img)
@@ -23,13 +25,13 @@ class BenchDumpSpec extends Specification {
         lines[0] == 'Sending 2000 read requests, 4096 bytes each, 8 in parallel (starting at offset 1048576, step size 8192)'
         lines[0] == Qemu.img('bench', '-c', '2000', '-d', '8', '-s', '4k', '-S', '8k', '-o', '1M', img.toString()).out.readLines()[0]
         lines[1] ==~ /Run completed in \d+\.\d{3} seconds\./
-        Files256.of(img) == before
+        Sha256.of(img) == before
     }
 
     def "dump header decodes the fields qemu-img reports"() {
         given:
         def img = Qemu.create(dir.resolve('h.qcow2'), '10M', 'cluster_size=4k,refcount_bits=8')
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def h = Cli.run('dump', 'header', '--output=json', img).json()
@@ -41,7 +43,7 @@ class BenchDumpSpec extends Specification {
         h.size == 10485760
         h.refcount_order == 3
         Cli.run('dump', 'header', img).out.contains('magic: 0x514649fb')
-        Files256.of(img) == before
+        Sha256.of(img) == before
     }
 
     def "dump l2 lists allocated entries with guest and host offsets that agree with map"() {

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import groovy.json.JsonSlurper
 import picocli.CommandLine
@@ -24,7 +26,6 @@ class CheckCommandSpec extends Specification {
         new Result(exit: exit, out: out.toString(), err: err.toString())
     }
 
-    static String sha(Path f) { MessageDigest.getInstance('SHA-256').digest(Files.readAllBytes(f)).encodeHex().toString() }
 
     Path image(String name, List<String> io = ['write -P 1 0 1M', 'write -c 2M 64k']) {
         Path p = dir.resolve(name)
@@ -52,7 +53,7 @@ class CheckCommandSpec extends Specification {
     def "a clean image prints qemu-img's human summary and exits 0"() {
         given:
         Path p = image('clean.qcow2')
-        def before = sha(p)
+        def before = Sha256.of(p)
         def ref = Qemu.img(['check', p.toString()], false)
 
         when:
@@ -63,7 +64,7 @@ class CheckCommandSpec extends Specification {
         r.out == ref.out
         r.out.startsWith('No errors were found on the image.\n')
         r.err == ''
-        sha(p) == before
+        Sha256.of(p) == before
     }
 
     def "JSON has qemu-img's keys and values plus an empty findings list"() {

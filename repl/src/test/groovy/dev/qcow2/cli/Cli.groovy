@@ -38,11 +38,3 @@ class Cli {
     static Result run(Object... args) { run(args as List) }
 }
 
-/** SHA-256 of a file (the core test-jar's Qemu.sha256 needs groovy-nio, which this module lacks). */
-class Files256 {
-    static String of(java.nio.file.Path file) {
-        def md = java.security.MessageDigest.getInstance('SHA-256')
-        md.update(java.nio.file.Files.readAllBytes(file))
-        md.digest().encodeHex().toString()
-    }
-}

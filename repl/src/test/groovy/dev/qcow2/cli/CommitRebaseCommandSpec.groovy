@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.chain.Chains
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -98,6 +100,6 @@ class CommitRebaseCommandSpec extends Specification {
     }
 
     static Map hashes(Path dir) {
-        dir.toFile().listFiles().collectEntries { [(it.name): Files256.of(it.toPath())] }
+        dir.toFile().listFiles().collectEntries { [(it.name): Sha256.of(it.toPath())] }
     }
 }

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -15,7 +17,7 @@ class CompareCommandSpec extends Specification {
         def b = Qemu.create(dir.resolve('b.qcow2'), sizeB)
         if (ioA) Qemu.io(a, ioA)
         if (ioB) Qemu.io(b, ioB)
-        def shaA = Files256.of(a)
+        def shaA = Sha256.of(a)
 
         when:
         def ours = Cli.run(['compare'] + opts + [a, b])
@@ -24,7 +26,7 @@ class CompareCommandSpec extends Specification {
         then:
         ours.exit == ref.exit
         ours.out == ref.out
-        Files256.of(a) == shaA
+        Sha256.of(a) == shaA
 
         where:
         what                     | sizeA | sizeB | ioA                  | ioB                       | opts

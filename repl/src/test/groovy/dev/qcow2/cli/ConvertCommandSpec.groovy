@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -13,7 +15,7 @@ class ConvertCommandSpec extends Specification {
     def "convert -O raw is byte-identical to qemu-img (#kind)"() {
         given:
         def img = Images.build(dir, kind)
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
         def out = dir.resolve('ours.raw')
 
         when:
@@ -22,7 +24,7 @@ class ConvertCommandSpec extends Specification {
         then:
         r.exit == 0
         Files.readAllBytes(out) == Qemu.rawBytes(img)
-        Files256.of(img) == before
+        Sha256.of(img) == before
 
         where:
         kind << Images.KINDS

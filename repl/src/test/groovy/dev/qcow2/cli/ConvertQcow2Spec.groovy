@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -48,7 +50,7 @@ class ConvertQcow2Spec extends Specification {
     def "convert #flags -O qcow2 of #kind reads back equal and passes qemu-img check"() {
         given:
         def src = source(kind)
-        def before = Files256.of(src)
+        def before = Sha256.of(src)
         def out = dir.resolve('out.qcow2')
 
         when:
@@ -62,7 +64,7 @@ class ConvertQcow2Spec extends Specification {
         // compressed clusters exactly when -c was given and the source has a compressible cluster
         (report['compressed-clusters'] ?: 0) > 0 == flags.contains('-c')
         Qemu.img(['info', '--output=json', out.toString()]).json()['backing-filename'] == null
-        Files256.of(src) == before
+        Sha256.of(src) == before
 
         where:
         [kind, flags] << [SOURCES, [

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -14,7 +16,7 @@ class InfoCommandSpec extends Specification {
     def "info matches qemu-img byte for byte (#name, #output)"() {
         given:
         def img = build(name)
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def ours = Cli.run(['info', "--output=$output"] + extra + [img])
@@ -23,7 +25,7 @@ class InfoCommandSpec extends Specification {
         then:
         ours.exit == 0
         ours.out == ref.out
-        Files256.of(img) == before
+        Sha256.of(img) == before
 
         where:
         [name, output, extra] << [

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import groovy.json.JsonSlurper
 import spock.lang.Specification
@@ -13,7 +15,7 @@ class MapCommandSpec extends Specification {
     def "map JSON has qemu-img 7.2's entries (#kind)"() {
         given:
         def img = Images.build(dir, kind)
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def ours = Cli.run('map', '--output=json', img)
@@ -28,7 +30,7 @@ class MapCommandSpec extends Specification {
         and: 'printed line for line as qemu-img does'
         ours.out.readLines().size() == ref.out.readLines().size()
         ours.out.replaceAll(/, "compressed": (true|false)/, '') == ref.out
-        Files256.of(img) == before
+        Sha256.of(img) == before
 
         where:
         kind << Images.KINDS - ['snapshots']

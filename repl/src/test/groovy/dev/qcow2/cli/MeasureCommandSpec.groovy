@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -15,7 +17,7 @@ class MeasureCommandSpec extends Specification {
         def img = Images.build(dir, 'plain')
         Qemu.img(['bitmap', '--add', img.toString(), 'b0'])
         def argv = args.collect { it == 'IMG' ? img.toString() : it }
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def ours = Cli.run(['measure'] + argv)
@@ -24,7 +26,7 @@ class MeasureCommandSpec extends Specification {
         then:
         ours.exit == 0
         ours.out == qemu.out
-        Files256.of(img) == before
+        Sha256.of(img) == before
 
         where:
         args << [

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import picocli.CommandLine
 import spock.lang.Specification
@@ -96,7 +98,7 @@ class RepairCommandSpec extends Specification {
             f.seek(rb + 2 * 4); f.writeShort(0)
         }
         Path theirs = copyOf(ours)
-        String before = Files256.of(ours)
+        String before = Sha256.of(ours)
         def ref = Qemu.img(['check', '-r', 'leaks', theirs.toString()], false)
 
         when:
@@ -108,14 +110,14 @@ class RepairCommandSpec extends Specification {
         r.out == ref.out
         r.err.contains('ERROR need to rebuild refcount structures')
         r.err.contains('Check failed: Input/output error')
-        Files256.of(ours) == before
+        Sha256.of(ours) == before
         !Files.exists(dir.resolve('rebuild.qcow2-undo'))
     }
 
     def "qcow2 undo restores the image repaired by check -r all, then has nothing left to undo"() {
         given:
         Path p = damaged('undo.qcow2', true)
-        String before = Files256.of(p)
+        String before = Sha256.of(p)
         assert qcow2('check', '-r', 'all', p.toString()).exit == 0
 
         when:
@@ -124,7 +126,7 @@ class RepairCommandSpec extends Specification {
         then:
         undo.exit == 0
         undo.out.startsWith("Restored ${p} to its state before the repair")
-        Files256.of(p) == before
+        Sha256.of(p) == before
         !Files.exists(dir.resolve('undo.qcow2-undo'))
 
         when:
@@ -141,7 +143,7 @@ class RepairCommandSpec extends Specification {
         Path p = damaged('changed.qcow2')
         assert qcow2('check', '-r', 'leaks', p.toString()).exit == 0
         Qemu.io(p, ['write 2M 64k'])
-        String changed = Files256.of(p)
+        String changed = Sha256.of(p)
 
         when:
         def r = qcow2('undo', p.toString())
@@ -150,6 +152,6 @@ class RepairCommandSpec extends Specification {
         r.exit == 1
         r.err.readLines().size() == 1
         r.err.contains('the image changed after the repair')
-        Files256.of(p) == changed
+        Sha256.of(p) == changed
     }
 }

@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -69,7 +71,7 @@ class ResizeCommandSpec extends Specification {
         given:
         def img = Qemu.create(dir.resolve('img.qcow2'), '1M', options)
         if (snapshot) Qemu.img('snapshot', '-c', 's1', img.toString())
-        def sha = Files256.of(img)
+        def sha = Sha256.of(img)
 
         when:
         def run = Cli.run(['resize'] + args.collect { it == 'IMG' ? img.toString() : it })
@@ -78,7 +80,7 @@ class ResizeCommandSpec extends Specification {
         run.exit == 1
         run.out == ''
         run.err.readLines() == ["qcow2: ${message.replace('IMG', img.toString())}".toString()]
-        Files256.of(img) == sha
+        Sha256.of(img) == sha
 
         where:
         why                     | options       | snapshot | args                 || message

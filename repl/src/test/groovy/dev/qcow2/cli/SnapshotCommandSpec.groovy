@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -48,14 +50,14 @@ class SnapshotCommandSpec extends Specification {
     def "-l of an image without snapshots prints nothing, and leaves the file untouched"() {
         given:
         def img = image('plain.qcow2')
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def r = Cli.run('snapshot', '-l', img)
 
         then:
         r.exit == 0 && r.out == '' && r.err == ''
-        Files256.of(img) == before
+        Sha256.of(img) == before
     }
 
     def "-a takes an ID or a name, -d only a name (the first snapshot with it), as qemu-img 7.2"() {
@@ -87,7 +89,7 @@ class SnapshotCommandSpec extends Specification {
         given:
         def img = image('err.qcow2')
         Cli.run('snapshot', '-c', 'here', img)
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def r = Cli.run(['snapshot'] + args + [img])
@@ -97,7 +99,7 @@ class SnapshotCommandSpec extends Specification {
         r.exit == 1 && q.exit == 1
         r.err.readLines()[0] == 'qcow2: ' + message
         q.err.readLines()[0] == 'qemu-img: ' + message
-        Files256.of(img) == before
+        Sha256.of(img) == before
 
         where:
         args                 | message
@@ -111,7 +113,7 @@ class SnapshotCommandSpec extends Specification {
         given:
         def img = Qemu.create(dir.resolve('r1.qcow2'), '1M', 'refcount_bits=1')
         Qemu.io(img, 'write -P 1 0 64k')
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         when:
         def r = Cli.run('snapshot', '-c', 's', img)
@@ -121,16 +123,16 @@ class SnapshotCommandSpec extends Specification {
         r.err.startsWith("qcow2: Could not create snapshot 's': ")
         r.err.contains('refcount_bits=1')
         r.err.readLines().size() == 1
-        Files256.of(img) == before
+        Sha256.of(img) == before
     }
 
     def "no action does nothing, as qemu-img"() {
         given:
         def img = image('none.qcow2')
-        def before = Files256.of(img)
+        def before = Sha256.of(img)
 
         expect:
         Cli.run('snapshot', img).with { exit == 0 && out == '' && err == '' }
-        Files256.of(img) == before
+        Sha256.of(img) == before
     }
 }

@@ -1,5 +1,7 @@
 package dev.qcow2.repl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.cli.Cli
 import dev.qcow2.cli.Files256
 import spock.lang.Shared
@@ -30,7 +32,7 @@ class BatchSpec extends Specification {
 
     def "piped lines are evaluated in one session and printed as plain text"() {
         given:
-        String sha = Files256.of(demo)
+        String sha = Sha256.of(demo)
 
         when:
         def r = repl("info.format\nn = snapshot.names\n[n.size(),\n n[0]]\nrefcounts.leaks.size()\n", [demo.toString()])
@@ -39,7 +41,7 @@ class BatchSpec extends Specification {
         r.exit == 0
         r.err == ''
         r.out == "qcow2\n[before, after]\n[2, before]\n1\n"
-        Files256.of(demo) == sha
+        Sha256.of(demo) == sha
     }
 
     def "a failing line is reported on stderr with its line number; the rest still runs; exit 1"() {

@@ -1,5 +1,7 @@
 package dev.qcow2.repl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.cli.Files256
 import dev.qcow2.dsl.DslShell
 import spock.lang.Shared
@@ -20,7 +22,7 @@ class EvaluatorSpec extends Specification {
 
     def "cancel stops #what and the next command works on the same image"() {
         given:
-        String sha = Files256.of(demo)
+        String sha = Sha256.of(demo)
         def ev = new Evaluator(new DslShell())
         ev.evaluate("open '$demo'")
 
@@ -38,7 +40,7 @@ class EvaluatorSpec extends Specification {
 
         cleanup:
         ev?.close()
-        assert Files256.of(demo) == sha
+        assert Sha256.of(demo) == sha
 
         where:
         what                         | code

@@ -1,5 +1,7 @@
 package dev.qcow2.repl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.cli.Files256
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -15,7 +17,7 @@ class JShellSpec extends Specification {
     def "the startup snippet imports the packages and opens the image; the core API answers"() {
         given:
         Path demo = DemoImage.create(dir)
-        String sha = Files256.of(demo)
+        String sha = Sha256.of(demo)
         Path startup = dir.resolve('startup.jsh')
         Files.writeString(startup, JShellLauncher.startup(demo.toString()))
 
@@ -34,7 +36,7 @@ class JShellSpec extends Specification {
         out.contains("size=${DemoImage.SIZE} snapshots=2 backing=base.qcow2")
         out.contains('cluster=65536')
         !out.contains('Exception')
-        Files256.of(demo) == sha
+        Sha256.of(demo) == sha
     }
 
     def "the snippet without FILE only imports"() {

@@ -1,5 +1,7 @@
 package dev.qcow2.repl
 
+import dev.qcow2.testing.Sha256
+
 import dev.qcow2.check.Damage
 import dev.qcow2.cli.Cli
 import dev.qcow2.cli.Files256
@@ -48,7 +50,7 @@ class ScriptsSpec extends Specification {
     def "triage exits like qemu-img check (#kind) and shows check, findings and snapshots, changing nothing"() {
         given:
         Path img = make(this)
-        String sha = Files256.of(img)
+        String sha = Sha256.of(img)
         int qemuExit = Qemu.img(['check', img.toString()], false).exit
 
         when:
@@ -60,7 +62,7 @@ class ScriptsSpec extends Specification {
         r.out.contains('== info') && r.out.contains("== check: $result")
         r.out.contains('== snapshots')
         snapshots.every { r.out.contains(it) }
-        Files256.of(img) == sha
+        Sha256.of(img) == sha
 
         where:
         kind                      | make                               || exit | result       | snapshots
@@ -73,7 +75,7 @@ class ScriptsSpec extends Specification {
     def "repair-leaks repairs a copy by default and leaves the original alone (#kind)"() {
         given:
         Path img = make(this)
-        String sha = Files256.of(img)
+        String sha = Sha256.of(img)
         Path copy = img.resolveSibling(img.fileName.toString().replace('.qcow2', '-repaired.qcow2'))
 
         when:
@@ -82,7 +84,7 @@ class ScriptsSpec extends Specification {
         then:
         r.exit == 0
         r.out.contains('1 leaked clusters freed')
-        Files256.of(img) == sha
+        Sha256.of(img) == sha
         Qemu.img(['check', copy.toString()], false).exit == 0
         !Files.exists(Path.of(copy.toString() + '-undo'))
 
@@ -95,7 +97,7 @@ class ScriptsSpec extends Specification {
     def "repair-leaks --in-place keeps the undo journal, and qcow2 undo restores every byte"() {
         given:
         Path img = qemuLeaky()
-        String sha = Files256.of(img)
+        String sha = Sha256.of(img)
 
         when:
         def r = script('repair-leaks.groovy', img, '--in-place')
@@ -111,7 +113,7 @@ class ScriptsSpec extends Specification {
 
         then:
         u.exit == 0
-        Files256.of(img) == sha
+        Sha256.of(img) == sha
     }
 
     def "snapshot-report counts exactly the bytes that differ from the active state (#kind)"() {
@@ -175,7 +177,7 @@ class ScriptsSpec extends Specification {
     def "carve-leaked writes out the leaked cluster's data with its host offset (qemu-made)"() {
         given:
         Path img = qemuLeaky()
-        String sha = Files256.of(img)
+        String sha = Sha256.of(img)
         def leak = Qemu.img(['check', img.toString()], false).err =~ /Leaked cluster (\d+) refcount=1 reference=0/
         long cluster = leak[0][1] as long
         Path out = dir.resolve('carved')
@@ -187,7 +189,7 @@ class ScriptsSpec extends Specification {
         then:
         r.exit == 0
         Files.readAllBytes(carved) == ([(byte) 0x5a] * CS) as byte[]
-        Files256.of(img) == sha
+        Sha256.of(img) == sha
     }
 
     def "carve-leaked finds the demo's leaked cluster text (writer-made)"() {

@@ -1,9 +1,9 @@
-package dev.qcow2.badinput
+package dev.qcow2.testing
 
+import dev.qcow2.format.HeaderField
 import dev.qcow2.image.BlockDevice
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
-import dev.qcow2.testing.Qemu
 
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
@@ -11,20 +11,43 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.StandardOpenOption
-import java.security.MessageDigest
 
 /**
- * Makes damaged copies of images (big-endian field writes at known offsets, truncation) and
- * exercises an image the way a user would: open, read the whole disk, list snapshots and
- * bitmaps, open every snapshot, read every bitmap.
+ * The damage kit of the test suites: makes damaged copies of images (big-endian field writes,
+ * header fields by {@link HeaderField} — the same table the library reads and writes the header
+ * with —, truncation) and exercises an image the way a user would: open, read the whole disk,
+ * list snapshots and bitmaps, open every snapshot, read every bitmap.
  */
 class Damage {
-    /** qcow2.rst "Header" byte offsets. */
-    static final int VERSION = 4, BACKING_FILE_OFFSET = 8, BACKING_FILE_SIZE = 16, CLUSTER_BITS = 20,
-                     SIZE = 24, CRYPT_METHOD = 32, L1_SIZE = 36, L1_TABLE_OFFSET = 40,
-                     REFCOUNT_TABLE_OFFSET = 48, REFCOUNT_TABLE_CLUSTERS = 56, NB_SNAPSHOTS = 60,
-                     SNAPSHOTS_OFFSET = 64, INCOMPATIBLE_FEATURES = 72, REFCOUNT_ORDER = 96,
-                     HEADER_LENGTH = 100, COMPRESSION_TYPE = 104
+    /** Header byte offsets, from the library's one field table (qcow2.rst "Header"). */
+    static final int VERSION = HeaderField.VERSION.offset(), BACKING_FILE_OFFSET = HeaderField.BACKING_FILE_OFFSET.offset(),
+                     BACKING_FILE_SIZE = HeaderField.BACKING_FILE_SIZE.offset(), CLUSTER_BITS = HeaderField.CLUSTER_BITS.offset(),
+                     SIZE = HeaderField.SIZE.offset(), CRYPT_METHOD = HeaderField.CRYPT_METHOD.offset(),
+                     L1_SIZE = HeaderField.L1_SIZE.offset(), L1_TABLE_OFFSET = HeaderField.L1_TABLE_OFFSET.offset(),
+                     REFCOUNT_TABLE_OFFSET = HeaderField.REFCOUNT_TABLE_OFFSET.offset(),
+                     REFCOUNT_TABLE_CLUSTERS = HeaderField.REFCOUNT_TABLE_CLUSTERS.offset(),
+                     NB_SNAPSHOTS = HeaderField.NB_SNAPSHOTS.offset(), SNAPSHOTS_OFFSET = HeaderField.SNAPSHOTS_OFFSET.offset(),
+                     INCOMPATIBLE_FEATURES = HeaderField.INCOMPATIBLE_FEATURES.offset(),
+                     REFCOUNT_ORDER = HeaderField.REFCOUNT_ORDER.offset(), HEADER_LENGTH = HeaderField.HEADER_LENGTH.offset(),
+                     COMPRESSION_TYPE = HeaderField.COMPRESSION_TYPE.offset()
+
+    /** Writes {@code value} into header field {@code field} with the field's own width. */
+    static void putField(Path f, HeaderField field, long value) {
+        switch (field.width()) {
+            case 1: putByte(f, field.offset(), (int) value); break
+            case 4: putInt(f, field.offset(), value); break
+            default: putLong(f, field.offset(), value)
+        }
+    }
+
+    /** The header field's value as stored (unsigned for 1- and 4-byte fields). */
+    static long getField(Path f, HeaderField field) {
+        switch (field.width()) {
+            case 1: return getInt(f, field.offset()) >>> 24
+            case 4: return getInt(f, field.offset())
+            default: return getLong(f, field.offset())
+        }
+    }
 
     static Path copy(Path src, String name) {
         Files.copy(src, src.resolveSibling(name), StandardCopyOption.REPLACE_EXISTING)
@@ -102,16 +125,6 @@ class Damage {
         for (long off : offsets) dev.read(off, buf, 0, (int) Math.min(buf.length, size - off))
     }
 
-    /** SHA-256 of the file's bytes (Qemu.sha256 needs groovy-nio's Path.withInputStream). */
-    static String sha256(Path f) {
-        def md = MessageDigest.getInstance('SHA-256')
-        Files.newInputStream(f).withCloseable { ins ->
-            byte[] buf = new byte[1 << 16]
-            int n
-            while ((n = ins.read(buf)) > 0) md.update(buf, 0, n)
-        }
-        md.digest().encodeHex().toString()
-    }
 
     /** qemu-img's stderr for {@code args} on a damaged file; asserts that it failed. */
     static String qemuRefusal(List<String> args) {
