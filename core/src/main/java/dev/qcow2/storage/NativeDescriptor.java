@@ -22,6 +22,8 @@ final class NativeDescriptor implements AutoCloseable {
     private final Path path;
     private final int flags;
     private int fd = -1;
+    /** The binding the descriptor was opened with (closed with it, even if native calls are switched off since). */
+    private Libc openedWith;
     private boolean unusable;
     private boolean closed;
 
@@ -41,6 +43,7 @@ final class NativeDescriptor implements AutoCloseable {
         if (fd < 0) {
             try {
                 fd = libc.get().open(path.toAbsolutePath().toString(), flags);
+                openedWith = libc.get();
             } catch (Libc.NativeCallException e) {
                 unusable = true;
                 return Optional.empty();
@@ -59,7 +62,7 @@ final class NativeDescriptor implements AutoCloseable {
         if (fd >= 0) {
             int f = fd;
             fd = -1;
-            Libc.get().orElseThrow().close(f, path.toString());
+            openedWith.close(f, path.toString());
         }
     }
 }
