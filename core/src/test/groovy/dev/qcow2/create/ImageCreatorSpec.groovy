@@ -68,6 +68,54 @@ class ImageCreatorSpec extends Specification {
         ]
     }
 
+    def "preallocation #options #size: file size, disk usage and map equal to qemu-img's (falloc reserves, it writes nothing)"() {
+        given:
+        def twins = new Twins(dir)
+        def blocks = { Path p -> dev.qcow2.storage.AllocatedBytes.statBlocks(p) }
+        // run where the image is: qemu-img resolves a relative data file name from its working directory
+        def map = { Path p -> Qemu.run([Qemu.QEMU_IMG, 'map', '--output=json', p.fileName.toString()], p.parent.toFile()).out }
+
+        when:
+        twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        Twins.firstDifference(twins.qemuImage(), twins.ourImage()) == null
+        java.nio.file.Files.size(twins.ourImage()) == java.nio.file.Files.size(twins.qemuImage())
+        blocks(twins.ourImage()) == blocks(twins.qemuImage())
+        map(twins.ourImage()) == map(twins.qemuImage())
+        Twins.check(twins.ourImage()) == 0
+        dataFile != null || Qemu.img(['compare', twins.qemuImage().toString(), twins.ourImage().toString()], false).exit == 0
+        dataFile == null || blocks(twins.ourDir.resolve(dataFile)) == blocks(twins.qemuDir.resolve(dataFile))
+
+        and: 'the same blocks are reserved but unwritten (FIEMAP) in both: fallocate, not written zeros'
+        unwritten(twins.ourImage()) == unwritten(twins.qemuImage())
+        (options.contains('falloc') && dataFile == null) == !unwritten(twins.ourImage()).isEmpty()
+
+        where:
+        options                                                  | size  | dataFile
+        'preallocation=falloc'                                   | '3M'  | null
+        'preallocation=falloc,cluster_size=4k'                   | '70M' | null
+        'preallocation=falloc,cluster_size=2M'                   | '5M'  | null
+        'preallocation=full,cluster_size=4k'                     | '3M'  | null
+        'preallocation=metadata'                                 | '3M'  | null
+        'data_file=data.raw,preallocation=falloc'                | '3M'  | 'data.raw'
+    }
+
+    /** The file's unwritten (fallocated, never written) 4 KiB blocks as merged [first, last] ranges, from filefrag -v. */
+    private static List<List<Long>> unwritten(Path p) {
+        def out = Qemu.run(['filefrag', '-v', p.toString()]).out
+        List<List<Long>> ranges = []
+        out.readLines().each { line ->
+            def m = line =~ /^\s*\d+:\s+(\d+)\.\.\s*(\d+):.*unwritten/
+            if (!m.find()) return
+            long first = m.group(1) as long, last = m.group(2) as long
+            if (ranges && ranges[-1][1] + 1 == first) ranges[-1][1] = last
+            else ranges << [first, last]
+        }
+        ranges
+    }
+
     def "external data file #options: same image and data file as qemu-img"() {
         given:
         def twins = new Twins(dir)
