@@ -1,5 +1,6 @@
 package dev.qcow2.create
 
+import dev.qcow2.testing.Extents
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -71,7 +72,7 @@ class ImageCreatorSpec extends Specification {
     def "preallocation #options #size: file size, disk usage and map equal to qemu-img's (falloc reserves, it writes nothing)"() {
         given:
         def twins = new Twins(dir)
-        def blocks = { Path p -> dev.qcow2.storage.AllocatedBytes.statBlocks(p) }
+        def blocks = { Path p -> Extents.mappedBytes(p) }
         // run where the image is: qemu-img resolves a relative data file name from its working directory
         def map = { Path p -> Qemu.run([Qemu.QEMU_IMG, 'map', '--output=json', p.fileName.toString()], p.parent.toFile()).out }
 
@@ -89,8 +90,8 @@ class ImageCreatorSpec extends Specification {
         dataFile == null || blocks(twins.ourDir.resolve(dataFile)) == blocks(twins.qemuDir.resolve(dataFile))
 
         and: 'the same blocks are reserved but unwritten (FIEMAP) in both: fallocate, not written zeros'
-        unwritten(twins.ourImage()) == unwritten(twins.qemuImage())
-        (options.contains('falloc') && dataFile == null) == !unwritten(twins.ourImage()).isEmpty()
+        Extents.unwritten(twins.ourImage()) == Extents.unwritten(twins.qemuImage())
+        (options.contains('falloc') && dataFile == null) == !Extents.unwritten(twins.ourImage()).isEmpty()
 
         where:
         options                                                  | size  | dataFile
@@ -100,20 +101,6 @@ class ImageCreatorSpec extends Specification {
         'preallocation=full,cluster_size=4k'                     | '3M'  | null
         'preallocation=metadata'                                 | '3M'  | null
         'data_file=data.raw,preallocation=falloc'                | '3M'  | 'data.raw'
-    }
-
-    /** The file's unwritten (fallocated, never written) 4 KiB blocks as merged [first, last] ranges, from filefrag -v. */
-    private static List<List<Long>> unwritten(Path p) {
-        def out = Qemu.run(['filefrag', '-v', p.toString()]).out
-        List<List<Long>> ranges = []
-        out.readLines().each { line ->
-            def m = line =~ /^\s*\d+:\s+(\d+)\.\.\s*(\d+):.*unwritten/
-            if (!m.find()) return
-            long first = m.group(1) as long, last = m.group(2) as long
-            if (ranges && ranges[-1][1] + 1 == first) ranges[-1][1] = last
-            else ranges << [first, last]
-        }
-        ranges
     }
 
     def "external data file #options: same image and data file as qemu-img"() {
