@@ -79,9 +79,9 @@ public final class ImageCreator {
             // uses its working directory, which differs only when the image is elsewhere.
             Path dataPath = Path.of(BackingChain.pathCombine(image.toString(), o.dataFile()));
             try (WritableFileStorage data = openEmpty(dataPath)) {
-                if (o.preallocation() == Preallocation.FULL || o.preallocation() == Preallocation.FALLOC) {
-                    writeZeros(data, 0, layout.dataFileLength());
-                }
+                // file-posix's truncate of the data file: FALLOC reserves (posix_fallocate), FULL writes zeros
+                if (o.preallocation() == Preallocation.FALLOC) data.growAllocated(layout.dataFileLength());
+                if (o.preallocation() == Preallocation.FULL) writeZeros(data, 0, layout.dataFileLength());
                 data.setLength(layout.dataFileLength());
                 data.flush();
             }
@@ -109,7 +109,16 @@ public final class ImageCreator {
 
     /** Writes a planned layout: data area and tables first, flushed; the header last. */
     static void write(WritableStorage file, QemuLayout.Layout layout) throws IOException {
-        for (long[] run : layout.dataRuns()) writeZeros(file, run[0], run[1]);
+        for (long[] run : layout.dataRuns()) {
+            if (layout.fallocated()) {
+                // qcow2_co_truncate grows the file over the data area with fallocate from where its
+                // metadata ends; bytes below stay holes until the metadata is written over them
+                if (file.size() < run[0]) file.setLength(run[0]);
+                file.growAllocated(Math.max(file.size(), run[0] + run[1]));
+            } else {
+                writeZeros(file, run[0], run[1]);
+            }
+        }
         for (Map.Entry<Long, byte[]> e : layout.stale().entrySet()) file.write(e.getKey(), e.getValue());
         for (Map.Entry<Long, byte[]> e : layout.metadata().entrySet()) file.write(e.getKey(), e.getValue());
         file.setLength(layout.fileLength());

@@ -22,9 +22,15 @@ final class QemuLayout {
     private static final long REQUEST_MAX_BYTES = (Integer.MAX_VALUE >> 9) << 9;
     private static final long INV = -1;
 
-    /** Everything the writer needs. */
+    /**
+     * Everything the writer needs.
+     *
+     * @param dataRuns    the preallocated data area ({offset, length}) of falloc/full
+     * @param fallocated  the data area (and an external data file) is reserved with fallocate, not
+     *                    written (preallocation=falloc: file-posix's PREALLOC_MODE_FALLOC)
+     */
     record Layout(byte[] header, Map<Long, byte[]> stale, Map<Long, byte[]> metadata, long fileLength,
-                  List<long[]> dataRuns, long dataFileLength) { }
+                  List<long[]> dataRuns, long dataFileLength, boolean fallocated) { }
 
     private final CreateOptions o;
     private final QemuAllocator a;
@@ -183,6 +189,7 @@ final class QemuLayout {
         l2Tables.forEach((off, words) -> meta.put(off, QemuAllocator.tableBytes(words)));
         byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, a.reftableOffset,
                 a.reftable.length * 8L / cs));
-        return new Layout(header, a.stale, meta, a.fileEnd, dataRuns, dataFileLength);
+        return new Layout(header, a.stale, meta, a.fileEnd, dataRuns, dataFileLength,
+                o.preallocation() == Preallocation.FALLOC);
     }
 }

@@ -1,9 +1,9 @@
 package dev.qcow2.image;
 
+import dev.qcow2.storage.HostRun;
 import dev.qcow2.storage.Storage;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -19,8 +19,8 @@ import java.util.Map;
  *       backing file, reads as ZERO in that layer (without ALLOCATED, so present = false);</li>
  *   <li>raw layers and qcow2 layers that look metadata-preallocated ask the host file too
  *       (BDRV_BLOCK_RAW / BDRV_BLOCK_RECURSE): host holes and bytes past the host EOF read as ZERO.
- *       Java has no SEEK_HOLE, so a hole is recognised as an all-zero 4 KiB host block, and only
- *       in files that are sparse (fewer bytes allocated than their length);</li>
+ *       Holes are what the file system says ({@link Storage#hostRun}: lseek SEEK_DATA/SEEK_HOLE,
+ *       as file-posix find_allocation), with a zero-block guess where it cannot say;</li>
  *   <li>neighbouring answers merge when flags, depth and file are equal and offsets contiguous.</li>
  * </ul>
  * The walk streams: an empty L1 range comes back from a layer as one extent, so a 1 TiB sparse
@@ -29,7 +29,6 @@ import java.util.Map;
 public final class ChainMap {
     /** qemu-img map probes at most 1 GiB at a time. */
     static final long PROBE_BYTES = 1L << 30;
-    private static final int HOST_BLOCK = 4096;
 
     /** Receives merged entries in guest order. */
     @FunctionalInterface
@@ -133,34 +132,29 @@ public final class ChainMap {
         final Storage storage;
         final boolean raw;
         final boolean recurse;
-        final boolean sparse;
         final long size;
 
-        private HostFile(Storage storage, boolean raw, boolean recurse, boolean sparse, long size) {
+        private HostFile(Storage storage, boolean raw, boolean recurse, long size) {
             this.storage = storage;
             this.raw = raw;
             this.recurse = recurse;
-            this.sparse = sparse;
             this.size = size;
         }
 
         static HostFile of(BlockDevice layer, boolean hostHoles) throws IOException {
             Storage s = hostStorage(layer);
-            if (s == null || !hostHoles) return new HostFile(s, false, false, false, -1);
+            if (s == null || !hostHoles) return new HostFile(s, false, false, -1);
             long size;
-            long allocated;
             try {
                 size = s.size();
-                allocated = s.allocatedBytes();
             } catch (IOException e) {
-                return new HostFile(s, false, false, false, -1);
+                return new HostFile(s, false, false, -1);
             }
-            boolean sparse = allocated >= 0 && allocated < size;
             boolean raw = layer instanceof RawImage;
             boolean recurse = false;
             Qcow2Image q = layer instanceof Qcow2Image qi ? qi : layer instanceof SnapshotView v ? v.image() : null;
             if (q != null) recurse = metadataPreallocated(q);
-            return new HostFile(s, raw, recurse, sparse, size);
+            return new HostFile(s, raw, recurse, size);
         }
 
         /**
@@ -194,26 +188,8 @@ public final class ChainMap {
         HostAnswer probe(long host, long len) throws IOException {
             if (host >= size) return new HostAnswer(len, true);
             if (host + len > size) len = size - host;     // data up to EOF; the rest is asked again
-            if (!sparse) return new HostAnswer(len, false);
-            byte[] block = new byte[HOST_BLOCK];
-            long pos = host;
-            long end = host + len;
-            Boolean hole = null;
-            while (pos < end) {
-                long blockEnd = Math.min(end, (pos / HOST_BLOCK + 1) * HOST_BLOCK);
-                int n = (int) (blockEnd - pos);
-                storage.readFully(pos, ByteBuffer.wrap(block, 0, n));
-                boolean z = allZero(block, n);
-                if (hole == null) hole = z;
-                else if (hole != z) break;
-                pos = blockEnd;
-            }
-            return new HostAnswer(pos - host, hole != null && hole);
-        }
-
-        private static boolean allZero(byte[] b, int n) {
-            for (int i = 0; i < n; i++) if (b[i] != 0) return false;
-            return true;
+            HostRun run = storage.hostRun(host, len);
+            return new HostAnswer(run.length(), run.hole());
         }
     }
 }

@@ -30,6 +30,8 @@ final class RefcountStore {
     private final int refblockBits;
     private final Map<Long, byte[]> blocks = new HashMap<>();
 
+    int clusterBits() { return clusterBits; }
+
     RefcountStore(WritableStorage storage, Qcow2Header h) throws IOException {
         this.storage = storage;
         this.clusterBits = h.geometry().clusterBits();

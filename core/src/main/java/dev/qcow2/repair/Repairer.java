@@ -283,6 +283,7 @@ public final class Repairer {
             if (fix) {
                 try {
                     refcounts.set(i, reference);
+                    if (reference == 0) storage.discardWhenFlushed(i << refcounts.clusterBits(), 1L << refcounts.clusterBits());
                     if (countFixed && tooLow) corruptionsFixed++;
                     if (countFixed && !tooLow) leaksFixed++;
                     continue;

@@ -16,5 +16,8 @@ public record BorrowedStorage(WritableStorage owner) implements WritableStorage 
     @Override public void flush() throws IOException { owner.flush(); }
     @Override public void setLength(long length) throws IOException { owner.setLength(length); }
     @Override public long allocatedBytes() throws IOException { return owner.allocatedBytes(); }
+    @Override public HostRun hostRun(long offset, long length) throws IOException { return owner.hostRun(offset, length); }
+    @Override public void growAllocated(long newLength) throws IOException { owner.growAllocated(newLength); }
+    @Override public boolean punchHole(long offset, long length) throws IOException { return owner.punchHole(offset, length); }
     @Override public void close() { }
 }

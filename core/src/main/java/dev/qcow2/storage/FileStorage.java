@@ -14,11 +14,14 @@ public final class FileStorage implements Storage {
     private final Path path;
     private final String name;
     private final FileChannel channel;
+    /** O_RDONLY, for lseek(SEEK_DATA/SEEK_HOLE) and fstat; opened on first use (see NativeDescriptor). */
+    private final NativeDescriptor nativeDescriptor;
 
     private FileStorage(Path path, String name, FileChannel channel) {
         this.path = path;
         this.name = name;
         this.channel = channel;
+        this.nativeDescriptor = new NativeDescriptor(path, false);
     }
 
     public static FileStorage openReadOnly(Path path) throws IOException {
@@ -37,28 +40,23 @@ public final class FileStorage implements Storage {
     }
 
     @Override
-    public long allocatedBytes() {
-        // JDK 17's "unix" attribute view has no st_blocks, so coreutils stat(1) is asked.
-        return statBlocks(path);
+    public long allocatedBytes() throws IOException {
+        if (!channel.isOpen()) throw new java.nio.channels.ClosedChannelException();
+        return AllocatedBytes.of(nativeDescriptor, path);
     }
 
-    /** st_blocks * 512 via coreutils stat (the JDK exposes no st_blocks), or -1 if unavailable. */
-    static long statBlocks(Path path) {
+    @Override
+    public HostRun hostRun(long offset, long length) throws IOException {
+        if (!channel.isOpen()) throw new java.nio.channels.ClosedChannelException();
+        return HoleFinder.run(this, nativeDescriptor, offset, length);
+    }
+
+    @Override
+    public void close() throws IOException {
         try {
-            Process p = new ProcessBuilder("stat", "-L", "-c", "%b %B", "--", path.toString())
-                    .redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
-            if (p.waitFor() != 0) return -1;
-            String[] parts = out.split(" ");
-            return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
-        } catch (IOException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
+            channel.close();
+        } finally {
+            nativeDescriptor.close();
         }
     }
-
-    @Override public void close() throws IOException { channel.close(); }
 }

@@ -31,6 +31,15 @@ public interface Storage extends Closeable {
     default long allocatedBytes() throws IOException { return -1; }
 
     /**
+     * The run of bytes from {@code offset} (at most {@code length}, clipped to the end; offset
+     * inside the storage) that is all hole or all data, as the host file system says. Storage
+     * without a file answers with {@link HoleFinder#guess}.
+     */
+    default HostRun hostRun(long offset, long length) throws IOException {
+        return HoleFinder.guess(this, offset, length);
+    }
+
+    /**
      * Refuses a read whose offset is negative or whose end overflows: such an offset can only
      * come from a damaged image whose value escaped validation, so it is reported as corruption
      * instead of the JDK's IllegalArgumentException.

@@ -25,6 +25,8 @@ public final class WritableFileStorage implements WritableStorage {
     private final RandomAccessFile file;
     private final FileChannel channel;
     private final FileLock lock;
+    /** O_RDWR, for fallocate, lseek and fstat; opened on first use, closed after the lock is released (see NativeDescriptor). */
+    private final NativeDescriptor nativeDescriptor;
 
     private WritableFileStorage(Path path, RandomAccessFile file, FileLock lock) {
         this.path = path;
@@ -32,6 +34,7 @@ public final class WritableFileStorage implements WritableStorage {
         this.file = file;
         this.channel = file.getChannel();
         this.lock = lock;
+        this.nativeDescriptor = new NativeDescriptor(path, true);
     }
 
     /** Opens an existing file for writing; fails clearly if another writer holds it. */
@@ -99,11 +102,43 @@ public final class WritableFileStorage implements WritableStorage {
     }
 
     @Override
+    public long allocatedBytes() throws IOException {
+        ensureOpen();
+        return AllocatedBytes.of(nativeDescriptor, path);
+    }
+
+    @Override
+    public HostRun hostRun(long offset, long length) throws IOException {
+        ensureOpen();
+        return HoleFinder.run(this, nativeDescriptor, offset, length);
+    }
+
+    @Override
+    public void growAllocated(long newLength) throws IOException {
+        ensureOpen();
+        Fallocate.growAllocated(this, nativeDescriptor, newLength);
+    }
+
+    @Override
+    public boolean punchHole(long offset, long length) throws IOException {
+        ensureOpen();
+        return Fallocate.punchHole(this, nativeDescriptor, offset, length);
+    }
+
+    private void ensureOpen() throws IOException {
+        if (!channel.isOpen()) throw new java.nio.channels.ClosedChannelException();
+    }
+
+    @Override
     public void close() throws IOException {
         try {
             if (lock.isValid()) lock.release();
         } finally {
-            file.close();
+            try {
+                file.close();
+            } finally {
+                nativeDescriptor.close();     // after the lock: closing it drops the process's fcntl locks
+            }
         }
     }
 }

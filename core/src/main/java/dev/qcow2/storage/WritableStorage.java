@@ -22,6 +22,21 @@ public interface WritableStorage extends Storage {
     /** Sets the length: truncates or extends (extension reads as zeros). */
     void setLength(long length) throws IOException;
 
+    /**
+     * Grows the storage to {@code newLength} with the new bytes allocated and reading as zeros
+     * (qemu's preallocation=falloc; see {@link Fallocate}). Without a file: written zeros.
+     */
+    default void growAllocated(long newLength) throws IOException {
+        if (newLength < size()) throw new IllegalArgumentException(describe() + ": cannot preallocate to " + newLength + " bytes");
+        Fallocate.writeZeros(this, size(), newLength - size());
+    }
+
+    /**
+     * Deallocates [offset, offset+length) keeping the size, as QEMU's discard of the host file
+     * (FALLOC_FL_PUNCH_HOLE); false, nothing changed, where it cannot (QEMU then keeps the bytes).
+     */
+    default boolean punchHole(long offset, long length) throws IOException { return false; }
+
     @Override default boolean writable() { return true; }
 
     default void write(long offset, byte[] bytes) throws IOException {

@@ -1,5 +1,6 @@
 package dev.qcow2.create
 
+import dev.qcow2.testing.Extents
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -66,6 +67,40 @@ class ImageCreatorSpec extends Specification {
                 ['extended_l2=on,cluster_size=16k,preallocation=metadata', '16M'],
                 ['preallocation=metadata', '100k'],
         ]
+    }
+
+    def "preallocation #options #size: file size, disk usage and map equal to qemu-img's (falloc reserves, it writes nothing)"() {
+        given:
+        def twins = new Twins(dir)
+        def blocks = { Path p -> Extents.mappedBytes(p) }
+        // run where the image is: qemu-img resolves a relative data file name from its working directory
+        def map = { Path p -> Qemu.run([Qemu.QEMU_IMG, 'map', '--output=json', p.fileName.toString()], p.parent.toFile()).out }
+
+        when:
+        twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        Twins.firstDifference(twins.qemuImage(), twins.ourImage()) == null
+        java.nio.file.Files.size(twins.ourImage()) == java.nio.file.Files.size(twins.qemuImage())
+        blocks(twins.ourImage()) == blocks(twins.qemuImage())
+        map(twins.ourImage()) == map(twins.qemuImage())
+        Twins.check(twins.ourImage()) == 0
+        dataFile != null || Qemu.img(['compare', twins.qemuImage().toString(), twins.ourImage().toString()], false).exit == 0
+        dataFile == null || blocks(twins.ourDir.resolve(dataFile)) == blocks(twins.qemuDir.resolve(dataFile))
+
+        and: 'the same blocks are reserved but unwritten (FIEMAP) in both: fallocate, not written zeros'
+        Extents.unwritten(twins.ourImage()) == Extents.unwritten(twins.qemuImage())
+        (options.contains('falloc') && dataFile == null) == !Extents.unwritten(twins.ourImage()).isEmpty()
+
+        where:
+        options                                                  | size  | dataFile
+        'preallocation=falloc'                                   | '3M'  | null
+        'preallocation=falloc,cluster_size=4k'                   | '70M' | null
+        'preallocation=falloc,cluster_size=2M'                   | '5M'  | null
+        'preallocation=full,cluster_size=4k'                     | '3M'  | null
+        'preallocation=metadata'                                 | '3M'  | null
+        'data_file=data.raw,preallocation=falloc'                | '3M'  | 'data.raw'
     }
 
     def "external data file #options: same image and data file as qemu-img"() {

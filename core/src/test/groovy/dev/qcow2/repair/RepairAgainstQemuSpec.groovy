@@ -60,6 +60,45 @@ class RepairAgainstQemuSpec extends Specification {
         [mode, problem, options, io, snapshots, damage] << cases()
     }
 
+    def "-r #mode punches the clusters it frees, as qemu-img does, and undo restores their bytes (#what)"() {
+        given: 'twin images made by the same commands, with clusters leaked by clearing L2 entries'
+        def make = { String name ->
+            Path p = dir.resolve(name)
+            Qemu.create(p, '4M')
+            Qemu.io(p, 'write -P 1 0 1M')
+            damage(new Damage(p))
+            p
+        }
+        Path theirs = make('theirs.qcow2')
+        Path ours = make('ours.qcow2')
+        String damaged = QemuCheck.sha256(ours)
+        long blocksBefore = allocated(ours)
+
+        when:
+        Qemu.img(['check', '-r', mode, theirs.toString()], false)
+        RepairResult result = Repairer.repair(ours, RepairMode.parse(mode), { })
+
+        then: 'the same bytes; exactly the freed clusters are no longer allocated, as in the copy qemu-img repaired'
+        result.exitCode() == 0
+        QemuCheck.sha256(ours) == QemuCheck.sha256(theirs)
+        allocated(ours) == blocksBefore - freedBytes
+        allocated(ours) == allocated(theirs)
+        Qemu.img('map', '--output=json', ours.toString()).out == Qemu.img('map', '--output=json', theirs.toString()).out
+
+        when: 'the repair is undone'
+        UndoJournal.undo(ours)
+
+        then: 'every byte is back'
+        QemuCheck.sha256(ours) == damaged
+
+        where:
+        mode     | what                         | freedBytes | damage
+        'leaks'  | '8 data clusters'            | 512 << 10  | { Damage d -> (0..<8).each { d.put64(d.l2() + 8 * it, 0) } }
+        'all'    | 'two runs of data clusters'  | 256 << 10  | { Damage d -> [1, 2, 5, 6].each { d.put64(d.l2() + 8 * it, 0) } }
+    }
+
+    private static long allocated(Path p) { dev.qcow2.testing.Extents.mappedBytes(p) }
+
     def "-r all rebuilds '#problem', where qemu-img 7.2's overlap check refuses its own new refblock"() {
         given: 'a damaged image whose guest contents are known'
         Path image = dir.resolve('damaged.qcow2')

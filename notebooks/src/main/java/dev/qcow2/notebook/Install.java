@@ -44,7 +44,7 @@ public final class Install {
 
     static String kernelJson(String java, List<String> classPath) {
         List<String> argv = List.of(java, "-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
-                "-cp", String.join(File.pathSeparator, classPath), KernelMain.class.getName(), "{connection_file}");
+                "--enable-native-access=ALL-UNNAMED", "-cp", String.join(File.pathSeparator, classPath), KernelMain.class.getName(), "{connection_file}");
         StringBuilder json = new StringBuilder("{\n  \"argv\": [");
         for (int i = 0; i < argv.size(); i++) json.append(i == 0 ? "" : ", ").append(quote(argv.get(i)));
         json.append("],\n  \"display_name\": ").append(quote(DISPLAY_NAME));

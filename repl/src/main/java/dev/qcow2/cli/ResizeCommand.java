@@ -61,7 +61,7 @@ final class ResizeCommand implements Callable<Integer> {
         if (args.size() > 2) throw new Errors.CliException("Expecting image file name and size");
         String file = args.get(0);
         String sizeArg = args.get(1);
-        checkPreallocation();
+        boolean preallocate = checkPreallocation();
         int relative = sizeArg.startsWith("+") ? 1 : sizeArg.startsWith("-") ? -1 : 0;
         long n = SizeArg.parse(relative == 0 ? sizeArg : sizeArg.substring(1));
         if (format != null && !format.equals("qcow2")) {
@@ -71,6 +71,9 @@ final class ResizeCommand implements Callable<Integer> {
             long current = image.size();
             long total = relative == 0 ? n : current + n * relative;
             if (total <= 0) throw new Errors.CliException("New image size must be positive");
+            // qemu-img resize refuses before its --shrink check: a preallocation mode needs growth
+            if (preallocate && total <= current) throw new Errors.CliException("Preallocation can only be used for growing images");
+            if (preallocate) throw new Errors.CliException("resize: --preallocation=" + preallocation + " is not supported (only off)");
             if (total < current && !shrink) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("qcow2: Use the --shrink option to perform a shrink operation.");
@@ -88,11 +91,10 @@ final class ResizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void checkPreallocation() {
-        if (preallocation == null || preallocation.equals("off")) return;
-        if (List.of("metadata", "falloc", "full").contains(preallocation)) {
-            throw new Errors.CliException("resize: --preallocation=" + preallocation + " is not supported (only off)");
-        }
+    /** Whether a preallocation mode other than off was asked for; an unknown mode is refused as qemu-img does. */
+    private boolean checkPreallocation() {
+        if (preallocation == null || preallocation.equals("off")) return false;
+        if (List.of("metadata", "falloc", "full").contains(preallocation)) return true;
         throw new Errors.CliException("Invalid preallocation mode '" + preallocation + "'");
     }
 }

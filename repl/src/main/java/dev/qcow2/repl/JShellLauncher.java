@@ -35,6 +35,10 @@ public final class JShellLauncher {
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
         List<String> cmd = new ArrayList<>();
         cmd.add(jshell.toString());
+        // our storage calls libc through java.lang.foreign: allowed without a warning in jshell's
+        // own VM (-J) and in the remote VM that runs the snippets (-R)
+        cmd.add("-J--enable-native-access=ALL-UNNAMED");
+        cmd.add("-R--enable-native-access=ALL-UNNAMED");
         cmd.add("--class-path");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("--startup");

@@ -63,6 +63,9 @@ class ResizeCommandSpec extends Specification {
         ''                 | []                        | '8E'
         ''                 | ['--preallocation=off']   | '4M'
         ''                 | ['--preallocation=bogus'] | '4M'
+        ''                 | ['--preallocation=full']  | '1M'
+        ''                 | ['--preallocation=falloc'] | '+0'
+        ''                 | ['--preallocation=metadata', '--shrink'] | '-512k'
         'compat=0.10'      | []                        | '1023.5k'
         'compat=0.10'      | ['--shrink']              | '1023.5k'
     }

@@ -26,6 +26,7 @@ class JShellSpec extends Specification {
         p.outputStream.withWriter('UTF-8') {
             it << 'System.out.println("size=" + image.size() + " snapshots=" + image.snapshots().size() + " backing=" + image.backingLink().get().name());\n'
             it << 'System.out.println("cluster=" + new ClusterGeometry(16, 4, false).clusterSize());\n'
+            it << 'System.out.println("disk=" + (image.storage().allocatedBytes() > 0));\n'   // fstat through java.lang.foreign
             it << 'image.close();\n/exit\n'
         }
         boolean done = p.waitFor(60, TimeUnit.SECONDS)
@@ -35,7 +36,9 @@ class JShellSpec extends Specification {
         done && p.exitValue() == 0
         out.contains("size=${DemoImage.SIZE} snapshots=2 backing=base.qcow2")
         out.contains('cluster=65536')
+        out.contains('disk=true')
         !out.contains('Exception')
+        !out.contains('WARNING')       // native access is enabled for jshell's VMs
         Sha256.of(demo) == sha
     }
 

@@ -1,0 +1,180 @@
+package dev.qcow2.storage;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+
+/**
+ * The few libc calls Java's file API does not offer (open, close, lseek with SEEK_DATA/SEEK_HOLE,
+ * fstat's st_blocks, fallocate), bound once through java.lang.foreign. Everything here is
+ * Linux/x86_64 glibc: on any other platform, or when the lookup fails, {@link #get()} is empty
+ * and every caller uses its pure-Java fallback. System property {@code qcow2.native=false}
+ * forces that fallback everywhere (the specs use it to compare both paths on the same files).
+ *
+ * <p>Each call captures errno ({@link Linker.Option#captureCallState}) and reports a failure as
+ * {@link NativeCallException} carrying it, so callers can tell "not supported here" (EOPNOTSUPP,
+ * ENOSYS, EINVAL) from a real I/O error.
+ */
+final class Libc {
+    static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    static final int O_CLOEXEC = 0x80000;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    static final int EINVAL = 22;
+    static final int ENXIO = 6;
+    static final int ENOSYS = 38;
+    static final int EOPNOTSUPP = 95;
+
+    /** struct stat on x86_64 glibc 2.36 (sizeof 144): st_blocks (512-byte units) at offset 64, checked with offsetof. */
+    static final long STAT_SIZE = 144;
+    static final long ST_BLOCKS_OFFSET = 64;
+
+    private static final Optional<Libc> INSTANCE = bind();
+
+    private final MethodHandle open;
+    private final MethodHandle close;
+    private final MethodHandle lseek;
+    private final MethodHandle fstat;
+    private final MethodHandle fallocate;
+    private final StructLayout callState;
+    private final VarHandle errno;
+
+    private Libc(MethodHandle open, MethodHandle close, MethodHandle lseek, MethodHandle fstat,
+                 MethodHandle fallocate, StructLayout callState) {
+        this.open = open;
+        this.close = close;
+        this.lseek = lseek;
+        this.fstat = fstat;
+        this.fallocate = fallocate;
+        this.callState = callState;
+        this.errno = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    }
+
+    /** The bound libc, or empty when native calls are unavailable or switched off. */
+    static Optional<Libc> get() {
+        if ("false".equals(System.getProperty("qcow2.native"))) return Optional.empty();
+        return INSTANCE;
+    }
+
+    private static Optional<Libc> bind() {
+        String os = System.getProperty("os.name", "");
+        String arch = System.getProperty("os.arch", "");
+        if (!os.equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) return Optional.empty();
+        try {
+            Linker linker = Linker.nativeLinker();
+            var lookup = linker.defaultLookup();
+            Linker.Option errno = Linker.Option.captureCallState("errno");
+            StructLayout state = Linker.Option.captureStateLayout();
+            ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+            ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
+            MethodHandle open = linker.downcallHandle(lookup.find("open").orElseThrow(),
+                    FunctionDescriptor.of(i, ValueLayout.ADDRESS, i, i), errno, Linker.Option.firstVariadicArg(2));
+            MethodHandle close = linker.downcallHandle(lookup.find("close").orElseThrow(),
+                    FunctionDescriptor.of(i, i), errno);
+            MethodHandle lseek = linker.downcallHandle(lookup.find("lseek").orElseThrow(),
+                    FunctionDescriptor.of(l, i, l, i), errno);
+            MethodHandle fstat = linker.downcallHandle(lookup.find("fstat").orElseThrow(),
+                    FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errno);
+            MethodHandle fallocate = linker.downcallHandle(lookup.find("fallocate").orElseThrow(),
+                    FunctionDescriptor.of(i, i, i, l, l), errno);
+            return Optional.of(new Libc(open, close, lseek, fstat, fallocate, state));
+        } catch (RuntimeException | LinkageError e) {
+            // no libc symbol, native access refused (--enable-native-access=deny): pure Java only
+            return Optional.empty();
+        }
+    }
+
+    /** A failed libc call: the function and its errno. */
+    static final class NativeCallException extends java.io.IOException {
+        final int errno;
+
+        NativeCallException(String function, String path, int errno) {
+            super(path + ": " + function + " failed (errno " + errno + ")");
+            this.errno = errno;
+        }
+
+        /** The call is not supported by this file system or kernel: use the fallback. */
+        boolean unsupported() { return errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL; }
+    }
+
+    int open(String path, int flags) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            int fd = (int) open.invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
+            if (fd < 0) throw new NativeCallException("open", path, errno(state));
+            return fd;
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("open", t);
+        }
+    }
+
+    void close(int fd, String path) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            int r = (int) close.invokeExact(state, fd);
+            if (r < 0) throw new NativeCallException("close", path, errno(state));
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("close", t);
+        }
+    }
+
+    /** lseek(fd, offset, whence); ENXIO (no data / no hole after offset) is thrown like any errno. */
+    long lseek(int fd, String path, long offset, int whence) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            long r = (long) lseek.invokeExact(state, fd, offset, whence);
+            if (r < 0) throw new NativeCallException("lseek", path, errno(state));
+            return r;
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("lseek", t);
+        }
+    }
+
+    /** st_blocks (512-byte units) from fstat(fd). */
+    long stBlocks(int fd, String path) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            MemorySegment stat = arena.allocate(STAT_SIZE, 8);
+            int r = (int) fstat.invokeExact(state, fd, stat);
+            if (r < 0) throw new NativeCallException("fstat", path, errno(state));
+            return stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS_OFFSET);
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fstat", t);
+        }
+    }
+
+    void fallocate(int fd, String path, int mode, long offset, long length) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            int r = (int) fallocate.invokeExact(state, fd, mode, offset, length);
+            if (r < 0) throw new NativeCallException("fallocate", path, errno(state));
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fallocate", t);
+        }
+    }
+
+    private int errno(MemorySegment state) {
+        return (int) errno.get(state, 0L);
+    }
+}
