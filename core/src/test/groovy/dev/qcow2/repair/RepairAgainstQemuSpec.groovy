@@ -71,7 +71,7 @@ class RepairAgainstQemuSpec extends Specification {
         }
         Path theirs = make('theirs.qcow2')
         Path ours = make('ours.qcow2')
-        String damaged = QemuCheck.sha256(ours)
+        String damaged = Sha256.of(ours)
         long blocksBefore = allocated(ours)
 
         when:
@@ -80,7 +80,7 @@ class RepairAgainstQemuSpec extends Specification {
 
         then: 'the same bytes; exactly the freed clusters are no longer allocated, as in the copy qemu-img repaired'
         result.exitCode() == 0
-        QemuCheck.sha256(ours) == QemuCheck.sha256(theirs)
+        Sha256.of(ours) == Sha256.of(theirs)
         allocated(ours) == blocksBefore - freedBytes
         allocated(ours) == allocated(theirs)
         Qemu.img('map', '--output=json', ours.toString()).out == Qemu.img('map', '--output=json', theirs.toString()).out
@@ -89,7 +89,7 @@ class RepairAgainstQemuSpec extends Specification {
         UndoJournal.undo(ours)
 
         then: 'every byte is back'
-        QemuCheck.sha256(ours) == damaged
+        Sha256.of(ours) == damaged
 
         where:
         mode     | what                         | freedBytes | damage

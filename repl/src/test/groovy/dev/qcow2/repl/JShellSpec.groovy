@@ -2,7 +2,6 @@ package dev.qcow2.repl
 
 import dev.qcow2.testing.Sha256
 
-import dev.qcow2.cli.Files256
 import spock.lang.Specification
 import spock.lang.TempDir
 

@@ -4,7 +4,6 @@ import dev.qcow2.testing.Sha256
 
 import dev.qcow2.check.Damage
 import dev.qcow2.cli.Cli
-import dev.qcow2.cli.Files256
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
 import spock.lang.TempDir
