@@ -1,5 +1,7 @@
 package dev.qcow2.check
 
+import dev.qcow2.testing.Damage
+
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.testing.Qemu

@@ -2,7 +2,7 @@ package dev.qcow2.repair
 
 import dev.qcow2.testing.Sha256
 
-import dev.qcow2.check.Damage
+import dev.qcow2.testing.Damage
 import dev.qcow2.check.QemuCheck
 import dev.qcow2.storage.WritableFileStorage
 import dev.qcow2.storage.WritableStorage
