@@ -11,8 +11,10 @@ import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.ReftableEntry;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.mapping.L1Table;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.HostOffset;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -91,13 +93,25 @@ public final class MetadataWalk {
             throw new ImageLimitException(storage.describe(), "L1 table of " + tree.describe() + " at offset 0x"
                     + Long.toHexString(l1Offset) + " has " + l1Size + " entries, more than the format allows");
         }
-        v.range(new Owner.L1Table(tree), l1Offset, l1Size * 8);
-        ByteBuffer l1 = ByteBuffer.allocate((int) (l1Size * 8));
-        storage.readFully(l1Offset, l1);
+        ByteBuffer bytes = ByteBuffer.allocate((int) (l1Size * 8));
+        storage.readFully(l1Offset, bytes);
+        long[] entries = new long[(int) l1Size];
+        bytes.flip().asLongBuffer().get(entries);
+        tree(tree, L1Table.fixed(new HostOffset(l1Offset), entries), v);
+    }
+
+    /**
+     * {@link #tree(Tree, long, long, MetadataVisitor)} over L1 entries held in memory (a table
+     * being changed: snapshot create and apply work on a copy of the active table).
+     */
+    public <X extends Exception> void tree(Tree tree, L1Table l1, MetadataVisitor<X> v) throws IOException, X {
+        long[] entries = l1.entries();
+        if (entries.length == 0) return;
+        v.range(new Owner.L1Table(tree), l1.offset().value(), 8L * entries.length);
         long perTable = geo.bytesPerL2Table();
-        for (int i = 0; i < l1Size; i++) {
-            long raw = l1.getLong(i * 8);
-            if (raw == 0 || !v.l1Entry(tree, i, l1Offset + 8L * i, raw)) continue;
+        for (int i = 0; i < entries.length; i++) {
+            long raw = entries[i];
+            if (raw == 0 || !v.l1Entry(tree, i, l1.entryOffset(i).value(), raw)) continue;
             long l2Offset = raw & L1Entry.OFFSET_MASK;
             v.range(new Owner.L2Table(tree, i * perTable), l2Offset, cs);
             storage.readFully(l2Offset, l2.clear());
@@ -189,7 +203,7 @@ public final class MetadataWalk {
     public <X extends Exception> void refcountBlocks(long[] reftable, MetadataVisitor<X> v) throws IOException, X {
         for (int i = 0; i < reftable.length; i++) {
             if (!v.reftableEntry(i, reftable[i])) continue;
-            long offset = new ReftableEntry(reftable[i]).refblockOffset();
+            long offset = reftable[i] & ReftableEntry.OFFSET_MASK;
             if (offset != 0) v.range(new Owner.RefcountBlock(i), offset, cs);
         }
     }
