@@ -51,7 +51,7 @@ public interface MetadataVisitor<X extends Exception> {
         return true;
     }
 
-    /** After the entries of the L2 table at {@code l2Offset}: {@code table} holds them (read only). */
+    /** After the entries of the L2 table at {@code l2Offset}: {@code table} holds them from position 0 (the walk's buffer: read only). */
     default void l2TableDone(Tree tree, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException, X { }
 
     /** The bitmap directory did not load; default: the walk fails with the error. */

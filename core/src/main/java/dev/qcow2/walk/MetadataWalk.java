@@ -116,7 +116,7 @@ public final class MetadataWalk {
             v.range(new Owner.L2Table(tree, i * perTable), l2Offset, cs);
             storage.readFully(l2Offset, l2.clear());
             entries(tree, i * perTable, l2Offset, v);
-            v.l2TableDone(tree, i, raw, l2Offset, l2);
+            v.l2TableDone(tree, i, raw, l2Offset, l2.clear());
         }
     }
 
