@@ -79,11 +79,12 @@ final class CompatChange {
     private static boolean hasCompressed(SyncedStorage storage, Qcow2Header h, Tree which, long l1Offset, long l1Size)
             throws IOException {
         boolean[] found = {false};
-        new MetadataWalk(storage.raw(), h).tree(which, l1Offset, l1Size, new MetadataVisitor<RuntimeException>() {
+        MetadataWalk walk = new MetadataWalk(storage.raw(), h);
+        walk.tree(which, l1Offset, l1Size, new MetadataVisitor<RuntimeException>() {
             @Override public void range(Owner owner, long offset, long length) { }
 
-            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, L2Entry e) {
-                if (e instanceof L2Entry.Compressed) found[0] = true;
+            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) {
+                if (walk.decode(raw, bitmap) instanceof L2Entry.Compressed) found[0] = true;
                 return false;
             }
         });

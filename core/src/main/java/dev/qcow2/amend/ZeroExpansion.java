@@ -5,7 +5,6 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L1Entry;
-import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.walk.MetadataVisitor;
@@ -73,7 +72,7 @@ final class ZeroExpansion {
                 return l2 != 0;
             }
 
-            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, L2Entry e) { return false; }
+            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) { return false; }
 
             @Override
             public void l2TableDone(Tree tree, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException {

@@ -149,47 +149,51 @@ final class ReferenceCounter implements MetadataVisitor<CheckState.Aborted> {
         return true;
     }
 
+    /**
+     * check_refcounts_l2 for one entry. Kept small (reports in separate methods) so that C2
+     * inlines it into the walk's loop: it runs for every L2 entry of the image.
+     */
     @Override
-    public boolean l2Entry(Tree tree, long guestOffset, int i, long at, L2Entry e) {
+    public boolean l2Entry(Tree tree, long guestOffset, int i, long at, long raw, long bitmap) {
         boolean active = tree instanceof Tree.Active;
-        long raw = e.raw();
-        long bitmap = e.bitmap();
-        if (!(e instanceof L2Entry.Compressed) && (raw & L2Entry.STD_RESERVED_MASK) != 0) {
-            state.report(Finding.Type.L2_RESERVED_BITS, "L2 table", at, -1,
-                    String.format("ERROR found l2 entry with reserved bits set: %x", raw));
+        L2Entry e = L2Entry.decode(raw, bitmap, geo, dataFile);
+        if (e instanceof L2Entry.Compressed c) return compressed(c, active, i, at, raw, bitmap);
+        if ((raw & L2Entry.STD_RESERVED_MASK) != 0) reportReservedBits(at, raw);
+        if (e instanceof L2Entry.Normal || (e instanceof L2Entry.Zero z && z.preallocated())) {
+            allocatedCluster(raw, bitmap, active, at);
+        } else if (e instanceof L2Entry.Unallocated && (bitmap & L2Entry.BITMAP_ALL_ALLOC) != 0) {
+            state.report(Finding.Type.UNALLOCATED_WITH_SUBCLUSTER_ALLOC, "L2 table", at, -1,
+                    "ERROR: Unallocated cluster has non-zero subcluster allocation map");
         }
-        switch (e) {
-            case L2Entry.Compressed c -> {
-                if (c.copied()) {
-                    state.report(Finding.Type.COMPRESSED_COPIED, "L2 table", at, -1, String.format(
-                            "ERROR: coffset=0x%x: copied flag must never be set for compressed clusters", c.hostOffset()));
-                }
-                if (dataFile) {
-                    state.report(Finding.Type.COMPRESSED_WITH_DATA_FILE, "L2 table", at, -1,
-                            String.format("ERROR compressed cluster %d with data file, entry=0x%x", i, raw & ~L2Entry.COPIED));
-                    return false;
-                }
-                if (bitmap != 0) {
-                    state.report(Finding.Type.COMPRESSED_WITH_SUBCLUSTER_BITMAP, "L2 table", at, -1, String.format(
-                            "ERROR compressed cluster %d with non-zero subcluster allocation bitmap, entry=0x%x",
-                            i, raw & ~L2Entry.COPIED));
-                    return false;
-                }
-                if (active) {
-                    state.allocated++;
-                    state.compressed++;
-                    state.fragmented++;  // compressed clusters are fragmented by nature (QEMU)
-                }
-            }
-            case L2Entry.Zero z when !z.preallocated() -> { }
-            case L2Entry.Normal n -> allocatedCluster(raw, bitmap, active, at);
-            case L2Entry.Zero z -> allocatedCluster(raw, bitmap, active, at);
-            case L2Entry.Unallocated u -> {
-                if ((bitmap & L2Entry.BITMAP_ALL_ALLOC) != 0) {
-                    state.report(Finding.Type.UNALLOCATED_WITH_SUBCLUSTER_ALLOC, "L2 table", at, -1,
-                            "ERROR: Unallocated cluster has non-zero subcluster allocation map");
-                }
-            }
+        return true;
+    }
+
+    private void reportReservedBits(long at, long raw) {
+        state.report(Finding.Type.L2_RESERVED_BITS, "L2 table", at, -1,
+                String.format("ERROR found l2 entry with reserved bits set: %x", raw));
+    }
+
+    /** A compressed entry: invalid with a data file or a subcluster bitmap (then not counted). */
+    private boolean compressed(L2Entry.Compressed c, boolean active, int i, long at, long raw, long bitmap) {
+        if (c.copied()) {
+            state.report(Finding.Type.COMPRESSED_COPIED, "L2 table", at, -1, String.format(
+                    "ERROR: coffset=0x%x: copied flag must never be set for compressed clusters", c.hostOffset()));
+        }
+        if (dataFile) {
+            state.report(Finding.Type.COMPRESSED_WITH_DATA_FILE, "L2 table", at, -1,
+                    String.format("ERROR compressed cluster %d with data file, entry=0x%x", i, raw & ~L2Entry.COPIED));
+            return false;
+        }
+        if (bitmap != 0) {
+            state.report(Finding.Type.COMPRESSED_WITH_SUBCLUSTER_BITMAP, "L2 table", at, -1, String.format(
+                    "ERROR compressed cluster %d with non-zero subcluster allocation bitmap, entry=0x%x",
+                    i, raw & ~L2Entry.COPIED));
+            return false;
+        }
+        if (active) {
+            state.allocated++;
+            state.compressed++;
+            state.fragmented++;  // compressed clusters are fragmented by nature (QEMU)
         }
         return true;
     }
@@ -197,25 +201,28 @@ final class ReferenceCounter implements MetadataVisitor<CheckState.Aborted> {
     /** A normal or preallocated zero entry: its bitmap and alignment, and the counters of the active tree. */
     private void allocatedCluster(long raw, long bitmap, boolean active, long at) {
         long offset = raw & L2Entry.OFFSET_MASK;
-        if (((bitmap >>> 32) & bitmap) != 0) {
-            state.report(Finding.Type.SUBCLUSTER_BITMAP_CORRUPT, "L2 table", at, -1, String.format(
-                    "ERROR offset=%x: Allocated cluster has corrupted subcluster allocation bitmap", offset));
-        }
-        if (!geo.isClusterAligned(offset)) {
-            boolean containsData = geo.extendedL2() ? (bitmap & L2Entry.BITMAP_ALL_ALLOC) != 0
-                    : (raw & L2Entry.ZERO) == 0;
-            if (containsData) {
-                state.report(Finding.Type.DATA_CLUSTER_UNALIGNED, "L2 table", at, -1, String.format(
-                        "ERROR offset=%x: Data cluster is not properly aligned; L2 entry corrupted.", offset));
-            } else {
-                state.report(Finding.Type.PREALLOCATED_ZERO_UNALIGNED, "L2 table", at, -1, String.format(
-                        "ERROR offset=%x: Preallocated cluster is not properly aligned; L2 entry corrupted.", offset));
-            }
-        }
+        if (((bitmap >>> 32) & bitmap) != 0) reportBitmapCorrupt(at, offset);
+        if (!geo.isClusterAligned(offset)) reportUnaligned(at, offset, raw, bitmap);
         if (active) {
             state.allocated++;
             if (next != 0 && offset != next) state.fragmented++;
             next = offset + cs;
+        }
+    }
+
+    private void reportBitmapCorrupt(long at, long offset) {
+        state.report(Finding.Type.SUBCLUSTER_BITMAP_CORRUPT, "L2 table", at, -1, String.format(
+                "ERROR offset=%x: Allocated cluster has corrupted subcluster allocation bitmap", offset));
+    }
+
+    private void reportUnaligned(long at, long offset, long raw, long bitmap) {
+        boolean containsData = geo.extendedL2() ? (bitmap & L2Entry.BITMAP_ALL_ALLOC) != 0 : (raw & L2Entry.ZERO) == 0;
+        if (containsData) {
+            state.report(Finding.Type.DATA_CLUSTER_UNALIGNED, "L2 table", at, -1, String.format(
+                    "ERROR offset=%x: Data cluster is not properly aligned; L2 entry corrupted.", offset));
+        } else {
+            state.report(Finding.Type.PREALLOCATED_ZERO_UNALIGNED, "L2 table", at, -1, String.format(
+                    "ERROR offset=%x: Preallocated cluster is not properly aligned; L2 entry corrupted.", offset));
         }
     }
 

@@ -50,12 +50,19 @@ public final class CopiedRule {
 
     /** Whether the rule governs an L2 entry (it has a host cluster); other entries must not carry the bit. */
     public static boolean governs(L2Entry e) {
-        return switch (e) {
-            case L2Entry.Normal n -> true;
-            case L2Entry.Zero z -> z.preallocated();
-            case L2Entry.Compressed c -> false;
-            case L2Entry.Unallocated u -> false;
-        };
+        return e instanceof L2Entry.Normal || (e instanceof L2Entry.Zero z && z.preallocated());
+    }
+
+    /**
+     * {@link #governs(L2Entry)} of the entry {@code raw} decodes to ({@link L2Entry#decode}),
+     * from its bits: check evaluates the rule for every entry of every active L2 table, without
+     * making an object per entry.
+     */
+    public static boolean governs(long raw, ClusterGeometry geo, boolean externalDataFile) {
+        if ((raw & L2Entry.COMPRESSED) != 0) return false;
+        long host = raw & L2Entry.OFFSET_MASK;
+        if ((raw & L2Entry.ZERO) != 0 && !geo.extendedL2()) return host != 0;               // Zero: preallocated
+        return host != 0 || (externalDataFile && (raw & L2Entry.COPIED) != 0);              // Normal, else Unallocated
     }
 
     /**
@@ -70,8 +77,7 @@ public final class CopiedRule {
         int entrySize = geo.l2EntrySize();
         for (int j = 0; j < geo.l2Entries(); j++) {
             long raw = table.getLong(j * entrySize);
-            L2Entry e = L2Entry.decode(raw, 0, geo, externalDataFile);
-            if (!governs(e)) {
+            if (!governs(raw, geo, externalDataFile)) {
                 if (alsoUngoverned && (raw & L2Entry.COPIED) != 0) sink.found(j, raw, raw & ~L2Entry.COPIED, -1);
                 continue;
             }

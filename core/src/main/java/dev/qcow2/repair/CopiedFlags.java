@@ -1,7 +1,6 @@
 package dev.qcow2.repair;
 
 import dev.qcow2.format.CopiedRule;
-import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
@@ -35,7 +34,7 @@ final class CopiedFlags {
         new MetadataWalk(storage, h).tree(Tree.ACTIVE, h.l1TableOffset(), h.l1Size(), new MetadataVisitor<RuntimeException>() {
             @Override public void range(Owner owner, long offset, long length) { }
 
-            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, L2Entry e) { return false; }
+            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) { return false; }
 
             @Override
             public void l2TableDone(Tree tree, int i, long l1Entry, long l2Offset, ByteBuffer table) throws IOException {

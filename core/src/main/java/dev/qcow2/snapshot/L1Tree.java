@@ -56,7 +56,9 @@ final class L1Tree {
             @Override public void dataRange(Tree t, long guest, DataKind kind, long offset, long length) throws IOException {
                 visitor.range(offset, length);
             }
-            @Override public boolean l2Entry(Tree t, long guest, int index, long at, L2Entry e) throws CorruptImageException {
+            @Override public boolean l2Entry(Tree t, long guest, int index, long at, long raw, long bitmap)
+                    throws CorruptImageException {
+                L2Entry e = walk.decode(raw, bitmap);
                 long host = switch (e) {
                     case L2Entry.Normal n -> n.hostOffset();
                     case L2Entry.Zero z -> z.hostOffset();
@@ -79,7 +81,7 @@ final class L1Tree {
     void tables(Tree tree, L1Table l1, TableVisitor visitor) throws IOException {
         walk.tree(tree, l1, new Checked() {
             @Override public void range(Owner owner, long offset, long length) { }
-            @Override public boolean l2Entry(Tree t, long guest, int index, long at, L2Entry e) { return false; }
+            @Override public boolean l2Entry(Tree t, long guest, int index, long at, long raw, long bitmap) { return false; }
             @Override public void l2TableDone(Tree t, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException {
                 visitor.table(l1Index, l2Offset, table);
             }

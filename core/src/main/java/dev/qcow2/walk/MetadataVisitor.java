@@ -44,10 +44,13 @@ public interface MetadataVisitor<X extends Exception> {
     }
 
     /**
-     * One L2 entry (every entry, allocated or not), at file offset {@code entryOffset}; true lets
-     * the walk pass its host range, if any, to {@link #dataRange}.
+     * One L2 entry (every entry, allocated or not) as stored at file offset {@code entryOffset}:
+     * the descriptor {@code raw} and, with extended L2, the subcluster {@code bitmap} (else 0);
+     * {@link MetadataWalk#decode} makes the {@link L2Entry}. True lets the walk pass its host
+     * range, if any, to {@link #dataRange}. Primitives, so that the hot path allocates nothing.
      */
-    default boolean l2Entry(Tree tree, long guestOffset, int index, long entryOffset, L2Entry entry) throws IOException, X {
+    default boolean l2Entry(Tree tree, long guestOffset, int index, long entryOffset, long raw, long bitmap)
+            throws IOException, X {
         return true;
     }
 

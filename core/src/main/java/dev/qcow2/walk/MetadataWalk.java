@@ -129,19 +129,24 @@ public final class MetadataWalk {
             long raw = l2.getLong(j * entrySize);
             long bitmap = extended ? l2.getLong(j * entrySize + 8) : 0;
             long guest = guestBase + ((long) j << bits);
-            L2Entry e = L2Entry.decode(raw, bitmap, geo, dataFile);
-            if (!v.l2Entry(tree, guest, j, l2Offset + (long) j * entrySize, e)) continue;
-            switch (e) {
-                // in an external data file, not in this one
-                case L2Entry.Normal n when !dataFile -> v.dataRange(tree, guest, DataKind.NORMAL, n.hostOffset(), cs);
-                case L2Entry.Zero z when z.preallocated() && !dataFile ->
-                        v.dataRange(tree, guest, DataKind.PREALLOCATED_ZERO, z.hostOffset(), cs);
-                // a compressed entry is invalid with a data file or a subcluster bitmap: it references nothing
-                case L2Entry.Compressed c when !dataFile && c.bitmap() == 0 ->
-                        v.dataRange(tree, guest, DataKind.COMPRESSED, c.hostOffset(), compressedLength(c));
-                default -> { }
+            if (!v.l2Entry(tree, guest, j, l2Offset + (long) j * entrySize, raw, bitmap)) continue;
+            // with an external data file, data is not in this file; a compressed entry is invalid
+            // with a data file or a subcluster bitmap and references nothing
+            if (dataFile) continue;
+            L2Entry e = L2Entry.decode(raw, bitmap, geo, false);   // local: C2 keeps it off the heap
+            if (e instanceof L2Entry.Normal n) {
+                v.dataRange(tree, guest, DataKind.NORMAL, n.hostOffset(), cs);
+            } else if (e instanceof L2Entry.Zero z) {
+                if (z.preallocated()) v.dataRange(tree, guest, DataKind.PREALLOCATED_ZERO, z.hostOffset(), cs);
+            } else if (e instanceof L2Entry.Compressed c) {
+                if (c.bitmap() == 0) v.dataRange(tree, guest, DataKind.COMPRESSED, c.hostOffset(), compressedLength(c));
             }
         }
+    }
+
+    /** The entry an L2 slot holds, decoded for this image (external data file or not). */
+    public L2Entry decode(long raw, long bitmap) {
+        return L2Entry.decode(raw, bitmap, geo, dataFile);
     }
 
     /** The host bytes a compressed entry references: its sectors minus the offset into the first one. */

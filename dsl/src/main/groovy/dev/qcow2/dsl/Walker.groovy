@@ -65,15 +65,16 @@ final class Walker {
         long perTable = geo.bytesPerL2Table()
         Tree tree = view.active ? Tree.ACTIVE : new Tree.Snapshot(view.entry().id(), view.entry().name())
         long l1Offset = view.active ? img.header().l1TableOffset() : view.entry().l1TableOffset()
-        new MetadataWalk(img.storage(), img.header()).tree(tree, L1Table.fixed(HostOffset.of(l1Offset), l1),
+        def walk = new MetadataWalk(img.storage(), img.header())
+        walk.tree(tree, L1Table.fixed(HostOffset.of(l1Offset), l1),
                 new MetadataVisitor<RuntimeException>() {
                     @Override
                     void range(Owner owner, long offset, long length) { }
 
                     @Override
-                    boolean l2Entry(Tree which, long guest, int j, long entryOffset, L2Entry e) {
-                        if (guest < img.size() && (all || e.raw() != 0 || e.bitmap() != 0)) {
-                            addEntry(t, e, (int) (guest / perTable), j, geo, refs)
+                    boolean l2Entry(Tree which, long guest, int j, long entryOffset, long raw, long bitmap) {
+                        if (guest < img.size() && (all || raw != 0 || bitmap != 0)) {
+                            addEntry(t, walk.decode(raw, bitmap), (int) (guest / perTable), j, geo, refs)
                         }
                         false
                     }

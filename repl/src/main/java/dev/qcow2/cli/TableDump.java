@@ -60,7 +60,8 @@ final class TableDump {
         }
         long perTable = geo.bytesPerL2Table();
         List<Object> out = new ArrayList<>();
-        new MetadataWalk(img.storage(), img.header()).tree(tree, L1Table.fixed(new HostOffset(l1Offset), l1),
+        MetadataWalk walk = new MetadataWalk(img.storage(), img.header());
+        walk.tree(tree, L1Table.fixed(new HostOffset(l1Offset), l1),
                 new MetadataVisitor<RuntimeException>() {
                     @Override public void range(Owner owner, long offset, long length) { }
 
@@ -70,8 +71,8 @@ final class TableDump {
                     }
 
                     @Override
-                    public boolean l2Entry(Tree t, long guest, int j, long entryOffset, L2Entry e) {
-                        if (e.raw() != 0 || e.bitmap() != 0) out.add(entry(geo, guest / perTable, j, guest, e));
+                    public boolean l2Entry(Tree t, long guest, int j, long entryOffset, long raw, long bitmap) {
+                        if (raw != 0 || bitmap != 0) out.add(entry(geo, guest / perTable, j, guest, walk.decode(raw, bitmap)));
                         return false;
                     }
                 });
