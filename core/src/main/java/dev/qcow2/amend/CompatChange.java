@@ -5,12 +5,15 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.FeatureBits;
-import dev.qcow2.format.L1Entry;
+import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
-import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.snapshot.Snapshots;
+import dev.qcow2.walk.MetadataVisitor;
+import dev.qcow2.walk.MetadataWalk;
+import dev.qcow2.walk.Owner;
+import dev.qcow2.walk.Tree;
 
 import java.io.IOException;
 import java.util.List;
@@ -55,14 +58,16 @@ final class CompatChange {
                     + Long.toHexString(incompatible) + " set");
         }
         ClusterAllocator allocator = allocator(storage, h);
-        ZeroExpansion zeros = new ZeroExpansion(storage, h.geometry(), allocator, backed);
-        zeros.expand(h.l1TableOffset(), (int) h.l1Size());
-        for (SnapshotEntry s : snaps) zeros.expand(s.l1TableOffset(), (int) s.l1Size());
+        ZeroExpansion zeros = new ZeroExpansion(storage, h, allocator, backed);
+        zeros.expand(Tree.ACTIVE, h.l1TableOffset(), h.l1Size());
+        for (SnapshotEntry s : snaps) zeros.expand(new Tree.Snapshot(s.id(), s.name()), s.l1TableOffset(), s.l1Size());
         storage.barrier();
         if (h.compressionType() != Qcow2Header.COMPRESSION_ZLIB) {
             // QEMU looks at the active disk only; compressed clusters in a snapshot would be unreadable as zlib too.
-            boolean compressed = hasCompressed(storage, h, h.l1TableOffset(), h.l1Size());
-            for (SnapshotEntry s : snaps) compressed |= hasCompressed(storage, h, s.l1TableOffset(), s.l1Size());
+            boolean compressed = hasCompressed(storage, h, Tree.ACTIVE, h.l1TableOffset(), h.l1Size());
+            for (SnapshotEntry s : snaps) {
+                compressed |= hasCompressed(storage, h, new Tree.Snapshot(s.id(), s.name()), s.l1TableOffset(), s.l1Size());
+            }
             if (compressed) {
                 throw new UnsupportedFeatureException(res, "Cannot downgrade an image with zstd compression type and existing compressed clusters");
             }
@@ -71,16 +76,19 @@ final class CompatChange {
         HeaderCluster.write(storage, h, s);
     }
 
-    private static boolean hasCompressed(SyncedStorage storage, Qcow2Header h, long l1Offset, long l1Size) throws IOException {
-        long[] l1 = ClusterMapper.readTable(storage.raw(), l1Offset, (int) l1Size);
-        for (long e : l1) {
-            long l2 = e & L1Entry.OFFSET_MASK;
-            if (l2 == 0) continue;
-            for (long raw : ClusterMapper.readTable(storage.raw(), l2, h.clusterSize() / 8)) {
-                if ((raw & ZeroExpansion.COMPRESSED) != 0) return true;
+    private static boolean hasCompressed(SyncedStorage storage, Qcow2Header h, Tree which, long l1Offset, long l1Size)
+            throws IOException {
+        boolean[] found = {false};
+        MetadataWalk walk = new MetadataWalk(storage.raw(), h);
+        walk.tree(which, l1Offset, l1Size, new MetadataVisitor<RuntimeException>() {
+            @Override public void range(Owner owner, long offset, long length) { }
+
+            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) {
+                if (walk.decode(raw, bitmap) instanceof L2Entry.Compressed) found[0] = true;
+                return false;
             }
-        }
-        return false;
+        });
+        return found[0];
     }
 
     static ClusterAllocator allocator(SyncedStorage storage, Qcow2Header h) throws IOException {

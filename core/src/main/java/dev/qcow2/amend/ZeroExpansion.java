@@ -5,8 +5,12 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L1Entry;
-import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.walk.MetadataVisitor;
+import dev.qcow2.walk.MetadataWalk;
+import dev.qcow2.walk.Owner;
+import dev.qcow2.walk.Tree;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -42,31 +46,45 @@ final class ZeroExpansion {
     private final RefcountStore refcounts;
     private final boolean backed;
 
-    ZeroExpansion(SyncedStorage storage, ClusterGeometry geo, ClusterAllocator allocator, boolean backed) {
+    private final MetadataWalk walk;
+
+    ZeroExpansion(SyncedStorage storage, Qcow2Header header, ClusterAllocator allocator, boolean backed) {
         this.storage = storage;
-        this.geo = geo;
+        this.geo = header.geometry();
+        this.walk = new MetadataWalk(storage.raw(), header);
         this.allocator = allocator;
         this.refcounts = allocator.refcounts();
         this.backed = backed;
     }
 
-    /** Expands the zero clusters of every L2 table that the L1 table at {@code l1Offset} names. */
-    void expand(long l1Offset, int l1Size) throws IOException {
-        long[] l1 = ClusterMapper.readTable(storage.raw(), l1Offset, l1Size);
-        for (int i = 0; i < l1.length; i++) {
-            long l2 = l1[i] & L1Entry.OFFSET_MASK;
-            if (l2 == 0) continue;
-            if (!geo.isClusterAligned(l2)) {
-                throw new CorruptImageException(storage.describe(), "L1 table", i, l2,
-                        "L2 table offset 0x" + Long.toHexString(l2) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
+    /** Expands the zero clusters of every L2 table that {@code which}'s L1 table at {@code l1Offset} names. */
+    void expand(Tree which, long l1Offset, long l1Size) throws IOException {
+        walk.tree(which, l1Offset, l1Size, new MetadataVisitor<RuntimeException>() {
+            @Override public void range(Owner owner, long offset, long length) { }
+
+            @Override
+            public boolean l1Entry(Tree tree, int i, long entryOffset, long raw) throws CorruptImageException {
+                long l2 = raw & L1Entry.OFFSET_MASK;
+                if (l2 != 0 && !geo.isClusterAligned(l2)) {
+                    throw new CorruptImageException(storage.describe(), "L1 table", entryOffset, raw,
+                            "L2 table offset 0x" + Long.toHexString(l2) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
+                }
+                return l2 != 0;
             }
-            expandTable(l2);
-        }
+
+            @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) { return false; }
+
+            @Override
+            public void l2TableDone(Tree tree, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException {
+                long[] entries = new long[geo.l2Entries()];
+                table.asLongBuffer().get(0, entries);
+                expandTable(l2Offset, entries);
+            }
+        });
     }
 
-    private void expandTable(long l2) throws IOException {
+    private void expandTable(long l2, long[] table) throws IOException {
         long l2Refcount = refcounts.get(l2 >>> geo.clusterBits());
-        long[] table = ClusterMapper.readTable(storage.raw(), l2, geo.l2Entries());
         List<long[]> released = new ArrayList<>();   // {offset, references to drop}
         boolean dirty = false;
         byte[] zeros = null;
@@ -75,7 +93,7 @@ final class ZeroExpansion {
             if ((raw & COMPRESSED) != 0 || (raw & ZERO_FLAG) == 0) continue;
             long offset = raw & OFFSET_MASK;
             if (offset != 0 && !geo.isClusterAligned(offset)) {
-                throw new CorruptImageException(storage.describe(), "L2 table", j, offset, "Cluster allocation offset 0x"
+                throw new CorruptImageException(storage.describe(), "L2 table", l2 + 8L * j, raw, "Cluster allocation offset 0x"
                         + Long.toHexString(offset) + " unaligned (L2 offset: 0x" + Long.toHexString(l2) + ", L2 index: 0x" + Integer.toHexString(j) + ")");
             }
             dirty = true;

@@ -2,12 +2,12 @@ package dev.qcow2.check;
 
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.BitmapDirectoryEntry;
-import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.walk.MetadataWalk;
 
 import java.io.IOException;
 import java.util.List;
@@ -112,78 +112,24 @@ public final class ImageChecker {
         ReferenceCounts imrt = new ReferenceCounts(geo.refcountOrder(), nbClusters);
         state.references = imrt;
         boolean dataFile = h.hasExternalDataFile();
-        TableWalker walker = new TableWalker(storage, geo, fileLength, dataFile, imrt, onDisk, state);
+        ReferenceCounter counter = new ReferenceCounter(geo, fileLength, dataFile, imrt, onDisk, state);
+        MetadataWalk walk = new MetadataWalk(storage, h);
 
-        walker.inc(0, cs, "header");
-        walker.walkL1(h.l1TableOffset(), h.l1Size(), true, "active L1 table");
-        walkSnapshots(snapshots, dataFile, cs, walker, state);
-        walker.inc(snapshots.offset(), snapshots.size(), "snapshot table");
-        walker.inc(h.refcountTableOffset(), (long) reftable.length * 8, "refcount table");
-        HeaderExtension.CryptoHeader crypto = h.extension(HeaderExtension.CryptoHeader.class).orElse(null);
-        if (crypto != null && crypto.headerLength() != 0) {
-            walker.inc(crypto.headerOffset(), crypto.headerLength(), "LUKS header");
+        walk.header(counter);
+        walk.activeTree(counter);
+        if (dataFile && !snapshots.snapshots().isEmpty()) {
+            state.report(Finding.Type.SNAPSHOTS_WITH_DATA_FILE, "snapshot table", snapshots.offset(), -1,
+                    "ERROR " + snapshots.snapshots().size() + " snapshots in image with data file");
         }
-        BitmapRefcounts.count(image, walker, state);
-        checkRefblocks(reftable, geo, imrt, walker, state);
+        walk.snapshotTrees(snapshots.entries(), counter);
+        walk.snapshotTable(snapshots.offset(), snapshots.size(), counter);
+        walk.refcountTable(reftable.length, counter);
+        walk.cryptoHeader(counter);
+        walk.bitmaps(counter);
+        walk.refcountBlocks(reftable, counter);
         long highest = compare(onDisk, imrt, state);
-        walker.copiedFindings.reportTo(state);
+        counter.copiedFindings.reportTo(state);
         state.imageEndOffset = (highest + 1) * cs;
-    }
-
-    private static void walkSnapshots(SnapshotTableCheck.Table table, boolean dataFile, int cs, TableWalker walker,
-                                      CheckState state) throws IOException, CheckState.Aborted {
-        if (dataFile && !table.snapshots().isEmpty()) {
-            state.report(Finding.Type.SNAPSHOTS_WITH_DATA_FILE, "snapshot table", table.offset(), -1,
-                    "ERROR " + table.snapshots().size() + " snapshots in image with data file");
-        }
-        for (SnapshotTableCheck.Snapshot s : table.snapshots()) {
-            if ((s.l1Offset() & (cs - 1)) != 0) {
-                state.report(Finding.Type.SNAPSHOT_L1_UNALIGNED, "snapshot table", s.entryOffset(), -1, String.format(
-                        "ERROR snapshot %s (%s) l1_offset=%#x: L1 table is not cluster aligned; snapshot table entry corrupted",
-                        s.id(), s.name(), s.l1Offset()));
-                continue;
-            }
-            if (s.l1Size() > Qcow2Header.MAX_L1_BYTES / 8) {
-                state.report(Finding.Type.SNAPSHOT_L1_TOO_LARGE, "snapshot table", s.entryOffset(), -1, String.format(
-                        "ERROR snapshot %s (%s) l1_size=%#x: L1 table is too large; snapshot table entry corrupted",
-                        s.id(), s.name(), s.l1Size()));
-                continue;
-            }
-            walker.walkL1(s.l1Offset(), s.l1Size(), false, "snapshot L1 table");
-        }
-    }
-
-    /** check_refblocks: each reftable entry sane, and each refblock referenced exactly once. */
-    private static void checkRefblocks(long[] reftable, ClusterGeometry geo, ReferenceCounts imrt, TableWalker walker,
-                                       CheckState state) throws CheckState.Aborted {
-        for (int i = 0; i < reftable.length; i++) {
-            long raw = reftable[i];
-            long offset = raw & RefcountReader.REFT_OFFSET_MASK;
-            long cluster = offset >>> geo.clusterBits();
-            if ((raw & RefcountReader.REFT_RESERVED_MASK) != 0) {
-                state.report(Finding.Type.REFTABLE_RESERVED_BITS, "refcount table", offset, -1,
-                        "ERROR refcount table entry " + i + " has reserved bits set");
-                continue;
-            }
-            if (!geo.isClusterAligned(offset)) {
-                state.report(Finding.Type.REFBLOCK_UNALIGNED, "refcount block", offset, -1,
-                        "ERROR refcount block " + i + " is not cluster aligned; refcount table entry corrupted");
-                continue;
-            }
-            if (cluster >= imrt.size()) {
-                state.report(Finding.Type.REFBLOCK_OUTSIDE_IMAGE, "refcount block", offset, cluster,
-                        "ERROR refcount block " + i + " is outside image");
-                continue;
-            }
-            if (offset != 0) {
-                walker.inc(offset, geo.clusterSize(), "refcount block");
-                long refs = imrt.get(cluster);
-                if (refs != 1) {
-                    state.report(Finding.Type.REFBLOCK_SHARED, "refcount block", offset, cluster,
-                            "ERROR refcount block " + i + " refcount=" + Long.toUnsignedString(refs));
-                }
-            }
-        }
     }
 
     /** compare_refcounts: on-disk refcount vs. references; returns the highest cluster in use. */

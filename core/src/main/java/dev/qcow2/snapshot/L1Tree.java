@@ -4,16 +4,26 @@ import dev.qcow2.CorruptImageException;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
-import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.mapping.L1Table;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.units.HostOffset;
+import dev.qcow2.walk.DataKind;
+import dev.qcow2.walk.MetadataVisitor;
+import dev.qcow2.walk.MetadataWalk;
+import dev.qcow2.walk.Owner;
+import dev.qcow2.walk.Tree;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
- * The host ranges one L1 table holds references on (qcow2.rst "Host cluster management"):
- * each L2 table it names, and each host cluster those tables map, as QEMU's
- * qcow2_update_snapshot_refcount counts them: normal and preallocated-zero entries one
- * cluster, compressed entries every host cluster their payload touches.
+ * The host ranges one L1 table holds references on (qcow2.rst "Host cluster management"), as
+ * QEMU's qcow2_update_snapshot_refcount counts them, found by the {@link MetadataWalk}: each L2
+ * table it names, and each host cluster those tables map (normal and preallocated-zero entries
+ * one cluster, compressed entries every host cluster their payload touches). An unaligned L2
+ * table or data cluster offset is refused (CorruptImageException at the entry's file offset)
+ * before anything is visited past it.
  */
 final class L1Tree {
     /** Receives one referenced range of the host file. */
@@ -21,59 +31,73 @@ final class L1Tree {
         void range(long offset, long length) throws IOException;
     }
 
+    /** Receives each L2 table of a tree after its entries: the L1 index naming it, its offset and entries (the walk's buffer: copy before changing). */
+    interface TableVisitor {
+        void table(int l1Index, long l2Offset, ByteBuffer entries) throws IOException;
+    }
+
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
+    private final MetadataWalk walk;
 
-    L1Tree(SyncedStorage storage, ClusterGeometry geo) {
+    L1Tree(SyncedStorage storage, Qcow2Header header) {
         this.storage = storage;
-        this.geo = geo;
+        this.geo = header.geometry();
+        this.walk = new MetadataWalk(storage.raw(), header);
     }
 
-    /** The L2 table offset of an L1 entry, checked for alignment like QEMU; 0 when none. */
-    long l2Offset(long[] l1, int i) throws CorruptImageException {
-        long off = l1[i] & L1Entry.OFFSET_MASK;
-        if (off != 0 && !geo.isClusterAligned(off)) {
-            throw new CorruptImageException(storage.describe(), "L1 table", i, off,
-                    "L2 table offset 0x" + Long.toHexString(off) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
-        }
-        return off;
-    }
+    /** The L1 table at {@code offset} with the entries {@code l1} (held in memory, maybe changed). */
+    static L1Table at(long offset, long[] l1) { return L1Table.fixed(new HostOffset(offset), l1); }
 
-    long[] readL2(long offset) throws IOException {
-        return ClusterMapper.readTable(storage.raw(), offset, geo.clusterSize() / 8);
-    }
-
-    L2Entry decode(long[] l2, int index) {
-        return geo.extendedL2()
-                ? L2Entry.decode(l2[2 * index], l2[2 * index + 1], geo, false)
-                : L2Entry.decode(l2[index], 0, geo, false);
-    }
-
-    /** The host range an L2 entry references, or null when it references none. */
-    long[] referenced(L2Entry e) throws CorruptImageException {
-        if (e instanceof L2Entry.Compressed c) {
-            return new long[]{c.hostOffset(), c.lastHostByte() - c.hostOffset() + 1};
-        }
-        long host = e instanceof L2Entry.Normal n ? n.hostOffset() : e instanceof L2Entry.Zero z ? z.hostOffset() : 0;
-        if (host == 0) return null;
-        if (!geo.isClusterAligned(host)) {
-            throw new CorruptImageException(storage.describe(), "L2 table", -1, host,
-                    "Cluster allocation offset 0x" + Long.toHexString(host) + " unaligned");
-        }
-        return new long[]{host, geo.clusterSize()};
-    }
-
-    /** Visits every range the tree references: the L2 tables and the data they map. */
-    void visit(long[] l1, RangeVisitor visitor) throws IOException {
-        for (int i = 0; i < l1.length; i++) {
-            long l2 = l2Offset(l1, i);
-            if (l2 == 0) continue;
-            long[] table = readL2(l2);
-            for (int j = 0; j < geo.l2Entries(); j++) {
-                long[] r = referenced(decode(table, j));
-                if (r != null) visitor.range(r[0], r[1]);
+    /** Visits every range the tree references: for each L2 table the data it maps, then the table. */
+    void visit(Tree tree, L1Table l1, RangeVisitor visitor) throws IOException {
+        walk.tree(tree, l1, new Checked() {
+            @Override public void range(Owner owner, long offset, long length) { }
+            @Override public void dataRange(Tree t, long guest, DataKind kind, long offset, long length) throws IOException {
+                visitor.range(offset, length);
             }
-            visitor.range(l2, geo.clusterSize());
+            @Override public boolean l2Entry(Tree t, long guest, int index, long at, long raw, long bitmap)
+                    throws CorruptImageException {
+                L2Entry e = walk.decode(raw, bitmap);
+                long host = switch (e) {
+                    case L2Entry.Normal n -> n.hostOffset();
+                    case L2Entry.Zero z -> z.hostOffset();
+                    case L2Entry.Compressed c -> 0;
+                    case L2Entry.Unallocated u -> 0;
+                };
+                if (!geo.isClusterAligned(host)) {
+                    throw new CorruptImageException(storage.describe(), "L2 table", at, e.raw(),
+                            "Cluster allocation offset 0x" + Long.toHexString(host) + " unaligned");
+                }
+                return true;
+            }
+            @Override public void l2TableDone(Tree t, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException {
+                visitor.range(l2Offset, geo.clusterSize());
+            }
+        });
+    }
+
+    /** Visits each L2 table of the tree (no data ranges). */
+    void tables(Tree tree, L1Table l1, TableVisitor visitor) throws IOException {
+        walk.tree(tree, l1, new Checked() {
+            @Override public void range(Owner owner, long offset, long length) { }
+            @Override public boolean l2Entry(Tree t, long guest, int index, long at, long raw, long bitmap) { return false; }
+            @Override public void l2TableDone(Tree t, int l1Index, long l1Raw, long l2Offset, ByteBuffer table) throws IOException {
+                visitor.table(l1Index, l2Offset, table);
+            }
+        });
+    }
+
+    /** Refuses an L1 entry naming an unaligned L2 table, as QEMU does; walks only entries naming one. */
+    private abstract class Checked implements MetadataVisitor<RuntimeException> {
+        @Override
+        public boolean l1Entry(Tree tree, int i, long entryOffset, long raw) throws CorruptImageException {
+            long off = raw & L1Entry.OFFSET_MASK;
+            if (off != 0 && !geo.isClusterAligned(off)) {
+                throw new CorruptImageException(storage.describe(), "L1 table", entryOffset, raw,
+                        "L2 table offset 0x" + Long.toHexString(off) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
+            }
+            return off != 0;
         }
     }
 }

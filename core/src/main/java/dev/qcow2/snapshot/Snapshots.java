@@ -12,11 +12,14 @@ import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.mapping.L1Table;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.Closeable;
+import dev.qcow2.walk.Tree;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -49,7 +52,7 @@ public final class Snapshots implements Closeable {
         this.geo = header.geometry();
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
         this.allocator = new ClusterAllocator(storage, refcounts);
-        this.tree = new L1Tree(storage, geo);
+        this.tree = new L1Tree(storage, header);
         this.treeRefs = new TreeRefcounts(tree, allocator, res);
         this.copied = new CopiedFlags(storage, tree, refcounts);
     }
@@ -101,7 +104,8 @@ public final class Snapshots implements Closeable {
         List<SnapshotEntry> old = table.entries();
         if (old.size() >= Qcow2Header.MAX_SNAPSHOTS) throw new Qcow2Exception(res, "too many snapshots (at most 65536)");
         long[] l1 = activeL1();
-        treeRefs.checkIncrement(l1);
+        L1Table active = L1Tree.at(header.l1TableOffset(), l1);
+        treeRefs.checkIncrement(Tree.ACTIVE, active);
 
         long l1Offset = 0;
         if (l1.length > 0) {
@@ -110,9 +114,9 @@ public final class Snapshots implements Closeable {
             storage.write(l1Offset, encodeL1(l1, l1.length, true));
         }
         // Every cluster of the tree becomes shared: COPIED bits go first, then the references.
-        if (copied.clearAll(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
+        if (copied.clearAll(Tree.ACTIVE, active)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
         storage.barrier();
-        treeRefs.increment(l1);
+        treeRefs.increment(Tree.ACTIVE, active);
         storage.barrier();
 
         long id = 0;
@@ -142,7 +146,7 @@ public final class Snapshots implements Closeable {
         reloadHeader();
 
         // The snapshot is gone from the table: from here a crash only leaks clusters.
-        treeRefs.decrement(snL1);
+        treeRefs.decrement(new Tree.Snapshot(sn.id(), sn.name()), L1Tree.at(sn.l1TableOffset(), snL1));
         if (sn.l1Size() > 0) allocator.free(sn.l1TableOffset(), 8L * sn.l1Size());
         storage.barrier();
         fixActiveCopied();
@@ -156,12 +160,13 @@ public final class Snapshots implements Closeable {
         long[] snL1 = ClusterMapper.readTable(storage.raw(), sn.l1TableOffset(), (int) sn.l1Size());
         for (int i = 0; i < snL1.length; i++) snL1[i] &= ~L1Entry.COPIED;
         long[] oldL1 = activeL1();
-        treeRefs.checkIncrement(snL1);
+        Tree snapshot = new Tree.Snapshot(sn.id(), sn.name());
+        treeRefs.checkIncrement(snapshot, L1Tree.at(sn.l1TableOffset(), snL1));
 
         // Its tables become shared: clear any COPIED bits first, then raise the references.
-        copied.clearAll(snL1.clone());
+        copied.clearAll(snapshot, L1Tree.at(sn.l1TableOffset(), snL1.clone()));
         storage.barrier();
-        treeRefs.increment(snL1);
+        treeRefs.increment(snapshot, L1Tree.at(sn.l1TableOffset(), snL1));
         storage.barrier();
 
         long diskSize = sn.diskSize();
@@ -183,7 +188,7 @@ public final class Snapshots implements Closeable {
         reloadHeader();
 
         // The old active state is no longer named: drop its references.
-        treeRefs.decrement(oldL1);
+        treeRefs.decrement(Tree.ACTIVE, L1Tree.at(oldOffset, oldL1));
         if (relocate && oldL1.length > 0) allocator.free(oldOffset, 8L * oldL1.length);
         storage.barrier();
         fixActiveCopied();
@@ -191,7 +196,7 @@ public final class Snapshots implements Closeable {
 
     private void fixActiveCopied() throws IOException {
         long[] l1 = activeL1();
-        if (copied.recompute(l1)) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
+        if (copied.recompute(L1Tree.at(header.l1TableOffset(), l1))) storage.write(header.l1TableOffset(), encodeL1(l1, l1.length, false));
         storage.barrier();
     }
 

@@ -4,7 +4,9 @@ import dev.qcow2.Qcow2Exception;
 import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.format.RefcountBlockCodec;
+import dev.qcow2.mapping.L1Table;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.walk.Tree;
 
 import java.io.IOException;
 import java.util.HashMap;
@@ -32,9 +34,9 @@ final class TreeRefcounts {
     }
 
     /** Refuses when one more reference on the tree would overflow some refcount. */
-    void checkIncrement(long[] l1) throws IOException {
+    void checkIncrement(Tree which, L1Table l1) throws IOException {
         Map<Long, Long> extra = new HashMap<>();
-        tree.visit(l1, (offset, length) -> {
+        tree.visit(which, l1, (offset, length) -> {
             for (long c = offset >>> geo.clusterBits(); c <= (offset + length - 1) >>> geo.clusterBits(); c++) {
                 extra.merge(c, 1L, Long::sum);
             }
@@ -50,7 +52,7 @@ final class TreeRefcounts {
         }
     }
 
-    void increment(long[] l1) throws IOException { tree.visit(l1, allocator::reference); }
+    void increment(Tree which, L1Table l1) throws IOException { tree.visit(which, l1, allocator::reference); }
 
-    void decrement(long[] l1) throws IOException { tree.visit(l1, allocator::free); }
+    void decrement(Tree which, L1Table l1) throws IOException { tree.visit(which, l1, allocator::free); }
 }

@@ -3,13 +3,18 @@ package dev.qcow2.dsl
 import dev.qcow2.units.HostOffset
 import dev.qcow2.format.L1Entry
 import dev.qcow2.format.L2Entry
+import dev.qcow2.mapping.L1Table
 import dev.qcow2.units.ClusterGeometry
+import dev.qcow2.walk.MetadataVisitor
+import dev.qcow2.walk.MetadataWalk
+import dev.qcow2.walk.Owner
+import dev.qcow2.walk.Tree
 
 /**
  * {@code walk l1} and {@code walk l2}: the mapping tables of one state, entry by entry, with the
  * refcount of the host cluster each entry points at (qcow2.rst "Cluster mapping").
- * {@code walk l2} lists every entry of every allocated L2 table whose descriptor is not all
- * zero ({@code all: true}: every entry); {@code at: OFFSET} gives the one entry mapping that
+ * {@code walk l2} lists, through the {@link MetadataWalk}, every entry of every allocated L2
+ * table whose descriptor is not all zero ({@code all: true}: every entry); {@code at: OFFSET} gives the one entry mapping that
  * guest offset, even when it is unallocated.
  */
 final class Walker {
@@ -49,22 +54,31 @@ final class Walker {
                 if (geo.extendedL2()) values << null
                 t.add((values + [null, null, 0L]) as Object[])
             } else {
-                addEntry(t, img.mapper().l2Table(HostOffset.of(l2Offset)), i, j, geo, external, refs)
+                long[] table = img.mapper().l2Table(HostOffset.of(l2Offset))
+                long raw = geo.extendedL2() ? table[2 * j] : table[j]
+                long bitmap = geo.extendedL2() ? table[2 * j + 1] : 0
+                addEntry(t, L2Entry.decode(raw, bitmap, geo, external), i, j, geo, refs)
             }
             return t.build()
         }
         boolean all = options.all as boolean
-        for (int i = 0; i < l1.length; i++) {
-            long l2Offset = l1[i] & L1Entry.OFFSET_MASK
-            if (l2Offset == 0) continue
-            long[] table = img.mapper().l2Table(HostOffset.of(l2Offset))
-            for (int j = 0; j < geo.l2Entries(); j++) {
-                if (((long) i * geo.l2Entries() + j) << geo.clusterBits() >= img.size()) break
-                boolean empty = geo.extendedL2() ? table[2 * j] == 0 && table[2 * j + 1] == 0 : table[j] == 0
-                if (empty && !all) continue
-                addEntry(t, table, i, j, geo, external, refs)
-            }
-        }
+        long perTable = geo.bytesPerL2Table()
+        Tree tree = view.active ? Tree.ACTIVE : new Tree.Snapshot(view.entry().id(), view.entry().name())
+        long l1Offset = view.active ? img.header().l1TableOffset() : view.entry().l1TableOffset()
+        def walk = new MetadataWalk(img.storage(), img.header())
+        walk.tree(tree, L1Table.fixed(HostOffset.of(l1Offset), l1),
+                new MetadataVisitor<RuntimeException>() {
+                    @Override
+                    void range(Owner owner, long offset, long length) { }
+
+                    @Override
+                    boolean l2Entry(Tree which, long guest, int j, long entryOffset, long raw, long bitmap) {
+                        if (guest < img.size() && (all || raw != 0 || bitmap != 0)) {
+                            addEntry(t, walk.decode(raw, bitmap), (int) (guest / perTable), j, geo, refs)
+                        }
+                        false
+                    }
+                })
         t.build()
     }
 
@@ -75,11 +89,9 @@ final class Walker {
         cols + [Column.bytes('compressed_bytes'), Column.plain('refcount'), Column.hex('raw')]
     }
 
-    private static void addEntry(Table.Builder t, long[] table, int i, int j, ClusterGeometry geo, boolean external,
-                                 OnDiskRefcounts refs) {
-        long raw = geo.extendedL2() ? table[2 * j] : table[j]
-        long bitmap = geo.extendedL2() ? table[2 * j + 1] : 0
-        L2Entry e = L2Entry.decode(raw, bitmap, geo, external)
+    private static void addEntry(Table.Builder t, L2Entry e, int i, int j, ClusterGeometry geo, OnDiskRefcounts refs) {
+        long raw = e.raw()
+        long bitmap = e.bitmap()
         long guest = ((long) i * geo.l2Entries() + j) << geo.clusterBits()
         Long host = null
         String kind = 'unallocated'

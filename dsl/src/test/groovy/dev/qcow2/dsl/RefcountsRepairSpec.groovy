@@ -61,7 +61,7 @@ class RefcountsRepairSpec extends Specification {
         then:
         !refcounts.mismatches
         refcounts.every { it.status == 'ok' }
-        shell.evaluate("refcounts.of($shared)").used_by == ["data of guest 0x30000 (snapshot 'a')"]
+        shell.evaluate("refcounts.of($shared)").used_by == ["data of snapshot 'a' for guest 0x30000"]
         shell.evaluate('refcounts.of(0)').used_by == ['header']
 
         cleanup:

@@ -1,31 +1,30 @@
 package dev.qcow2.notebook.charts;
 
-import dev.qcow2.units.HostOffset;
 import dev.qcow2.check.ImageChecker;
 import dev.qcow2.check.ReferenceCounts;
 import dev.qcow2.dsl.OnDiskRefcounts;
-import dev.qcow2.format.HeaderExtension;
-import dev.qcow2.format.L1Entry;
-import dev.qcow2.format.L2Entry;
-import dev.qcow2.format.Qcow2Header;
-import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
-import dev.qcow2.mapping.ClusterMapper;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.walk.DataKind;
+import dev.qcow2.walk.MetadataVisitor;
+import dev.qcow2.walk.MetadataWalk;
+import dev.qcow2.walk.Owner;
+import dev.qcow2.walk.Tree;
 
 import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Every host cluster of an image file classified by what it holds. Metadata is found by the same
- * walk as qemu-img check's reference count (header; L1 and L2 tables and data of the active
- * state and of every snapshot; snapshot table; refcount table and blocks; LUKS header and bitmap
- * directory), and compared with the refcounts recorded in the image:
+ * Every host cluster of an image file classified by what it holds. Metadata is found by the
+ * {@link MetadataWalk}, the walk behind qemu-img check's reference count (header; L1 and L2
+ * tables and data of the active state and of every snapshot; snapshot table; refcount table and
+ * blocks; LUKS header; bitmap directory, tables and data), and compared with the refcounts
+ * recorded in the image:
  * <ul>
  *   <li>a cluster with a nonzero refcount that nothing references is LEAKED (qemu-img check's
  *       "Leaked cluster");</li>
- *   <li>a referenced cluster the walk does not name (bitmap tables and bitmap data) is OTHER_METADATA;</li>
+ *   <li>a referenced cluster the walk does not name is OTHER_METADATA (as are bitmaps and the LUKS header);</li>
  *   <li>a cluster at or past the end of the file that is referenced or has a refcount is PAST_EOF;</li>
  *   <li>everything else in the file with neither is FREE.</li>
  * </ul>
@@ -75,46 +74,31 @@ public final class HostClusters {
     }
 
     private static void walk(Qcow2Image img, Marker m) throws IOException {
-        Qcow2Header h = img.header();
-        m.mark(0, 1, ClusterKind.HEADER);
-        tree(img, img.mapper().l1Table(), h.l1TableOffset(), m);
-        long snapshotBytes = 0;
-        for (SnapshotEntry s : img.snapshots()) {
-            tree(img, ClusterMapper.readTable(img.storage(), s.l1TableOffset(), (int) s.l1Size()), s.l1TableOffset(), m);
-            snapshotBytes += s.length() + 7 & ~7L;
-        }
-        if (h.nbSnapshots() > 0) m.mark(h.snapshotsOffset(), snapshotBytes, ClusterKind.SNAPSHOT_TABLE);
-        m.mark(h.refcountTableOffset(), h.refcountTableClusters() * (long) h.clusterSize(), ClusterKind.REFCOUNT_TABLE);
-        OnDiskRefcounts onDisk = new OnDiskRefcounts(img);
-        for (long raw : onDisk.reftable()) {
-            if (raw != 0) m.mark(raw & ~511L, h.clusterSize(), ClusterKind.REFCOUNT_BLOCK);
-        }
-        h.extension(HeaderExtension.CryptoHeader.class)
-                .ifPresent(c -> m.mark(c.headerOffset(), c.headerLength(), ClusterKind.OTHER_METADATA));
-        h.extension(HeaderExtension.Bitmaps.class)
-                .ifPresent(b -> m.mark(b.directoryOffset(), b.directorySize(), ClusterKind.OTHER_METADATA));
+        MetadataWalk.walk(img, new MetadataVisitor<RuntimeException>() {
+            @Override public void range(Owner owner, long offset, long length) { m.mark(offset, length, kind(owner)); }
+
+            @Override public void dataRange(Tree tree, long guestOffset, DataKind kind, long offset, long length) {
+                m.mark(offset, length, kind == DataKind.COMPRESSED ? ClusterKind.COMPRESSED : ClusterKind.DATA);
+            }
+        });
     }
 
-    private static void tree(Qcow2Image img, long[] l1, long l1Offset, Marker m) throws IOException {
-        ClusterGeometry geo = img.geometry();
-        boolean external = img.header().hasExternalDataFile();
-        m.mark(l1Offset, 8L * l1.length, ClusterKind.L1_TABLE);
-        for (long l1e : l1) {
-            long l2 = l1e & L1Entry.OFFSET_MASK;
-            if (l2 == 0) continue;
-            m.mark(l2, geo.clusterSize(), ClusterKind.L2_TABLE);
-            long[] table = img.mapper().l2Table(new HostOffset(l2));
-            for (int j = 0; j < geo.l2Entries(); j++) {
-                long raw = geo.extendedL2() ? table[2 * j] : table[j];
-                if (raw == 0) continue;
-                L2Entry e = L2Entry.decode(raw, geo.extendedL2() ? table[2 * j + 1] : 0, geo, external);
-                if (e instanceof L2Entry.Normal n && !external) m.mark(n.hostOffset(), geo.clusterSize(), ClusterKind.DATA);
-                else if (e instanceof L2Entry.Zero z && z.preallocated() && !external) m.mark(z.hostOffset(), geo.clusterSize(), ClusterKind.DATA);
-                else if (e instanceof L2Entry.Compressed c) {
-                    m.mark(c.firstHostByte(), c.lastHostByte() - c.firstHostByte() + 1, ClusterKind.COMPRESSED);
-                }
-            }
-        }
+    private static ClusterKind kind(Owner owner) {
+        return switch (owner) {
+            case Owner.Header h -> ClusterKind.HEADER;
+            case Owner.L1Table t -> ClusterKind.L1_TABLE;
+            case Owner.L2Table t -> ClusterKind.L2_TABLE;
+            case Owner.Data d -> ClusterKind.DATA;
+            case Owner.PreallocatedZero z -> ClusterKind.DATA;
+            case Owner.CompressedData c -> ClusterKind.COMPRESSED;
+            case Owner.SnapshotTable t -> ClusterKind.SNAPSHOT_TABLE;
+            case Owner.RefcountTable t -> ClusterKind.REFCOUNT_TABLE;
+            case Owner.RefcountBlock b -> ClusterKind.REFCOUNT_BLOCK;
+            case Owner.CryptoHeader c -> ClusterKind.OTHER_METADATA;
+            case Owner.BitmapDirectory d -> ClusterKind.OTHER_METADATA;
+            case Owner.BitmapTable t -> ClusterKind.OTHER_METADATA;
+            case Owner.BitmapData d -> ClusterKind.OTHER_METADATA;
+        };
     }
 
     /** Marks the clusters a byte range covers with a kind, unless already marked. */
