@@ -1,6 +1,6 @@
 package dev.qcow2.dsl
 
-import dev.qcow2.check.Damage
+import dev.qcow2.testing.Damage
 import dev.qcow2.testing.ImageMatrix
 import dev.qcow2.testing.Qemu
 import dev.qcow2.write.Qcow2Writer

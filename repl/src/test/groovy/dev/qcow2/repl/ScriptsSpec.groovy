@@ -2,7 +2,7 @@ package dev.qcow2.repl
 
 import dev.qcow2.testing.Sha256
 
-import dev.qcow2.check.Damage
+import dev.qcow2.testing.Damage
 import dev.qcow2.cli.Cli
 import dev.qcow2.testing.Qemu
 import spock.lang.Specification
