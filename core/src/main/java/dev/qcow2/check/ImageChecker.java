@@ -6,6 +6,10 @@ import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
+import dev.qcow2.refcount.Reftable;
+import dev.qcow2.refcount.ReftableDamage;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 
@@ -106,9 +110,8 @@ public final class ImageChecker {
         // QEMU counts whole 512-byte sectors of the virtual size (bs->total_sectors)
         state.totalClusters = geo.clustersCovering(h.size() / 512 * 512);
 
-        long[] reftable = RefcountReader.readReftable(storage, h.refcountTableOffset(), h.refcountTableClusters(),
-                geo.clusterBits());
-        RefcountReader onDisk = new RefcountReader(storage, reftable, geo.clusterBits(), geo.refcountOrder());
+        Reftable reftable = Reftable.read(storage, h, Reftable.Policy.QEMU);
+        RefcountReader onDisk = new RefcountReader(storage, reftable, RefcountReader.Cache.SCAN);
         ReferenceCounts imrt = new ReferenceCounts(geo.refcountOrder(), nbClusters);
         state.references = imrt;
         boolean dataFile = h.hasExternalDataFile();
@@ -118,7 +121,7 @@ public final class ImageChecker {
         walker.walkL1(h.l1TableOffset(), h.l1Size(), true, "active L1 table");
         walkSnapshots(snapshots, dataFile, cs, walker, state);
         walker.inc(snapshots.offset(), snapshots.size(), "snapshot table");
-        walker.inc(h.refcountTableOffset(), (long) reftable.length * 8, "refcount table");
+        walker.inc(h.refcountTableOffset(), (long) reftable.size() * 8, "refcount table");
         HeaderExtension.CryptoHeader crypto = h.extension(HeaderExtension.CryptoHeader.class).orElse(null);
         if (crypto != null && crypto.headerLength() != 0) {
             walker.inc(crypto.headerOffset(), crypto.headerLength(), "LUKS header");
@@ -154,25 +157,22 @@ public final class ImageChecker {
     }
 
     /** check_refblocks: each reftable entry sane, and each refblock referenced exactly once. */
-    private static void checkRefblocks(long[] reftable, ClusterGeometry geo, ReferenceCounts imrt, TableWalker walker,
+    private static void checkRefblocks(Reftable reftable, ClusterGeometry geo, ReferenceCounts imrt, TableWalker walker,
                                        CheckState state) throws CheckState.Aborted {
-        for (int i = 0; i < reftable.length; i++) {
-            long raw = reftable[i];
-            long offset = raw & RefcountReader.REFT_OFFSET_MASK;
+        for (int i = 0; i < reftable.size(); i++) {
+            long offset = reftable.entry(i).refblockOffset();
             long cluster = offset >>> geo.clusterBits();
-            if ((raw & RefcountReader.REFT_RESERVED_MASK) != 0) {
-                state.report(Finding.Type.REFTABLE_RESERVED_BITS, "refcount table", offset, -1,
-                        "ERROR refcount table entry " + i + " has reserved bits set");
-                continue;
-            }
-            if (!geo.isClusterAligned(offset)) {
-                state.report(Finding.Type.REFBLOCK_UNALIGNED, "refcount block", offset, -1,
-                        "ERROR refcount block " + i + " is not cluster aligned; refcount table entry corrupted");
-                continue;
-            }
-            if (cluster >= imrt.size()) {
-                state.report(Finding.Type.REFBLOCK_OUTSIDE_IMAGE, "refcount block", offset, cluster,
-                        "ERROR refcount block " + i + " is outside image");
+            ReftableDamage damage = reftable.damage(i);
+            if (damage != null) {
+                // Reftable.damage tests the rules in check_refblocks' order; the file is imrt.size() clusters
+                switch (damage.reason()) {
+                    case RESERVED_BITS -> state.report(Finding.Type.REFTABLE_RESERVED_BITS, "refcount table", offset, -1,
+                            "ERROR refcount table entry " + i + " has reserved bits set");
+                    case UNALIGNED -> state.report(Finding.Type.REFBLOCK_UNALIGNED, "refcount block", offset, -1,
+                            "ERROR refcount block " + i + " is not cluster aligned; refcount table entry corrupted");
+                    case PAST_END_OF_FILE -> state.report(Finding.Type.REFBLOCK_OUTSIDE_IMAGE, "refcount block", offset, cluster,
+                            "ERROR refcount block " + i + " is outside image");
+                }
                 continue;
             }
             if (offset != 0) {
@@ -193,9 +193,10 @@ public final class ImageChecker {
             long refcount;
             try {
                 refcount = onDisk.get(i);
-            } catch (RefcountReader.Unreadable u) {
+            } catch (RefcountUnreadableException u) {
+                // qcow2_get_refcount's -EIO, printed as qemu-img does: strerror(EIO)
                 state.report(Finding.Type.REFCOUNT_UNREADABLE, "refcount block", -1, i,
-                        "Can't get refcount for cluster " + i + ": " + u.getMessage());
+                        "Can't get refcount for cluster " + i + ": Input/output error");
                 continue;
             }
             long reference = imrt.get(i);

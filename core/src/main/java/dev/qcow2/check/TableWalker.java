@@ -2,6 +2,8 @@ package dev.qcow2.check;
 
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 
@@ -170,7 +172,7 @@ final class TableWalker {
         long refcount;
         try {
             refcount = onDisk.get(l2Offset >>> geo.clusterBits());
-        } catch (RefcountReader.Unreadable u) {
+        } catch (RefcountUnreadableException u) {
             return;
         }
         if ((refcount == 1) != ((l1Raw & L1Entry.COPIED) != 0)) {
@@ -187,7 +189,7 @@ final class TableWalker {
             } else {
                 try {
                     rc = onDisk.get((raw & L2Entry.OFFSET_MASK) >>> geo.clusterBits());
-                } catch (RefcountReader.Unreadable u) {
+                } catch (RefcountUnreadableException u) {
                     continue;
                 }
             }

@@ -3,6 +3,7 @@ package dev.qcow2.repair;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.refcount.RefcountUnreadableException;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
 
@@ -35,7 +36,7 @@ final class CopiedFlags {
             long rc;
             try {
                 rc = refcounts.get(l2Offset >>> geo.clusterBits());
-            } catch (RefcountStore.Unreadable u) {
+            } catch (RefcountUnreadableException u) {
                 continue;
             }
             if ((rc == 1) != ((l1Entry & L1Entry.COPIED) != 0)) {
@@ -59,7 +60,7 @@ final class CopiedFlags {
                 if (!dataFile) {
                     try {
                         refcount = refcounts.get((raw & L2Entry.OFFSET_MASK) >>> geo.clusterBits());
-                    } catch (RefcountStore.Unreadable u) {
+                    } catch (RefcountUnreadableException u) {
                         continue;
                     }
                 }
