@@ -105,15 +105,6 @@ public final class RefcountReader {
         }
     }
 
-    /** Every refcount of the block at reftable index {@code index}, into {@code out} (length {@link #entriesPerBlock()}); false when there is no block. */
-    public boolean readBlock(int index, long[] out) throws IOException {
-        long block = reftable.refblockOffset(index);
-        if (block == 0) return false;
-        byte[] data = refblock(block);
-        for (int i = 0; i < out.length; i++) out[i] = RefcountBlockCodec.get(data, geo.refcountOrder(), i);
-        return true;
-    }
-
     /**
      * The cached bytes of the refcount block at {@code offset}, read if not cached. With
      * {@link Cache#RETAIN} the array stays the cached copy: a writer changes it and writes the
