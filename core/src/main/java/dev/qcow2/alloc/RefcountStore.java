@@ -20,8 +20,6 @@ import java.nio.ByteBuffer;
  * block mirrors the on-disk block at its offset (or the queued write-back of it).
  */
 public final class RefcountStore {
-    /** QEMU's REFT_OFFSET_MASK: bits 9-63 hold the refcount block offset. */
-    public static final long REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00L;
 
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
