@@ -27,7 +27,7 @@ public final class ClusterAllocator {
     private final RefcountStore refcounts;
     private final ClusterGeometry geo;
     private final ReftableGrowth growth;
-    private long freeClusterIndex;
+    private final FreeClusterSearch search = new FreeClusterSearch();
     private long freeByteOffset;
 
     public ClusterAllocator(SyncedStorage storage, RefcountStore refcounts) {
@@ -43,10 +43,10 @@ public final class ClusterAllocator {
     public long allocate(long bytes) throws IOException {
         long n = geo.clustersCovering(bytes);
         while (true) {
-            long saved = freeClusterIndex;
+            long saved = search.cursor();
             long start = findFree(n);
             if (!ensureCovered(start, n)) {
-                freeClusterIndex = saved;
+                search.cursor(saved);
                 continue;
             }
             for (long c = start; c < start + n; c++) add(c, 1, false);
@@ -71,10 +71,10 @@ public final class ClusterAllocator {
             }
             long freeInCluster = cs - geo.offsetInCluster(offset);
             if (offset == 0 || freeInCluster < size) {
-                long saved = freeClusterIndex;
+                long saved = search.cursor();
                 long fresh = findFree(1);
                 if (!ensureCovered(fresh, 1)) {
-                    freeClusterIndex = saved;
+                    search.cursor(saved);
                     continue;
                 }
                 long freshOffset = fresh << geo.clusterBits();
@@ -128,7 +128,7 @@ public final class ClusterAllocator {
         if (write) refcounts.set(cluster, now);
         else refcounts.setCached(cluster, now);
         if (now == 0) {
-            if (cluster < freeClusterIndex) freeClusterIndex = cluster;
+            search.freed(cluster);
             // A freed cluster may be reused for anything: compressed packing must not continue in it.
             if (freeByteOffset != 0 && (freeByteOffset >>> geo.clusterBits()) == cluster) freeByteOffset = 0;
         }
@@ -136,22 +136,10 @@ public final class ClusterAllocator {
 
     /** First fit of {@code n} clusters with refcount 0, from the cursor; moves the cursor past them. */
     long findFree(long n) throws IOException {
-        long start = freeClusterIndex;
-        long run = 0;
-        long c = start;
-        while (run < n) {
-            if (refcounts.get(c) == 0) {
-                run++;
-            } else {
-                run = 0;
-                start = c + 1;
-            }
-            c++;
-        }
+        long start = search.find(n, refcounts::get);
         if (((start + n) << geo.clusterBits()) > MAX_HOST_OFFSET || start + n < 0) {
             throw new Qcow2Exception(storage.describe(), "cannot allocate clusters: host offset beyond 2^56");
         }
-        freeClusterIndex = start + n;
         return start;
     }
 
@@ -176,7 +164,7 @@ public final class ClusterAllocator {
             growth.grow(t);
             return;
         }
-        long saved = freeClusterIndex;
+        long saved = search.cursor();
         long b = findFree(1);
         int bt = refcounts.tableIndex(b);
         byte[] content = new byte[geo.clusterSize()];
@@ -185,7 +173,7 @@ public final class ClusterAllocator {
             RefcountBlockCodec.set(content, geo.refcountOrder(), b % refcounts.entriesPerBlock(), 1);
         } else {
             if (refcounts.blockOffset(bt) == 0) {
-                freeClusterIndex = saved;
+                search.cursor(saved);
                 createBlock(bt);
                 return;
             }
@@ -195,6 +183,6 @@ public final class ClusterAllocator {
         storage.barrier();
         refcounts.link(t, b << geo.clusterBits());
         storage.barrier();
-        freeClusterIndex = saved;
+        search.cursor(saved);
     }
 }

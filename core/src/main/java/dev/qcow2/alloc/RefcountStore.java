@@ -1,42 +1,43 @@
 package dev.qcow2.alloc;
 
-import dev.qcow2.CorruptImageException;
 import dev.qcow2.format.RefcountBlockCodec;
-import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
+import dev.qcow2.refcount.Reftable;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
- * The refcount table and its refcount blocks (qcow2.rst "Host cluster management"), read on
- * demand and written through: every change is written to the file at once, so that a later
- * {@link SyncedStorage#barrier()} makes it durable before metadata that depends on it.
+ * The writer's policy over the one refcount reader ({@link RefcountReader}, table validated
+ * with {@link Reftable.Policy#WRITER}): refcount changes are made in the reader's retained
+ * block cache and written through, every change to the file at once, so that a later
+ * {@link SyncedStorage#barrier()} makes it durable before metadata that depends on it (or, in
+ * {@link #writeBack} mode, queued in the storage until that barrier).
  *
- * <p>Invariant: {@link #table} mirrors the on-disk refcount table; a cached block mirrors the
- * on-disk block at its offset.
+ * <p>Invariant: the reader's {@link Reftable} mirrors the on-disk refcount table; a cached
+ * block mirrors the on-disk block at its offset (or the queued write-back of it).
  */
 public final class RefcountStore {
-    /** QEMU's REFT_OFFSET_MASK: bits 9-63 hold the refcount block offset. */
-    public static final long REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00L;
 
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
-    private final Map<Long, byte[]> blocks = new HashMap<>();
-    private long[] table;
-    private long tableOffset;
+    private final RefcountReader reader;
     private boolean writeBack;
 
     public RefcountStore(SyncedStorage storage, ClusterGeometry geo, long tableOffset, int tableClusters) throws IOException {
         this.storage = storage;
         this.geo = geo;
-        this.tableOffset = tableOffset;
-        this.table = ClusterMapper.readTable(storage.raw(), tableOffset, (int) ((long) tableClusters * geo.clusterSize() / 8));
+        Reftable table = Reftable.read(storage.raw(), geo, tableOffset, tableClusters, storage.length(), Reftable.Policy.WRITER);
+        this.reader = new RefcountReader((offset, into) -> storage.readFully(offset, ByteBuffer.wrap(into)), table,
+                RefcountReader.Cache.RETAIN);
     }
 
     public ClusterGeometry geometry() { return geo; }
+
+    /** The reader this store writes through: the same cache and table. */
+    public RefcountReader reader() { return reader; }
 
     /**
      * Refcount changes go to {@link SyncedStorage#writeBack} (written by the next barrier or
@@ -45,28 +46,25 @@ public final class RefcountStore {
      */
     public void writeBack(boolean on) { this.writeBack = on; }
 
-    public long tableOffset() { return tableOffset; }
+    public long tableOffset() { return reader.reftable().offset(); }
 
-    public int tableEntries() { return table.length; }
+    public int tableEntries() { return reader.reftable().size(); }
 
-    public int tableClusters() { return (int) ((long) table.length * 8 / geo.clusterSize()); }
+    public int tableClusters() { return reader.reftable().clusters(); }
 
     /** Refcount entries per refcount block. */
     public long entriesPerBlock() { return geo.refblockEntries(); }
 
     /** Clusters describable by the current table: those with index below this. */
-    public long coveredClusters() { return table.length * entriesPerBlock(); }
+    public long coveredClusters() { return reader.reftable().coveredClusters(); }
 
-    public long blockOffset(int tableIndex) throws CorruptImageException {
-        if (tableIndex >= table.length) return 0;
-        long entry = table[tableIndex];
-        long offset = entry & REFT_OFFSET_MASK;
-        if (offset != 0 && geo.offsetInCluster(offset) != 0) {
-            throw new CorruptImageException(storage.describe(), "refcount table", tableIndex, offset,
-                    "Refblock offset 0x" + Long.toHexString(offset) + " unaligned (reftable index: 0x"
-                            + Integer.toHexString(tableIndex) + ")");
-        }
-        return offset;
+    /**
+     * The refcount block of table entry {@code tableIndex}; 0 when none.
+     *
+     * @throws RefcountUnreadableException when the entry names an unaligned block or one past the end of the file
+     */
+    public long blockOffset(int tableIndex) throws RefcountUnreadableException {
+        return reader.reftable().refblockOffset(tableIndex);
     }
 
     /** Whether cluster {@code clusterIndex} has a refcount block to hold its count. */
@@ -81,9 +79,7 @@ public final class RefcountStore {
 
     /** The refcount of a host cluster; 0 when no refcount block describes it. */
     public long get(long clusterIndex) throws IOException {
-        long off = blockOffset(tableIndex(clusterIndex));
-        if (off == 0) return 0;
-        return RefcountBlockCodec.get(block(off), geo.refcountOrder(), clusterIndex % entriesPerBlock());
+        return reader.get(clusterIndex);
     }
 
     /** Stores a refcount; the cluster's refcount block must exist. Written through. */
@@ -99,7 +95,7 @@ public final class RefcountStore {
     public void setCached(long clusterIndex, long value) throws IOException {
         long off = blockOffset(tableIndex(clusterIndex));
         if (off == 0) throw new IllegalStateException("no refcount block for cluster " + clusterIndex);
-        RefcountBlockCodec.set(block(off), geo.refcountOrder(), clusterIndex % entriesPerBlock(), value);
+        RefcountBlockCodec.set(reader.refblock(off), geo.refcountOrder(), clusterIndex % entriesPerBlock(), value);
     }
 
     /** Writes the cached refcounts of clusters {@code [first, first+n)}: one write per refcount block touched. */
@@ -111,7 +107,7 @@ public final class RefcountStore {
         while (c < end) {
             long blockEnd = Math.min(end, (c / epb + 1) * epb);
             long off = blockOffset(tableIndex(c));
-            byte[] b = block(off);
+            byte[] b = reader.refblock(off);
             long a = c % epb, z = (blockEnd - 1) % epb;
             int from = (int) (bits < 8 ? a * bits / 8 : a * (bits / 8));
             int to = (int) (bits < 8 ? z * bits / 8 + 1 : (z + 1) * (bits / 8));
@@ -121,36 +117,26 @@ public final class RefcountStore {
         }
     }
 
-    private byte[] block(long offset) throws IOException {
-        byte[] b = blocks.get(offset);
-        if (b == null) {
-            b = storage.read(offset, geo.clusterSize());
-            blocks.put(offset, b);
-        }
-        return b;
-    }
-
     /**
      * Writes a complete new refcount block at {@code offset}. The caller makes it durable
      * before {@link #link} points the table at it.
      */
     public void writeBlock(long offset, byte[] content) throws IOException {
         storage.write(offset, content);
-        blocks.put(offset, content);
+        reader.cached(offset, content);
     }
 
     /** Points table entry {@code tableIndex} at a refcount block already written and flushed. */
     public void link(int tableIndex, long blockOffset) throws IOException {
-        table[tableIndex] = blockOffset;
-        storage.write(tableOffset + 8L * tableIndex, ByteBuffer.allocate(8).putLong(blockOffset).array());
+        reader.reftable().set(tableIndex, blockOffset);
+        storage.write(reader.reftable().entryFileOffset(tableIndex), ByteBuffer.allocate(8).putLong(blockOffset).array());
     }
 
     /** Entries of the table, for building a larger copy. */
-    public long[] tableCopy() { return table.clone(); }
+    public long[] tableCopy() { return reader.reftable().copy(); }
 
     /** Switches to a new table already written, flushed and named in the header. */
     public void replaceTable(long newOffset, long[] newTable) {
-        this.tableOffset = newOffset;
-        this.table = newTable;
+        reader.replaceReftable(reader.reftable().replacedBy(newOffset, newTable, storage.length()));
     }
 }

@@ -6,6 +6,7 @@ import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.RefcountBlockCodec;
+import dev.qcow2.refcount.RefcountReader;
 import dev.qcow2.units.ClusterGeometry;
 
 import java.io.IOException;
@@ -102,16 +103,15 @@ final class RefcountOrderChange {
 
     /** Every refcount of the old structure, indexed by host cluster (up to the last nonzero one). */
     private static long[] readAll(SyncedStorage storage, RefcountStore old) throws IOException {
-        ClusterGeometry geo = old.geometry();
+        RefcountReader reader = old.reader();
         long perBlock = old.entriesPerBlock();
         long[] counts = new long[0];
         int last = -1;
         for (int t = 0; t < old.tableEntries(); t++) {
             long off = old.blockOffset(t);
             if (off == 0) continue;
-            byte[] block = storage.read(off, geo.clusterSize());
             for (long i = 0; i < perBlock; i++) {
-                long v = RefcountBlockCodec.get(block, geo.refcountOrder(), i);
+                long v = reader.get(t * perBlock + i);
                 if (v == 0) continue;
                 long c = t * perBlock + i;
                 if (c >= Integer.MAX_VALUE) throw new Qcow2Exception(storage.describe(), "image too large to change its refcount width");

@@ -5,6 +5,9 @@ import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
+import dev.qcow2.refcount.Reftable;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.walk.MetadataWalk;
@@ -106,9 +109,8 @@ public final class ImageChecker {
         // QEMU counts whole 512-byte sectors of the virtual size (bs->total_sectors)
         state.totalClusters = geo.clustersCovering(h.size() / 512 * 512);
 
-        long[] reftable = RefcountReader.readReftable(storage, h.refcountTableOffset(), h.refcountTableClusters(),
-                geo.clusterBits());
-        RefcountReader onDisk = new RefcountReader(storage, reftable, geo.clusterBits(), geo.refcountOrder());
+        Reftable reftable = Reftable.read(storage, h, Reftable.Policy.QEMU);
+        RefcountReader onDisk = new RefcountReader(storage, reftable, RefcountReader.Cache.SCAN);
         ReferenceCounts imrt = new ReferenceCounts(geo.refcountOrder(), nbClusters);
         state.references = imrt;
         boolean dataFile = h.hasExternalDataFile();
@@ -123,7 +125,7 @@ public final class ImageChecker {
         }
         walk.snapshotTrees(snapshots.entries(), counter);
         walk.snapshotTable(snapshots.offset(), snapshots.size(), counter);
-        walk.refcountTable(reftable.length, counter);
+        walk.refcountTable(reftable.size(), counter);
         walk.cryptoHeader(counter);
         walk.bitmaps(counter);
         walk.refcountBlocks(reftable, counter);
@@ -139,9 +141,10 @@ public final class ImageChecker {
             long refcount;
             try {
                 refcount = onDisk.get(i);
-            } catch (RefcountReader.Unreadable u) {
+            } catch (RefcountUnreadableException u) {
+                // qcow2_get_refcount's -EIO, printed as qemu-img does: strerror(EIO)
                 state.report(Finding.Type.REFCOUNT_UNREADABLE, "refcount block", -1, i,
-                        "Can't get refcount for cluster " + i + ": " + u.getMessage());
+                        "Can't get refcount for cluster " + i + ": Input/output error");
                 continue;
             }
             long reference = imrt.get(i);

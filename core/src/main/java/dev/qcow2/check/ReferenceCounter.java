@@ -1,5 +1,8 @@
 package dev.qcow2.check;
 
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
+import dev.qcow2.refcount.ReftableDamage;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.BitmapDirectory;
 import dev.qcow2.format.BitmapDirectoryEntry;
@@ -240,14 +243,14 @@ final class ReferenceCounter implements MetadataVisitor<CheckState.Aborted> {
         long refcount;
         try {
             refcount = onDisk.get(l2Offset >>> geo.clusterBits());
-        } catch (RefcountReader.Unreadable u) {
+        } catch (RefcountUnreadableException u) {
             return;
         }
         if (CopiedRule.apply(l1Raw, refcount) != l1Raw) copiedFindings.add(DeferredFindings.L1, l1Index, l1Raw, refcount);
         CopiedRule.scanL2(table, l2Offset, geo, dataFile, false, (host, at) -> {
             try {
                 return onDisk.get(host >>> geo.clusterBits());
-            } catch (RefcountReader.Unreadable u) {
+            } catch (RefcountUnreadableException u) {
                 throw CopiedRule.UNKNOWN;
             }
         }, (j, raw, wanted, rc) -> copiedFindings.add(DeferredFindings.L2, j, raw, rc));
@@ -280,24 +283,19 @@ final class ReferenceCounter implements MetadataVisitor<CheckState.Aborted> {
 
     /** check_refblocks: a damaged reftable entry is reported and its block not counted. */
     @Override
-    public boolean reftableEntry(int i, long raw) {
-        long offset = raw & ReftableEntry.OFFSET_MASK;
-        long cluster = offset >>> geo.clusterBits();
-        if ((raw & ReftableEntry.RESERVED_MASK) != 0) {
-            state.report(Finding.Type.REFTABLE_RESERVED_BITS, "refcount table", offset, -1,
+    public boolean reftableEntry(int i, long raw, ReftableDamage damage) throws CheckState.Aborted {
+        if (damage == null) return true;
+        long offset = damage.refblockOffset();
+        // refcount.Reftable#damage tests check_refblocks' rules in its order (reserved bits,
+        // alignment, inside the file)
+        switch (damage.reason()) {
+            case RESERVED_BITS -> state.report(Finding.Type.REFTABLE_RESERVED_BITS, "refcount table", offset, -1,
                     "ERROR refcount table entry " + i + " has reserved bits set");
-            return false;
-        }
-        if (!geo.isClusterAligned(offset)) {
-            state.report(Finding.Type.REFBLOCK_UNALIGNED, "refcount block", offset, -1,
+            case UNALIGNED -> state.report(Finding.Type.REFBLOCK_UNALIGNED, "refcount block", offset, -1,
                     "ERROR refcount block " + i + " is not cluster aligned; refcount table entry corrupted");
-            return false;
+            case PAST_END_OF_FILE -> state.report(Finding.Type.REFBLOCK_OUTSIDE_IMAGE, "refcount block", offset,
+                    offset >>> geo.clusterBits(), "ERROR refcount block " + i + " is outside image");
         }
-        if (cluster >= imrt.size()) {
-            state.report(Finding.Type.REFBLOCK_OUTSIDE_IMAGE, "refcount block", offset, cluster,
-                    "ERROR refcount block " + i + " is outside image");
-            return false;
-        }
-        return true;
+        return false;
     }
 }

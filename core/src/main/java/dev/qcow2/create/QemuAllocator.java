@@ -1,5 +1,6 @@
 package dev.qcow2.create;
 
+import dev.qcow2.alloc.FreeClusterSearch;
 import dev.qcow2.format.RefcountBlockCodec;
 
 import java.util.BitSet;
@@ -27,7 +28,8 @@ final class QemuAllocator {
     private final BitSet used = new BitSet();
     long[] reftable;
     long reftableOffset;
-    private long freeClusterIndex;
+    /** free_cluster_index and alloc_clusters_noref's first fit: the writer's search. */
+    private final FreeClusterSearch search = new FreeClusterSearch();
     /** Bytes left behind in freed clusters (an old refcount table), keyed by host offset. */
     final Map<Long, byte[]> stale = new TreeMap<>();
     /** The end of the furthest write so far: the file's length. */
@@ -53,14 +55,7 @@ final class QemuAllocator {
 
     /** alloc_clusters_noref: the first run of {@code nb} clusters with refcount 0 from free_cluster_index. */
     long allocNoref(long nb) {
-        retry:
-        while (true) {
-            for (long i = 0; i < nb; i++) {
-                long next = freeClusterIndex++;
-                if (refcount(next) != 0) continue retry;
-            }
-            return (freeClusterIndex - nb) << clusterBits;
-        }
+        return search.find(nb, this::refcount) << clusterBits;
     }
 
     /** qcow2_alloc_clusters. */
@@ -96,13 +91,13 @@ final class QemuAllocator {
         for (long c = start; c <= last; c++) {
             long ti = c >>> refblockBits;
             if (ti != oldTableIndex && allocRefcountBlock(c) == EAGAIN) {
-                if (freeClusterIndex > start) freeClusterIndex = start;
+                search.freed(start);
                 if (c > start) updateRefcount(offset, (c - start) << clusterBits, !decrease);
                 return EAGAIN;
             }
             oldTableIndex = ti;
             used.set(index(c), !decrease);
-            if (decrease && c < freeClusterIndex) freeClusterIndex = c;
+            if (decrease) search.freed(c);
         }
         return true;
     }

@@ -169,17 +169,11 @@ public final class ChainMap {
             long realClusters = fileAllocated / cs;
             long threshold = Math.max(realClusters * 10 / 9, realClusters + 2);
             long endCluster = (q.storage().size() + cs - 1) / cs;
-            long perBlock = q.geometry().refblockEntries();
-            int tableEntries = (int) Math.min(h.refcountTableClusters() * cs / 8, (endCluster + perBlock - 1) / perBlock);
-            long[] table = dev.qcow2.mapping.ClusterMapper.readTable(q.storage(), h.refcountTableOffset(), tableEntries);
+            // an unreadable refcount (unaligned refcount block) counts as 0 here: this is only a heuristic
+            dev.qcow2.refcount.RefcountReader refcounts = dev.qcow2.refcount.RefcountReader.open(q.storage(), h);
             long count = 0;
-            for (int i = 0; i < table.length && count <= threshold; i++) {
-                long block = table[i] & ~511L;
-                if (block == 0) continue;
-                byte[] data = q.storage().read(block, (int) cs);
-                for (long j = 0; j < perBlock && i * perBlock + j < endCluster && count <= threshold; j++) {
-                    if (dev.qcow2.format.RefcountBlockCodec.get(data, h.refcountOrder(), j) != 0) count++;
-                }
+            for (long c = 0; c < endCluster && count <= threshold; c++) {
+                if (refcounts.getOr(c, 0) != 0) count++;
             }
             return count > threshold;
         }

@@ -2,6 +2,7 @@ package dev.qcow2.repair;
 
 import dev.qcow2.format.CopiedRule;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.refcount.RefcountUnreadableException;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.walk.MetadataVisitor;
@@ -41,7 +42,7 @@ final class CopiedFlags {
                 long rc;
                 try {
                     rc = refcounts.get(l2Offset >>> geo.clusterBits());
-                } catch (RefcountStore.Unreadable u) {
+                } catch (RefcountUnreadableException u) {
                     return;
                 }
                 long l1Wanted = CopiedRule.apply(l1Entry, rc);
@@ -59,7 +60,7 @@ final class CopiedFlags {
                 CopiedRule.scanL2(table, l2Offset, geo, dataFile, false, (host, at) -> {
                     try {
                         return refcounts.get(host >>> geo.clusterBits());
-                    } catch (RefcountStore.Unreadable u) {
+                    } catch (RefcountUnreadableException u) {
                         throw CopiedRule.UNKNOWN;
                     }
                 }, (j, raw, wanted, refcount) -> {

@@ -10,6 +10,7 @@ import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.refcount.RefcountUnreadableException;
 import dev.qcow2.snapshot.SnapshotTableWriter;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
@@ -266,7 +267,7 @@ public final class Repairer {
             long refcount;
             try {
                 refcount = refcounts.get(i);
-            } catch (RefcountStore.Unreadable u) {
+            } catch (RefcountUnreadableException u) {
                 messages.accept("Can't get refcount for cluster " + i + ": Input/output error");
                 errors++;
                 continue;
@@ -287,7 +288,7 @@ public final class Repairer {
                     if (countFixed && tooLow) corruptionsFixed++;
                     if (countFixed && !tooLow) leaksFixed++;
                     continue;
-                } catch (RefcountStore.Unreadable u) {
+                } catch (RefcountUnreadableException u) {
                     // counted below, as QEMU does when update_refcount fails
                 }
             }

@@ -6,6 +6,7 @@ import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.refcount.ReftableDamage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -65,6 +66,10 @@ public interface MetadataVisitor<X extends Exception> {
     /** A bitmap's table as read; true passes its data clusters to {@link #range}. */
     default boolean bitmapTable(BitmapDirectoryEntry bitmap, ByteBuffer table) throws IOException, X { return true; }
 
-    /** Refcount table entry {@code index}; true passes the block it names, if any, to {@link #range}. */
-    default boolean reftableEntry(int index, long raw) throws IOException, X { return true; }
+    /**
+     * Refcount table entry {@code index} and what is wrong with it ({@code damage}, null when
+     * nothing); true passes the block it names, if any, to {@link #range} (by default every
+     * block, damaged or not: the check's visitor reports and skips damaged ones).
+     */
+    default boolean reftableEntry(int index, long raw, ReftableDamage damage) throws IOException, X { return true; }
 }

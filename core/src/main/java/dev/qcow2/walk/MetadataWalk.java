@@ -12,6 +12,7 @@ import dev.qcow2.format.ReftableEntry;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.mapping.L1Table;
+import dev.qcow2.refcount.Reftable;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.HostOffset;
@@ -53,17 +54,17 @@ public final class MetadataWalk {
     /** Walks everything {@code image} references (snapshots as the image lists them). */
     public static <X extends Exception> void walk(Qcow2Image image, MetadataVisitor<X> visitor) throws IOException, X {
         MetadataWalk w = new MetadataWalk(image.storage(), image.header());
-        w.walk(image.snapshots(), readReftable(image.storage(), image.header()), visitor);
+        w.walk(image.snapshots(), Reftable.read(image.storage(), image.header(), Reftable.Policy.QEMU), visitor);
     }
 
-    /** Every step in order, over {@code snapshots} and the refcount table entries {@code reftable}. */
-    public <X extends Exception> void walk(List<SnapshotEntry> snapshots, long[] reftable, MetadataVisitor<X> visitor)
+    /** Every step in order, over {@code snapshots} and the refcount table {@code reftable}. */
+    public <X extends Exception> void walk(List<SnapshotEntry> snapshots, Reftable reftable, MetadataVisitor<X> visitor)
             throws IOException, X {
         header(visitor);
         activeTree(visitor);
         snapshotTrees(snapshots, visitor);
         snapshotTable(header.snapshotsOffset(), snapshotTableSize(header, snapshots), visitor);
-        refcountTable(reftable.length, visitor);
+        refcountTable(reftable.size(), visitor);
         cryptoHeader(visitor);
         bitmaps(visitor);
         refcountBlocks(reftable, visitor);
@@ -205,24 +206,13 @@ public final class MetadataWalk {
     }
 
     /** check_refblocks: each refcount block the table names. */
-    public <X extends Exception> void refcountBlocks(long[] reftable, MetadataVisitor<X> v) throws IOException, X {
-        for (int i = 0; i < reftable.length; i++) {
-            if (!v.reftableEntry(i, reftable[i])) continue;
-            long offset = reftable[i] & ReftableEntry.OFFSET_MASK;
+    public <X extends Exception> void refcountBlocks(Reftable reftable, MetadataVisitor<X> v) throws IOException, X {
+        for (int i = 0; i < reftable.size(); i++) {
+            // refcount.Reftable judges each entry once (reserved bits, alignment, inside the file)
+            if (!v.reftableEntry(i, reftable.raw(i), reftable.damage(i))) continue;
+            long offset = reftable.raw(i) & ReftableEntry.OFFSET_MASK;
             if (offset != 0) v.range(new Owner.RefcountBlock(i), offset, cs);
         }
     }
 
-    /** The refcount table's entries (refcount_table_clusters clusters of 8-byte entries). */
-    public static long[] readReftable(Storage storage, Qcow2Header header) throws IOException {
-        long entries = header.refcountTableClusters() << (header.geometry().clusterBits() - 3);
-        if (entries > Integer.MAX_VALUE / 8) {
-            throw new ImageLimitException(storage.describe(), "refcount table of " + entries + " entries is too large to walk");
-        }
-        ByteBuffer buf = ByteBuffer.allocate((int) entries * 8);
-        storage.readFully(header.refcountTableOffset(), buf);
-        long[] out = new long[(int) entries];
-        buf.flip().asLongBuffer().get(out);
-        return out;
-    }
 }

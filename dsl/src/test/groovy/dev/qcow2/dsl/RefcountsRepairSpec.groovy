@@ -48,6 +48,33 @@ class RefcountsRepairSpec extends Specification {
         assert Sha256.of(img) == before
     }
 
+    def "clusters under an unaligned refcount block are unreadable, the ones qemu-img check cannot get"() {
+        given: 'reftable entry 1 of a 1k-cluster image points half a cluster past its block'
+        def img = Qemu.create(dir.resolve('u.qcow2'), '4M', 'cluster_size=1024')
+        Qemu.io(img, 'write -P 1 0 1M')
+        long reftable = new RandomAccessFile(img.toFile(), 'r').withCloseable { it.seek(48); it.readLong() }
+        new RandomAccessFile(img.toFile(), 'rw').withCloseable { f ->
+            f.seek(reftable + 8); long e = f.readLong(); assert e != 0
+            f.seek(reftable + 8); f.writeLong(e + 512)
+        }
+        def r = Qemu.img(['check', img.toString()], false)
+        def qemuUnreadable = ((r.out + r.err) =~ /Can't get refcount for cluster (\d+): Input\/output error/).collect { it[1] as long }
+        def shell = new DslShell()
+        shell.evaluate("open '$img'")
+
+        when:
+        Refcounts refcounts = shell.evaluate('refcounts')
+        def unreadable = refcounts.findAll { it.status == 'unreadable' }
+
+        then:
+        !qemuUnreadable.isEmpty()
+        unreadable*.cluster == qemuUnreadable
+        unreadable.every { it.refcount == null && it.cluster >= 512 && it.cluster < 1024 }
+
+        cleanup:
+        shell?.close()
+    }
+
     def "every cluster of a clean image is referenced as often as its refcount says, and of() names its user"() {
         given:
         def img = Fixtures.snapshots(dir)

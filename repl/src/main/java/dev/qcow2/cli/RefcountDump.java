@@ -1,9 +1,10 @@
 package dev.qcow2.cli;
 
-import dev.qcow2.format.Qcow2Header;
-import dev.qcow2.format.RefcountBlockCodec;
+import dev.qcow2.format.ReftableEntry;
 import dev.qcow2.image.Qcow2Image;
-import dev.qcow2.mapping.ClusterMapper;
+import dev.qcow2.refcount.RefcountReader;
+import dev.qcow2.refcount.RefcountUnreadableException;
+import dev.qcow2.refcount.Reftable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -11,45 +12,56 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code dump refcount-table} and {@code dump refcounts} (nonzero refcounts per host cluster). */
+/**
+ * {@code dump refcount-table} and {@code dump refcounts} (nonzero refcounts per host cluster),
+ * through the core's one refcount reader. A refcount block that cannot be read (unaligned
+ * offset: QEMU's -EIO) is listed as one {@code unreadable} row with its reftable index instead
+ * of its refcounts, and the dump goes on.
+ */
 final class RefcountDump {
     private RefcountDump() { }
 
-    private static long[] table(Qcow2Header h, Qcow2Image img) throws IOException {
-        int entries = (int) (h.refcountTableClusters() * h.clusterSize() / 8);
-        return ClusterMapper.readTable(img.storage(), h.refcountTableOffset(), entries);
-    }
-
     static List<Object> table(Qcow2Image img) throws IOException {
         List<Object> out = new ArrayList<>();
-        long[] t = table(img.header(), img);
-        for (int i = 0; i < t.length; i++) {
-            if (t[i] == 0) continue;
+        Reftable t = Reftable.read(img.storage(), img.header(), Reftable.Policy.QEMU);
+        for (int i = 0; i < t.size(); i++) {
+            ReftableEntry e = t.entry(i);
+            if (e.raw() == 0) continue;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("index", (long) i);
-            m.put("refblock_offset", t[i] & ~511L);
-            if ((t[i] & 511) != 0) m.put("reserved_bits", t[i] & 511);
+            m.put("refblock_offset", e.refblockOffset());
+            if (e.reservedBits() != 0) m.put("reserved_bits", e.reservedBits());
             out.add(m);
         }
         return out;
     }
 
     static List<Object> refcounts(Qcow2Image img) throws IOException {
-        Qcow2Header h = img.header();
-        long perBlock = img.geometry().refblockEntries();
-        long[] t = table(h, img);
+        RefcountReader reader = RefcountReader.open(img.storage(), img.header());
+        Reftable t = reader.reftable();
+        long perBlock = reader.entriesPerBlock();
+        long clusterSize = img.header().clusterSize();
         List<Object> out = new ArrayList<>();
-        for (int i = 0; i < t.length; i++) {
-            long block = t[i] & ~511L;
+        for (int i = 0; i < t.size(); i++) {
+            long block;
+            try {
+                block = t.refblockOffset(i);
+            } catch (RefcountUnreadableException u) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("reftable_index", (long) i);
+                m.put("refblock_offset", u.damage().refblockOffset());
+                m.put("unreadable", u.damage().describe());
+                out.add(m);
+                continue;
+            }
             if (block == 0) continue;
-            byte[] data = img.storage().read(block, h.clusterSize());
             for (long j = 0; j < perBlock; j++) {
-                long rc = RefcountBlockCodec.get(data, h.refcountOrder(), j);
-                if (rc == 0) continue;
                 long cluster = i * perBlock + j;
+                long rc = reader.get(cluster);
+                if (rc == 0) continue;
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("cluster", cluster);
-                m.put("host_offset", cluster * h.clusterSize());
+                m.put("host_offset", cluster * clusterSize);
                 m.put("refcount", rc);
                 out.add(m);
             }
