@@ -15,14 +15,23 @@ import java.nio.file.Path
  *
  * <p>Each seed picks its image kind and its operations. Replay one with
  * {@code -Dqcow2.seed=N}; run more with {@code -Dqcow2.sequences=N} (default 300), longer ones
- * with {@code -Dqcow2.ops=N} (a replay needs the same value).
+ * with {@code -Dqcow2.ops=N} (a replay needs the same value). The test run ({@code mvn verify},
+ * CI) uses the fixed seeds from {@link #DEFAULT_BASE_SEED} on, so that it is repeatable; the
+ * exploration campaigns outside CI take new ones with {@code -Dqcow2.baseSeed=random} (or a
+ * number). Seeds found failing and not yet fixed are listed in the README (Known differences).
  */
 class RandomOpsModelSpec extends Specification {
     static final Long ONLY_SEED = Long.getLong('qcow2.seed')
     static final int SEQUENCES = Integer.getInteger('qcow2.sequences', 300)
     /** Operations per sequence: 10..(9+OPS); -Dqcow2.ops=N for longer sequences. */
     static final int OPS = Integer.getInteger('qcow2.ops', 16)
-    static final long BASE_SEED = new Random().nextInt(1_000_000_000)
+    static final long DEFAULT_BASE_SEED = 20_261_204
+    static final long BASE_SEED = baseSeed(System.getProperty('qcow2.baseSeed'))
+
+    static long baseSeed(String property) {
+        if (property == null) return DEFAULT_BASE_SEED
+        property == 'random' ? new Random().nextInt(1_000_000_000) : Long.parseLong(property)
+    }
 
     @Shared @TempDir Path templates
     @TempDir Path dir
