@@ -49,21 +49,17 @@ try (var w = Qcow2Writer.open(disk, WriteOptions.defaults())) {
 Files.size(disk)
 """),
 (M, """
-Now the damage, written straight into the refcount block: two new clusters at the end of the file
+Now the damage, written into the refcount blocks with `RefcountEditor` (the toolkit's refcount writer, for demos and experts): two new clusters at the end of the file
 with refcount 1 (leaks), and guest cluster 2 — shared by the active state and the snapshot, so its
 refcount must be 2 — set to 1."""),
 (C, """
 long shared;
 try (var img = Qcow2Image.open(disk, OpenOptions.defaults())) {
-    shared = ((L2Entry.Normal) img.mapper().entry(2 * 65536L)).hostOffset() / 65536;
+    shared = ((L2Entry.Normal) img.mapper().entry(new GuestOffset(2 * 65536L))).hostOffset() / 65536;
 }
-try (var f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
-    long end = f.length() / 65536;
-    f.setLength((end + 2) * 65536);
-    DemoImages.setRefcount(f, end, 1);
-    DemoImages.setRefcount(f, end + 1, 1);
-    DemoImages.setRefcount(f, shared, 1);
-}
+RefcountEditor.leakOneCluster(disk, new byte[0]);   // refcount 1, referenced by nothing
+RefcountEditor.leakOneCluster(disk, new byte[0]);
+RefcountEditor.set(disk, shared, 1);                 // two trees use it: it must be 2
 share("disk", disk);                 // a variable for the %%dsl cells
 "host cluster with the too-low refcount: " + shared
 """),

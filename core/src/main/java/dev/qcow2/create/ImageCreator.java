@@ -4,11 +4,11 @@ import dev.qcow2.Qcow2Exception;
 import dev.qcow2.image.BackingChain;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.storage.Fallocate;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,8 +24,6 @@ import java.util.Map;
  * after it, a complete image.
  */
 public final class ImageCreator {
-    private static final int ZERO_CHUNK = 1 << 20;
-
     private ImageCreator() { }
 
     /**
@@ -81,7 +79,7 @@ public final class ImageCreator {
             try (WritableFileStorage data = openEmpty(dataPath)) {
                 // file-posix's truncate of the data file: FALLOC reserves (posix_fallocate), FULL writes zeros
                 if (o.preallocation() == Preallocation.FALLOC) data.growAllocated(layout.dataFileLength());
-                if (o.preallocation() == Preallocation.FULL) writeZeros(data, 0, layout.dataFileLength());
+                if (o.preallocation() == Preallocation.FULL) Fallocate.writeZeros(data, 0, layout.dataFileLength());
                 data.setLength(layout.dataFileLength());
                 data.flush();
             }
@@ -116,7 +114,7 @@ public final class ImageCreator {
                 if (file.size() < run[0]) file.setLength(run[0]);
                 file.growAllocated(Math.max(file.size(), run[0] + run[1]));
             } else {
-                writeZeros(file, run[0], run[1]);
+                Fallocate.writeZeros(file, run[0], run[1]);
             }
         }
         for (Map.Entry<Long, byte[]> e : layout.stale().entrySet()) file.write(e.getKey(), e.getValue());
@@ -127,15 +125,6 @@ public final class ImageCreator {
         file.flush();
     }
 
-    private static void writeZeros(WritableStorage s, long offset, long length) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, Math.max(length, 1)));
-        for (long done = 0; done < length; ) {
-            int n = (int) Math.min(zeros.capacity(), length - done);
-            zeros.clear().limit(n);
-            s.write(offset + done, zeros);
-            done += n;
-        }
-    }
 
     /** The backing file's virtual size; raw files count in whole 512-byte sectors, as bdrv_getlength. */
     private static long backingSize(Path image, Path path, String shown, String fmt) throws IOException {

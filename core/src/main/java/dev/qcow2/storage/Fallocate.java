@@ -66,7 +66,8 @@ public final class Fallocate {
         }
     }
 
-    static void writeZeros(WritableStorage s, long offset, long length) throws IOException {
+    /** Writes {@code length} zero bytes at {@code offset} (preallocation=full, and the fallback of {@link #growAllocated}). */
+    public static void writeZeros(WritableStorage s, long offset, long length) throws IOException {
         ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(ZERO_CHUNK, Math.max(length, 1)));
         for (long done = 0; done < length; ) {
             int n = (int) Math.min(zeros.capacity(), length - done);

@@ -6,12 +6,12 @@ import dev.qcow2.create.ImageCreator;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.repair.RefcountEditor;
 import dev.qcow2.snapshot.Snapshots;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
@@ -67,42 +67,15 @@ public final class DemoImages {
         try (Qcow2Image img = Qcow2Image.open(file, OpenOptions.defaults())) {
             shared = ((L2Entry.Normal) img.mapper().entry(new GuestOffset(2L * CLUSTER))).hostOffset() / CLUSTER;
         }
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            long clusters = (f.length() + CLUSTER - 1) / CLUSTER;
-            f.setLength((clusters + 2) * CLUSTER);
-            setRefcount(f, clusters, 1);
-            setRefcount(f, clusters + 1, 1);
-            setRefcount(f, shared, 1);
-        }
+        RefcountEditor.leakOneCluster(file, new byte[0]);
+        RefcountEditor.leakOneCluster(file, new byte[0]);
+        RefcountEditor.set(file, shared, 1);
         return file;
-    }
-
-    /** Writes a 16-bit refcount into the image's refcount block for {@code cluster} (qcow2.rst "Host cluster management"). */
-    public static void setRefcount(RandomAccessFile f, long cluster, int refcount) throws IOException {
-        f.seek(20);
-        int clusterSize = 1 << f.readInt();
-        f.seek(48);
-        long reftable = f.readLong();
-        f.seek(96);
-        if (f.readInt() != 4) throw new IOException("setRefcount handles 16-bit refcounts only");
-        long perBlock = clusterSize / 2;
-        f.seek(reftable + 8 * (cluster / perBlock));
-        long block = f.readLong() & ~511L;
-        if (block == 0) throw new IOException("cluster " + cluster + " has no refcount block");
-        f.seek(block + 2 * (cluster % perBlock));
-        f.writeShort(refcount);
     }
 
     /** Appends one cluster to the file and gives it refcount 1: a leak. Returns its index. */
     public static long leakOneCluster(Path file) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(20);
-            int clusterSize = 1 << f.readInt();
-            long cluster = (f.length() + clusterSize - 1) / clusterSize;
-            f.setLength((cluster + 1) * clusterSize);
-            setRefcount(f, cluster, 1);
-            return cluster;
-        }
+        return RefcountEditor.leakOneCluster(file, new byte[0]);
     }
 
     /**

@@ -2,14 +2,12 @@ package dev.qcow2.repl;
 
 import dev.qcow2.create.ImageCreator;
 import dev.qcow2.create.OptionList;
-import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.repair.RefcountEditor;
 import dev.qcow2.snapshot.Snapshots;
-import dev.qcow2.storage.FileStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,30 +66,9 @@ public final class DemoImage {
         }
     }
 
-    /**
-     * Appends one cluster with {@link #LEAKED_TEXT} and gives it refcount 1 in the first refcount
-     * block (16-bit big-endian entries, the default refcount_bits) without any reference: exactly
-     * one leak for qemu-img check.
-     */
+    /** One cluster holding {@link #LEAKED_TEXT}, referenced by nothing, refcount 1: exactly one leak for qemu-img check. */
     static void leakOneCluster(Path image) throws IOException {
-        Qcow2Header h;
-        try (FileStorage s = FileStorage.openReadOnly(image)) {
-            h = Qcow2Header.read(s);
-        }
-        if (h.refcountBits() != 16) throw new IOException(image + ": demo leak needs 16-bit refcounts");
-        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
-            long clusters = (f.length() + CLUSTER - 1) / CLUSTER;
-            f.seek(h.refcountTableOffset());
-            long refblock = f.readLong() & 0x00ff_ffff_ffff_fe00L;
-            if (refblock == 0 || clusters >= CLUSTER / 2) throw new IOException(image + ": demo leak must fall in the first refcount block");
-            byte[] data = new byte[CLUSTER];
-            byte[] t = LEAKED_TEXT.getBytes(StandardCharsets.US_ASCII);
-            System.arraycopy(t, 0, data, 0, t.length);
-            f.seek(clusters * CLUSTER);
-            f.write(data);
-            f.seek(refblock + 2 * clusters);
-            f.writeShort(1);
-        }
+        RefcountEditor.leakOneCluster(image, LEAKED_TEXT.getBytes(StandardCharsets.US_ASCII));
     }
 
     private static byte[] filled(int n, int value) {

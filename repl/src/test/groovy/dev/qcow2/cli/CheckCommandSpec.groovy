@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.repair.RefcountEditor
+
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.testing.Qemu
@@ -35,20 +37,9 @@ class CheckCommandSpec extends Specification {
     }
 
     /** Appends one cluster to the file and gives it refcount 1: a leak and nothing else. */
-    static int leakOneCluster(Path p) {
-        int cluster = (int) ((Files.size(p) + 65535) / 65536)   // the first cluster wholly past the data
-        new RandomAccessFile(p.toFile(), 'rw').withCloseable { it.setLength((cluster + 1) * 65536L) }
-        setRefcount(p, cluster, 1)
-        cluster
-    }
+    static int leakOneCluster(Path p) { (int) RefcountEditor.leakOneCluster(p, new byte[0]) }
 
-    /** Sets a 16-bit refcount in the first refblock. */
-    static void setRefcount(Path p, int cluster, int value) {
-        new RandomAccessFile(p.toFile(), 'rw').withCloseable { f ->
-            f.seek(48); long rt = f.readLong(); f.seek(rt); long rb = f.readLong()
-            f.seek(rb + 2 * cluster); f.writeShort(value)
-        }
-    }
+    static void setRefcount(Path p, int cluster, int value) { RefcountEditor.set(p, cluster, value) }
 
     def "a clean image prints qemu-img's human summary and exits 0"() {
         given:
