@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
@@ -40,23 +41,34 @@ final class Libc {
     static final long STAT_SIZE = 144;
     static final long ST_BLOCKS_OFFSET = 64;
 
-    private static final Optional<Libc> INSTANCE = bind();
+    /** Bound on first use (class-initialisation holder): a JVM that never asks pays nothing. */
+    private static final class Holder {
+        static final Optional<Libc> INSTANCE = bind();
+    }
 
-    private final MethodHandle open;
-    private final MethodHandle close;
-    private final MethodHandle lseek;
-    private final MethodHandle fstat;
-    private final MethodHandle fallocate;
+    /**
+     * The libc functions, each linked on its first call: creating a downcall handle generates
+     * its stub class, which costs start-up time (`qcow2 info` needs only open, fstat and close).
+     */
+    private enum Fn {
+        OPEN("open"), CLOSE("close"), LSEEK("lseek"), FSTAT("fstat"), FALLOCATE("fallocate");
+
+        final String symbol;
+
+        Fn(String symbol) { this.symbol = symbol; }
+    }
+
+    private final Linker linker;
+    private final SymbolLookup lookup;
+    private final Linker.Option errnoOption;
     private final StructLayout callState;
     private final VarHandle errno;
+    private final MethodHandle[] handles = new MethodHandle[Fn.values().length];
 
-    private Libc(MethodHandle open, MethodHandle close, MethodHandle lseek, MethodHandle fstat,
-                 MethodHandle fallocate, StructLayout callState) {
-        this.open = open;
-        this.close = close;
-        this.lseek = lseek;
-        this.fstat = fstat;
-        this.fallocate = fallocate;
+    private Libc(Linker linker, SymbolLookup lookup, Linker.Option errnoOption, StructLayout callState) {
+        this.linker = linker;
+        this.lookup = lookup;
+        this.errnoOption = errnoOption;
         this.callState = callState;
         this.errno = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     }
@@ -64,7 +76,7 @@ final class Libc {
     /** The bound libc, or empty when native calls are unavailable or switched off. */
     static Optional<Libc> get() {
         if ("false".equals(System.getProperty("qcow2.native"))) return Optional.empty();
-        return INSTANCE;
+        return Holder.INSTANCE;
     }
 
     private static Optional<Libc> bind() {
@@ -73,26 +85,32 @@ final class Libc {
         if (!os.equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) return Optional.empty();
         try {
             Linker linker = Linker.nativeLinker();
-            var lookup = linker.defaultLookup();
-            Linker.Option errno = Linker.Option.captureCallState("errno");
-            StructLayout state = Linker.Option.captureStateLayout();
-            ValueLayout.OfInt i = ValueLayout.JAVA_INT;
-            ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
-            MethodHandle open = linker.downcallHandle(lookup.find("open").orElseThrow(),
-                    FunctionDescriptor.of(i, ValueLayout.ADDRESS, i, i), errno, Linker.Option.firstVariadicArg(2));
-            MethodHandle close = linker.downcallHandle(lookup.find("close").orElseThrow(),
-                    FunctionDescriptor.of(i, i), errno);
-            MethodHandle lseek = linker.downcallHandle(lookup.find("lseek").orElseThrow(),
-                    FunctionDescriptor.of(l, i, l, i), errno);
-            MethodHandle fstat = linker.downcallHandle(lookup.find("fstat").orElseThrow(),
-                    FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errno);
-            MethodHandle fallocate = linker.downcallHandle(lookup.find("fallocate").orElseThrow(),
-                    FunctionDescriptor.of(i, i, i, l, l), errno);
-            return Optional.of(new Libc(open, close, lseek, fstat, fallocate, state));
+            SymbolLookup lookup = linker.defaultLookup();
+            for (Fn f : Fn.values()) lookup.find(f.symbol).orElseThrow();   // all present, or none used
+            return Optional.of(new Libc(linker, lookup, Linker.Option.captureCallState("errno"),
+                    Linker.Option.captureStateLayout()));
         } catch (RuntimeException | LinkageError e) {
             // no libc symbol, native access refused (--enable-native-access=deny): pure Java only
             return Optional.empty();
         }
+    }
+
+    private MethodHandle handle(Fn f) {
+        MethodHandle h = handles[f.ordinal()];
+        if (h != null) return h;
+        ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+        ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
+        MemorySegment symbol = lookup.find(f.symbol).orElseThrow();
+        h = switch (f) {
+            case OPEN -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, ValueLayout.ADDRESS, i, i), errnoOption,
+                    Linker.Option.firstVariadicArg(2));
+            case CLOSE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i), errnoOption);
+            case LSEEK -> linker.downcallHandle(symbol, FunctionDescriptor.of(l, i, l, i), errnoOption);
+            case FSTAT -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errnoOption);
+            case FALLOCATE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, l, l), errnoOption);
+        };
+        handles[f.ordinal()] = h;   // a racing thread may link the same function again: harmless
+        return h;
     }
 
     /** A failed libc call: the function and its errno. */
@@ -111,7 +129,7 @@ final class Libc {
     int open(String path, int flags) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(callState);
-            int fd = (int) open.invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
+            int fd = (int) handle(Fn.OPEN).invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
             if (fd < 0) throw new NativeCallException("open", path, errno(state));
             return fd;
         } catch (NativeCallException e) {
@@ -124,7 +142,7 @@ final class Libc {
     void close(int fd, String path) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(callState);
-            int r = (int) close.invokeExact(state, fd);
+            int r = (int) handle(Fn.CLOSE).invokeExact(state, fd);
             if (r < 0) throw new NativeCallException("close", path, errno(state));
         } catch (NativeCallException e) {
             throw e;
@@ -137,7 +155,7 @@ final class Libc {
     long lseek(int fd, String path, long offset, int whence) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(callState);
-            long r = (long) lseek.invokeExact(state, fd, offset, whence);
+            long r = (long) handle(Fn.LSEEK).invokeExact(state, fd, offset, whence);
             if (r < 0) throw new NativeCallException("lseek", path, errno(state));
             return r;
         } catch (NativeCallException e) {
@@ -152,7 +170,7 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(callState);
             MemorySegment stat = arena.allocate(STAT_SIZE, 8);
-            int r = (int) fstat.invokeExact(state, fd, stat);
+            int r = (int) handle(Fn.FSTAT).invokeExact(state, fd, stat);
             if (r < 0) throw new NativeCallException("fstat", path, errno(state));
             return stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS_OFFSET);
         } catch (NativeCallException e) {
@@ -165,7 +183,7 @@ final class Libc {
     void fallocate(int fd, String path, int mode, long offset, long length) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(callState);
-            int r = (int) fallocate.invokeExact(state, fd, mode, offset, length);
+            int r = (int) handle(Fn.FALLOCATE).invokeExact(state, fd, mode, offset, length);
             if (r < 0) throw new NativeCallException("fallocate", path, errno(state));
         } catch (NativeCallException e) {
             throw e;
