@@ -58,8 +58,7 @@ public final class UndoJournal implements Closeable {
         try {
             ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new Qcow2Exception(path.toString(), "an undo journal already exists: undo that repair first "
-                    + "(qcow2 undo IMAGE) or remove the journal");
+            throw new PendingUndoException(path.toString());
         }
         ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
         h.put(MAGIC).putInt(VERSION).putInt(0).putLong(originalLength);

@@ -89,6 +89,7 @@ class UndoJournalSpec extends Specification {
 
         then:
         def e = thrown(Qcow2Exception)
+        e instanceof PendingUndoException
         e.message.contains('already exists')
         Sha256.of(image) == again
     }

@@ -2,6 +2,7 @@ package dev.qcow2.dsl
 
 import dev.qcow2.DirtyImageException
 import dev.qcow2.Qcow2Exception
+import dev.qcow2.repair.PendingUndoException
 import groovy.transform.CompileStatic
 
 import java.nio.file.AccessDeniedException
@@ -24,6 +25,8 @@ final class Guard {
             throw e
         } catch (DirtyImageException e) {
             throw new DslException("${e.message}; repair its refcounts first: repair all", e)
+        } catch (PendingUndoException e) {
+            throw new DslException("${e.message} (undo)", e)
         } catch (Qcow2Exception e) {
             throw new DslException(e.message, e)
         } catch (IOException e) {

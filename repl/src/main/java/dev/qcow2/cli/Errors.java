@@ -34,6 +34,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         String msg = e.getMessage();
         if (msg == null || msg.isBlank()) msg = e.getClass().getSimpleName();
         if (e instanceof dev.qcow2.DirtyImageException) return msg + "; run `qcow2 check -r all` first";
+        if (e instanceof dev.qcow2.repair.PendingUndoException) return msg + " (qcow2 undo IMAGE)";
         if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof CliException) {
             return msg.replace('\n', ' ');
         }

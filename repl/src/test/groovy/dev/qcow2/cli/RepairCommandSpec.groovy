@@ -1,5 +1,7 @@
 package dev.qcow2.cli
 
+import dev.qcow2.repair.RefcountEditor
+
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.testing.Qemu
@@ -136,6 +138,23 @@ class RepairCommandSpec extends Specification {
         again.exit == 1
         again.err.readLines().size() == 1
         again.err.contains('nothing to undo')
+    }
+
+    def "a second repair while the first one's journal exists is refused in one line that names qcow2 undo"() {
+        given:
+        Path p = damaged('twice.qcow2', true)
+        assert qcow2('check', '-r', 'all', p.toString()).exit == 0
+        RefcountEditor.leakOneCluster(p, new byte[0])       // something new to repair
+        String damagedAgain = Sha256.of(p)
+
+        when:
+        def again = qcow2('check', '-r', 'leaks', p.toString())
+
+        then:
+        again.exit == 1
+        again.err.readLines().count { it.startsWith('qcow2:') } == 1     // after the check's findings
+        again.err.readLines().last() == "qcow2: ${p}-undo: an undo journal already exists: undo that repair first or remove the journal (qcow2 undo IMAGE)".toString()
+        Sha256.of(p) == damagedAgain
     }
 
     def "undo refuses after the repaired image was written to, in one line"() {
