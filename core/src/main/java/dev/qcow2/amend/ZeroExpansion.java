@@ -64,12 +64,7 @@ final class ZeroExpansion {
 
             @Override
             public boolean l1Entry(Tree tree, int i, long entryOffset, long raw) throws CorruptImageException {
-                long l2 = raw & L1Entry.OFFSET_MASK;
-                if (l2 != 0 && !geo.isClusterAligned(l2)) {
-                    throw new CorruptImageException(storage.describe(), "L1 table", entryOffset, raw,
-                            "L2 table offset 0x" + Long.toHexString(l2) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
-                }
-                return l2 != 0;
+                return L1Entry.checkedL2Offset(storage.describe(), geo, i, entryOffset, raw) != 0;
             }
 
             @Override public boolean l2Entry(Tree tree, long guest, int index, long at, long raw, long bitmap) { return false; }

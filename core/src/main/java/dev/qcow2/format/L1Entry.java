@@ -1,5 +1,7 @@
 package dev.qcow2.format;
 
+import dev.qcow2.CorruptImageException;
+import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.HostOffset;
 
 import java.util.Optional;
@@ -24,6 +26,23 @@ public record L1Entry(long raw) {
     public boolean copied() { return (raw & COPIED) != 0; }
 
     public long reservedBits() { return raw & RESERVED_MASK; }
+
+    /**
+     * The L2 table offset of L1 entry {@code raw} (number {@code index}, stored at
+     * {@code entryFileOffset}), 0 when it names none. An offset that is not cluster-aligned is
+     * corruption, as QEMU refuses it before loading the table (l2_load's callers,
+     * qcow2_get_host_offset): the one place that rule is written, for the read path, the walks
+     * that change tables (snapshots, amend) and their messages.
+     */
+    public static long checkedL2Offset(String resource, ClusterGeometry geo, int index, long entryFileOffset, long raw)
+            throws CorruptImageException {
+        long l2Offset = raw & OFFSET_MASK;
+        if (l2Offset != 0 && !geo.isClusterAligned(l2Offset)) {
+            throw new CorruptImageException(resource, "L1 table", entryFileOffset, raw, "L2 table offset 0x"
+                    + Long.toHexString(l2Offset) + " unaligned (L1 index: 0x" + Integer.toHexString(index) + ")");
+        }
+        return l2Offset;
+    }
 
     /** The empty entry: no L2 table. */
     public static final L1Entry UNALLOCATED = new L1Entry(0);

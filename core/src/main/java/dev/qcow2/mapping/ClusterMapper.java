@@ -224,12 +224,8 @@ public final class ClusterMapper {
     /** The L2 table offset of L1 entry {@code l1Index}, 0 for none; unaligned is corruption (QEMU's l2_load caller). */
     private long l2Offset(int l1Index, long[] l1Entries) throws CorruptImageException {
         if (l1Index >= l1Entries.length) return 0;
-        long l2Offset = l1Entries[l1Index] & L1Entry.OFFSET_MASK;
-        if (l2Offset != 0 && !geo.isClusterAligned(l2Offset)) {
-            throw new CorruptImageException(resource, "L1 table", l1.entryOffset(l1Index).value(), l1Entries[l1Index],
-                    "L2 table offset 0x" + Long.toHexString(l2Offset) + " unaligned (L1 index: 0x" + Integer.toHexString(l1Index) + ")");
-        }
-        return l2Offset;
+        long raw = l1Entries[l1Index];
+        return raw == 0 ? 0 : L1Entry.checkedL2Offset(resource, geo, l1Index, l1.entryOffset(l1Index).value(), raw);
     }
 
     /** A damaged L2 entry, reported at its own file offset. */

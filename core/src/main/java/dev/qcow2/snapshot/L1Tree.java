@@ -92,12 +92,7 @@ final class L1Tree {
     private abstract class Checked implements MetadataVisitor<RuntimeException> {
         @Override
         public boolean l1Entry(Tree tree, int i, long entryOffset, long raw) throws CorruptImageException {
-            long off = raw & L1Entry.OFFSET_MASK;
-            if (off != 0 && !geo.isClusterAligned(off)) {
-                throw new CorruptImageException(storage.describe(), "L1 table", entryOffset, raw,
-                        "L2 table offset 0x" + Long.toHexString(off) + " unaligned (L1 index: 0x" + Integer.toHexString(i) + ")");
-            }
-            return off != 0;
+            return L1Entry.checkedL2Offset(storage.describe(), geo, i, entryOffset, raw) != 0;
         }
     }
 }
