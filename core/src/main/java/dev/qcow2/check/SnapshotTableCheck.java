@@ -2,18 +2,17 @@ package dev.qcow2.check;
 
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.format.SnapshotTable;
 import dev.qcow2.storage.Storage;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * QEMU's {@code qcow2_check_read_snapshot_table}: the table pointer is validated
  * ({@code qcow2_validate_table}), the entries are read as {@code qcow2_do_read_snapshots}
- * does, and v3 entries with less than 16 bytes of extra data are corruptions.
+ * does (each one by {@link SnapshotTable#decodeEntry}, the reader's own decoder), and v3 entries with less than 16 bytes of extra data are corruptions.
  *
  * <p>Without {@code fixErrors} a table that cannot be read (too many entries, too much extra
  * data, more than 64 MiB) is a check error and ends the check. With it (check -r all), as
@@ -25,11 +24,9 @@ import java.util.List;
  */
 final class SnapshotTableCheck {
     static final long MAX_SNAPSHOTS = 65536;
-    static final long MAX_TABLE_BYTES = 1024L * 65536;   // QCOW_MAX_SNAPSHOTS_SIZE
-    static final long MAX_EXTRA_DATA = 1024;             // QCOW_MAX_SNAPSHOT_EXTRA_DATA
-    private static final int HEADER = 40;
-    /** sizeof(QCowSnapshotExtraData): vm_state_size_large, disk_size, icount. */
-    private static final int KNOWN_EXTRA = 24;
+    static final long MAX_TABLE_BYTES = SnapshotTable.MAX_TABLE_BYTES;
+    static final long MAX_EXTRA_DATA = SnapshotEntry.MAX_EXTRA_DATA;
+    private static final int HEADER = SnapshotEntry.HEADER_SIZE;
 
     /** One entry as far as the check needs it. */
     record Snapshot(String id, String name, long l1Offset, long l1Size, long entryOffset, long extraDataSize) { }
@@ -76,58 +73,34 @@ final class SnapshotTableCheck {
         long offset = start;
         long tableLength = 0;   // QEMU's table_length: counts extra data as kept (at most 1024 bytes)
         for (int i = 0; i < nb; i++) {
-            long before = offset;
             tableLength = (tableLength + 7) & ~7L;
             offset = (offset + 7) & ~7L;
-            ByteBuffer h = ByteBuffer.wrap(storage.read(offset, HEADER));
-            long entryOffset = offset;
-            offset += HEADER;
-            long l1Offset = h.getLong(0);
-            long l1Size = Integer.toUnsignedLong(h.getInt(8));
-            int idSize = Short.toUnsignedInt(h.getShort(12));
-            int nameSize = Short.toUnsignedInt(h.getShort(14));
-            long vmState = Integer.toUnsignedLong(h.getInt(32));
-            long extra = Integer.toUnsignedLong(h.getInt(36));
-            long kept = extra;
-            if (extra > MAX_EXTRA_DATA) {
+            SnapshotTable.Decoded d = SnapshotTable.decodeEntry(storage, header, offset);
+            SnapshotEntry e = d.entry();
+            if (d.extraDataTruncated()) {
                 if (!fixErrors) {
-                    unreadable(state, entryOffset, "Too much extra metadata in snapshot table entry " + i
+                    unreadable(state, offset, "Too much extra metadata in snapshot table entry " + i
                             + "\nYou can force-remove this extra metadata with qemu-img check -r all");
                 }
-                state.report(Finding.Type.SNAPSHOT_EXTRA_DATA_DROPPED, "snapshot table", entryOffset, -1,
-                        "Discarding too much extra metadata in snapshot table entry " + i + " (" + extra + " > "
-                                + MAX_EXTRA_DATA + ")");
+                state.report(Finding.Type.SNAPSHOT_EXTRA_DATA_DROPPED, "snapshot table", offset, -1,
+                        "Discarding too much extra metadata in snapshot table entry " + i + " ("
+                                + d.storedExtraDataSize() + " > " + MAX_EXTRA_DATA + ")");
                 rewrite++;
-                kept = MAX_EXTRA_DATA;
             }
-            ByteBuffer known = ByteBuffer.wrap(storage.read(offset, (int) Math.min(KNOWN_EXTRA, kept)));
-            long diskSize = header.size() / 512 * 512;
-            long icount = -1;
-            if (extra >= 8) vmState = known.getLong(0);
-            if (extra >= 16) diskSize = known.getLong(8);
-            if (extra >= 24) icount = known.getLong(16);
-            byte[] unknown = kept > KNOWN_EXTRA ? storage.read(offset + KNOWN_EXTRA, (int) (kept - KNOWN_EXTRA)) : new byte[0];
-            offset += extra;
-            String id = new String(storage.read(offset, idSize), StandardCharsets.UTF_8);
-            offset += idSize;
-            String name = new String(storage.read(offset, nameSize), StandardCharsets.UTF_8);
-            offset += nameSize;
-            tableLength += HEADER + kept + idSize + nameSize;
-            if (tableLength > MAX_TABLE_BYTES || offset - start > Integer.MAX_VALUE) {
+            tableLength += d.keptLength();
+            if (tableLength > MAX_TABLE_BYTES || d.end() - start > Integer.MAX_VALUE) {
                 if (!fixErrors) {
-                    unreadable(state, entryOffset, "Snapshot table is too big\nYou can force-remove all " + (nb - i)
+                    unreadable(state, offset, "Snapshot table is too big\nYou can force-remove all " + (nb - i)
                             + " overhanging snapshots with qemu-img check -r all");
                 }
-                state.report(Finding.Type.SNAPSHOTS_DISCARDED, "snapshot table", entryOffset, -1,
+                state.report(Finding.Type.SNAPSHOTS_DISCARDED, "snapshot table", offset, -1,
                         "Discarding " + (nb - i) + " overhanging snapshots (snapshot table is too big)");
                 discarded += nb - i;
-                offset = before;
                 break;
             }
-            out.add(new Snapshot(id, name, l1Offset, l1Size, entryOffset, kept));
-            entries.add(new SnapshotEntry(entryOffset, l1Offset, l1Size, id, name, Integer.toUnsignedLong(h.getInt(16)),
-                    Integer.toUnsignedLong(h.getInt(20)), h.getLong(24), vmState, kept, diskSize, extra >= 16, icount,
-                    unknown, offset - entryOffset));
+            out.add(new Snapshot(e.id(), e.name(), e.l1TableOffset(), e.l1Size(), e.entryOffset(), e.extraDataSize()));
+            entries.add(e);
+            offset = d.end();
         }
         // v3 images need vm_state_size_large and disk_size in every entry's extra data
         for (int i = 0; i < out.size() && header.version() >= 3; i++) {

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decodes the snapshot table as QEMU's {@code qcow2_read_snapshots}: each entry 8-aligned, at
- * most 1024 bytes of extra data, the whole table at most 64 MiB.
+ * Decodes the snapshot table as QEMU's {@code qcow2_do_read_snapshots}: each entry 8-aligned, at
+ * most 1024 bytes of extra data, the whole table at most 64 MiB. {@link #decodeEntry} is the
+ * loop body (one entry); {@link #read} is the loop as QEMU runs it when opening an image, and
+ * {@code check.SnapshotTableCheck} runs the same loop with check's reporting and repair policy.
  */
 public final class SnapshotTable {
     private SnapshotTable() { }
@@ -21,11 +23,73 @@ public final class SnapshotTable {
 
     public record Result(List<SnapshotEntry> entries, long tableLength) { }
 
+    /**
+     * One entry as decoded at its (8-aligned) offset.
+     *
+     * @param entry               the entry, with at most {@link SnapshotEntry#MAX_EXTRA_DATA} bytes of
+     *                            extra data kept ({@code entry.extraDataSize()} is what was kept)
+     * @param storedExtraDataSize the extra data size the entry declares (what QEMU's repair truncates)
+     * @param end                 the file offset just past the entry (id and name included)
+     */
+    public record Decoded(SnapshotEntry entry, long storedExtraDataSize, long end) {
+        /** The entry's length as QEMU's {@code table_length} counts it: with the kept extra data only. */
+        public long keptLength() {
+            return end - entry.entryOffset() - (storedExtraDataSize - entry.extraDataSize());
+        }
+
+        public boolean extraDataTruncated() { return storedExtraDataSize > entry.extraDataSize(); }
+    }
+
+    /**
+     * Decodes the entry at {@code entryOffset} (8-aligned): the 40-byte header, the known extra
+     * data (vm_state_size_large from 8 bytes on, disk_size from 16, icount from 24), at most
+     * {@link SnapshotEntry#MAX_EXTRA_DATA} bytes of extra data in all (more is skipped: the caller
+     * decides whether that is an error), the id and the name. Without a disk_size the entry's
+     * disk size is the image's, in whole sectors ({@code bs->total_sectors * BDRV_SECTOR_SIZE}).
+     */
+    public static Decoded decodeEntry(Storage storage, Qcow2Header header, long entryOffset) throws IOException {
+        ByteBuffer h = ByteBuffer.wrap(storage.read(entryOffset, SnapshotEntry.HEADER_SIZE));
+        long offset = entryOffset + SnapshotEntry.HEADER_SIZE;
+        long l1Offset = h.getLong(0);
+        long l1Size = Integer.toUnsignedLong(h.getInt(8));
+        int idSize = Short.toUnsignedInt(h.getShort(12));
+        int nameSize = Short.toUnsignedInt(h.getShort(14));
+        long dateSec = Integer.toUnsignedLong(h.getInt(16));
+        long dateNsec = Integer.toUnsignedLong(h.getInt(20));
+        long vmClock = h.getLong(24);
+        long vmState = Integer.toUnsignedLong(h.getInt(32));
+        long extraSize = Integer.toUnsignedLong(h.getInt(36));
+        long keptExtra = Math.min(extraSize, SnapshotEntry.MAX_EXTRA_DATA);
+        ByteBuffer extra = ByteBuffer.wrap(storage.read(offset, (int) keptExtra));
+        long diskSize = header.size() / 512 * 512;
+        boolean hasDiskSize = false;
+        long icount = -1;
+        if (extraSize >= 8) vmState = extra.getLong(0);
+        if (extraSize >= 16) { diskSize = extra.getLong(8); hasDiskSize = true; }
+        if (extraSize >= KNOWN_EXTRA_DATA) icount = extra.getLong(16);
+        byte[] unknown = new byte[0];
+        if (keptExtra > KNOWN_EXTRA_DATA) {
+            unknown = new byte[(int) keptExtra - KNOWN_EXTRA_DATA];
+            extra.get(KNOWN_EXTRA_DATA, unknown);
+        }
+        offset += extraSize;
+        String id = new String(storage.read(offset, idSize), StandardCharsets.UTF_8);
+        offset += idSize;
+        String name = new String(storage.read(offset, nameSize), StandardCharsets.UTF_8);
+        offset += nameSize;
+        SnapshotEntry entry = new SnapshotEntry(entryOffset, l1Offset, l1Size, id, name, dateSec, dateNsec, vmClock,
+                vmState, keptExtra, diskSize, hasDiskSize, icount, unknown, offset - entryOffset);
+        return new Decoded(entry, extraSize, offset);
+    }
+
     public static List<SnapshotEntry> read(Storage storage, Qcow2Header header) throws IOException {
         return read(storage, header, false).entries();
     }
 
     /**
+     * The table as QEMU reads it when opening the image: too much extra data in an entry or a
+     * table over 64 MiB is an {@link ImageLimitException}.
+     *
      * @param lenient for {@code check}: do not fail on entries QEMU's repair would discard;
      *                stop at the first entry that would exceed the size limit instead.
      */
@@ -34,49 +98,22 @@ public final class SnapshotTable {
         List<SnapshotEntry> out = new ArrayList<>();
         long start = header.snapshotsOffset();
         long offset = start;
+        long tableLength = 0;   // QEMU's table_length: entries with the extra data kept, 8-aligned
         for (long i = 0; i < header.nbSnapshots(); i++) {
+            tableLength = (tableLength + 7) & ~7L;
             offset = (offset + 7) & ~7L;
-            long entryOffset = offset;
-            ByteBuffer h = ByteBuffer.wrap(storage.read(offset, SnapshotEntry.HEADER_SIZE));
-            offset += SnapshotEntry.HEADER_SIZE;
-            long l1Offset = h.getLong(0);
-            long l1Size = Integer.toUnsignedLong(h.getInt(8));
-            int idSize = Short.toUnsignedInt(h.getShort(12));
-            int nameSize = Short.toUnsignedInt(h.getShort(14));
-            long dateSec = Integer.toUnsignedLong(h.getInt(16));
-            long dateNsec = Integer.toUnsignedLong(h.getInt(20));
-            long vmClock = h.getLong(24);
-            long vmState = Integer.toUnsignedLong(h.getInt(32));
-            long extraSize = Integer.toUnsignedLong(h.getInt(36));
-            if (extraSize > SnapshotEntry.MAX_EXTRA_DATA && !lenient) {
+            Decoded d = decodeEntry(storage, header, offset);
+            if (d.extraDataTruncated() && !lenient) {
                 throw new ImageLimitException(res, "Too much extra metadata in snapshot table entry " + i
-                        + " (" + extraSize + " > " + SnapshotEntry.MAX_EXTRA_DATA + ")");
+                        + " (" + d.storedExtraDataSize() + " > " + SnapshotEntry.MAX_EXTRA_DATA + ")");
             }
-            long keptExtra = Math.min(extraSize, SnapshotEntry.MAX_EXTRA_DATA);
-            ByteBuffer extra = ByteBuffer.wrap(storage.read(offset, (int) keptExtra));
-            long diskSize = header.size();
-            boolean hasDiskSize = false;
-            long icount = -1;
-            if (extraSize >= 8) vmState = extra.getLong(0);
-            if (extraSize >= 16) { diskSize = extra.getLong(8); hasDiskSize = true; }
-            if (extraSize >= 24) icount = extra.getLong(16);
-            byte[] unknown = new byte[0];
-            if (keptExtra > 24) {
-                unknown = new byte[(int) keptExtra - 24];
-                extra.get(24, unknown);
-            }
-            offset += extraSize;
-            String id = new String(storage.read(offset, idSize), StandardCharsets.UTF_8);
-            offset += idSize;
-            String name = new String(storage.read(offset, nameSize), StandardCharsets.UTF_8);
-            offset += nameSize;
-            long tableLength = offset - start;
-            if (tableLength > MAX_TABLE_BYTES) {
-                if (lenient) return new Result(out, entryOffset - start);
+            tableLength += d.keptLength();
+            if (tableLength > MAX_TABLE_BYTES || d.end() - start > Integer.MAX_VALUE) {
+                if (lenient) return new Result(out, offset - start);
                 throw new ImageLimitException(res, "Snapshot table is too big");
             }
-            out.add(new SnapshotEntry(entryOffset, l1Offset, l1Size, id, name, dateSec, dateNsec, vmClock, vmState,
-                    extraSize, diskSize, hasDiskSize, icount, unknown, offset - entryOffset));
+            out.add(d.entry());
+            offset = d.end();
         }
         return new Result(out, offset - start);
     }
