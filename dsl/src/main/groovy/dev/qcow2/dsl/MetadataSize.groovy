@@ -3,6 +3,7 @@ package dev.qcow2.dsl
 import dev.qcow2.format.L1Entry
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.mapping.ClusterMapper
+import dev.qcow2.refcount.Reftable
 import groovy.transform.CompileStatic
 
 /**
@@ -25,10 +26,21 @@ final class MetadataSize {
         } catch (IOException | RuntimeException ignored) {
             // a broken snapshot table: the check reports it
         }
-        total + table(img, h.refcountTableOffset(), h.refcountTableClusters() * cs.intdiv(8), cs)
+        total + refcountTable(img, cs)
     }
 
-    /** A table of {@code entries} 8-byte pointers and one cluster per non-zero pointer. */
+    /** The refcount table, through the one reftable reader, and one cluster per refcount block. */
+    private static long refcountTable(Qcow2Image img, long cs) {
+        try {
+            def reftable = Reftable.read(img.storage(), img.header(), Reftable.Policy.QEMU)
+            long blocks = 0
+            for (int i = 0; i < reftable.size(); i++) if (reftable.raw(i) != 0) blocks++
+            reftable.size() * 8L + cs * blocks
+        } catch (IOException | RuntimeException ignored) {
+            0   // an unreadable refcount table: the check reports it
+        }    }
+
+    /** An L1 table of {@code entries} 8-byte pointers and one cluster per L2 table it names. */
     private static long table(Qcow2Image img, long offset, long entries, long cs) {
         if (entries <= 0 || entries > (1L << 28)) return 0
         try {
