@@ -19,7 +19,7 @@ class ModuleDescriptorSpec extends Specification {
     }
 
     static ModuleDescriptor descriptor() {
-        Files.newInputStream(mainClasses().resolveSibling('module-descriptor').resolve('module-info.class')).withCloseable { ModuleDescriptor.read(it) }
+        Files.newInputStream(mainClasses().resolve('module-info.class')).withCloseable { ModuleDescriptor.read(it) }
     }
 
     static Set<String> packagesWithClasses() {
