@@ -96,6 +96,15 @@ final class Libc {
     }
 
     private MethodHandle handle(Fn f) {
+        MethodHandle h = handles[f.ordinal()];   // MethodHandle is immutable: a plain read is safe
+        return h != null ? h : link(f);
+    }
+
+    /**
+     * Links {@code f} once: a thread that asks while another (the {@link #prelink} thread) is
+     * linking it waits for that one instead of generating the same stub again.
+     */
+    private synchronized MethodHandle link(Fn f) {
         MethodHandle h = handles[f.ordinal()];
         if (h != null) return h;
         ValueLayout.OfInt i = ValueLayout.JAVA_INT;
@@ -109,8 +118,28 @@ final class Libc {
             case FSTAT -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errnoOption);
             case FALLOCATE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, l, l), errnoOption);
         };
-        handles[f.ordinal()] = h;   // a racing thread may link the same function again: harmless
+        handles[f.ordinal()] = h;
         return h;
+    }
+
+    /**
+     * Links the calls that opening an image makes (open, fstat, close) on a daemon thread, so
+     * that their stub generation (the first downcall handle of a JVM costs ~25 ms) overlaps
+     * whatever the caller does meanwhile (the CLI: parsing its command line). A call that needs
+     * one of them before it is ready waits for it ({@link #link} is synchronized). Does nothing
+     * when native calls are off or unavailable.
+     */
+    static void prelink() {
+        if ("false".equals(System.getProperty("qcow2.native"))) return;
+        Thread t = new Thread(() -> Holder.INSTANCE.ifPresent(libc -> {
+            synchronized (libc) {
+                libc.link(Fn.OPEN);
+                libc.link(Fn.FSTAT);
+                libc.link(Fn.CLOSE);
+            }
+        }), "qcow2-prelink");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** A failed libc call: the function and its errno. */

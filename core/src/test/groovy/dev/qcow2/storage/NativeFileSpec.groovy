@@ -47,6 +47,20 @@ class NativeFileSpec extends Specification {
         Libc.get().isPresent()
     }
 
+    def "calls made while the prelink thread links them wait for it and answer as without it"() {
+        given:
+        def p = sparse([1, 7])
+        def expected = runs(FileStorage.openReadOnly(p))
+
+        when: 'the thread is started and the first calls race it'
+        FileStorage.prelinkNativeCalls()
+        def s = FileStorage.openReadOnly(p)
+
+        then:
+        runs(s) == expected
+        s.allocatedBytes() == FileStorage.openReadOnly(p).allocatedBytes()
+    }
+
     def "lseek finds the same holes as the zero-block fallback (#blocks)"() {
         given:
         def p = sparse(blocks)

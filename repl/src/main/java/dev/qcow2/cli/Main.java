@@ -75,6 +75,8 @@ public final class Main implements Runnable {
             if (a.equals("--debug")) debug = true; else rest.add(a);
         }
         String[] line = rest.toArray(new String[0]);
+        // the libc calls that open an image link on the second core while picocli builds its model
+        if (line.length > 0 && SUBCOMMANDS.contains(line[0])) dev.qcow2.storage.FileStorage.prelinkNativeCalls();
         int exit = commandLine(debug, line).execute(line);
         System.out.flush();
         return exit;
