@@ -1,12 +1,20 @@
 package dev.qcow2.create;
 
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.NewImageRefcounts;
+import dev.qcow2.alloc.QemuRefcountArea;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Where QEMU 7.2 puts everything in a new image, found by replaying qcow2_co_create:
+ * Where QEMU 7.2 puts everything in a new image, found by running the one
+ * {@link ClusterAllocator} with QEMU's rules ({@link QemuRefcountArea}) over the new image's
+ * in-memory refcounts ({@link NewImageRefcounts}) through the steps of qcow2_co_create:
  * header (cluster 0), refcount table (cluster 1), refcount block (cluster 2), allocation of
  * those three, then qcow2_co_truncate to the virtual size: qcow2_grow_l1_table, and for
  * preallocation either preallocate_co (metadata; and falloc/full with an external data file)
@@ -33,7 +41,9 @@ final class QemuLayout {
                   List<long[]> dataRuns, long dataFileLength, boolean fallocated) { }
 
     private final CreateOptions o;
-    private final QemuAllocator a;
+    private final NewImageRefcounts refcounts;
+    private final QemuRefcountArea qemuGrowth;
+    private final ClusterAllocator a;
     private final long cs;
     private final int cb;
     private final long l2Entries;
@@ -50,28 +60,30 @@ final class QemuLayout {
         this.cb = o.clusterBits();
         this.l2Entries = o.l2Entries();
         this.l2Words = o.extendedL2() ? 2 : 1;
-        this.a = new QemuAllocator(cb, o.refcountOrder());
+        // qcow2_co_create: header (cluster 0), a one-cluster refcount table (cluster 1) whose first
+        // entry names the refcount block at cluster 2
+        this.refcounts = new NewImageRefcounts("new image", new ClusterGeometry(cb, o.refcountOrder(), o.extendedL2()),
+                cs, (int) (cs / 8), 2 * cs);
+        this.qemuGrowth = new QemuRefcountArea(refcounts);
+        this.a = new ClusterAllocator(refcounts, qemuGrowth);
     }
 
-    static Layout plan(CreateOptions o) {
+    static Layout plan(CreateOptions o) throws IOException {
         return new QemuLayout(o).run();
     }
 
-    private Layout run() {
-        // qcow2_co_create: header, a one-cluster refcount table and its first block, then their refcounts
-        a.reftable = new long[(int) (cs / 8)];
-        a.reftable[0] = 2 * cs;
-        a.reftableOffset = cs;
-        a.wrote(0, 3 * cs);
-        a.allocClusters(3 * cs);
+    private Layout run() throws IOException {
+        // qcow2_co_create: the three clusters written, then their refcounts
+        refcounts.wrote(0, 3 * cs);
+        a.allocate(3 * cs);
         dataFileLength = o.dataFile() != null ? o.size() : 0;
 
         // qcow2_co_truncate
         long l1Size = o.l1Entries();
         if (l1Size > 0) {
-            l1Offset = a.allocClusters(l1Size * 8);
+            l1Offset = a.allocate(l1Size * 8);
             l1 = new long[(int) l1Size];
-            a.wrote(l1Offset, l1Size * 8);
+            refcounts.wrote(l1Offset, l1Size * 8);
         }
         Preallocation p = o.preallocation();
         if (p == Preallocation.METADATA || (p != Preallocation.OFF && o.dataFile() != null)) {
@@ -83,7 +95,7 @@ final class QemuLayout {
     }
 
     /** preallocate_co(0, size): allocation request by request, each up to INT_MAX bytes. */
-    private void preallocateMetadata() {
+    private void preallocateMetadata() throws IOException {
         long offset = 0;
         long bytes = o.size();
         long end = 0;
@@ -97,11 +109,11 @@ final class QemuLayout {
         }
         // "the image file is large enough to actually contain all of the allocated clusters"
         if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, end);
-        else a.fileEnd = Math.max(a.fileEnd, end);
+        else refcounts.wrote(0, end);
     }
 
     /** qcow2_alloc_host_offset on unallocated clusters: {host offset of guest offset, bytes mapped}. */
-    private long[] allocHostOffset(long offset, long bytes) {
+    private long[] allocHostOffset(long offset, long bytes) throws IOException {
         long start = offset;
         long remaining = bytes;
         long clusterOffset = INV;
@@ -123,10 +135,10 @@ final class QemuLayout {
             if (o.dataFile() != null) {
                 alloc = start - inCluster;                    // external data: host offset = guest offset
             } else if (clusterOffset == INV) {
-                alloc = a.allocClusters(nb * cs);
+                alloc = a.allocate(nb * cs);
             } else {
                 alloc = clusterOffset - (clusterOffset & (cs - 1));
-                nb = a.allocClustersAt(alloc, nb);
+                nb = a.allocateAt(alloc, nb);
                 if (nb == 0) break;                           // cannot extend the contiguous run
             }
             link(table, l2Index, alloc, nb);
@@ -137,17 +149,17 @@ final class QemuLayout {
     }
 
     /** The falloc/full branch of qcow2_co_truncate (no external data file). */
-    private void preallocateData() {
-        long oldFileSize = RefcountMath.divRoundUp(a.fileEnd, cs) * cs;
-        long last = a.lastUsedCluster(oldFileSize / cs);
+    private void preallocateData() throws IOException {
+        long oldFileSize = RefcountMath.divRoundUp(refcounts.end(), cs) * cs;
+        long last = refcounts.lastUsedCluster(oldFileSize / cs);
         oldFileSize = last >= 0 ? (last + 1) * cs : 0;
         long nbData = RefcountMath.divRoundUp(o.size(), cs);
         long nbL2 = RefcountMath.divRoundUp(nbData, l2Entries) + 1;
-        long allocationStart = a.refcountArea(oldFileSize, nbData + nbL2, true, 0, 0);
-        long got = a.allocClustersAt(allocationStart, nbData);
+        long allocationStart = qemuGrowth.area(a, oldFileSize, nbData + nbL2, true, 0, 0);
+        long got = a.allocateAt(allocationStart, nbData);
         if (got != nbData) throw new IllegalStateException("preallocation area not free");
         long newFileSize = allocationStart + nbData * cs;
-        a.fileEnd = Math.max(a.fileEnd, newFileSize);
+        refcounts.wrote(0, newFileSize);
         if (nbData > 0) dataRuns.add(new long[]{allocationStart, nbData * cs});
         long host = allocationStart;
         long guest = 0;
@@ -162,14 +174,14 @@ final class QemuLayout {
     }
 
     /** get_cluster_table: the L2 table for a guest offset, allocated (l2_allocate) if missing. */
-    private long[] clusterTable(long guest) {
+    private long[] clusterTable(long guest) throws IOException {
         int l1Index = (int) (guest >>> (cb + Long.numberOfTrailingZeros(l2Entries)));
         if (l1[l1Index] == 0) {
-            long offset = a.allocClusters(cs);
+            long offset = a.allocate(cs);
             l2Tables.put(offset, new long[(int) (l2Entries * l2Words)]);
-            a.wrote(offset, cs);
+            refcounts.wrote(offset, cs);
             l1[l1Index] = offset | COPIED;
-            a.wrote(l1Offset + 8L * l1Index, 8);             // qcow2_write_l1_entry
+            refcounts.wrote(l1Offset + 8L * l1Index, 8);             // qcow2_write_l1_entry
         }
         return l2Tables.get(l1[l1Index] & ~COPIED);
     }
@@ -181,15 +193,15 @@ final class QemuLayout {
 
     private Layout result() {
         TreeMap<Long, byte[]> meta = new TreeMap<>();
-        meta.put(a.reftableOffset, QemuAllocator.tableBytes(a.reftable));
-        for (int i = 0; i < a.reftable.length; i++) {
-            if (a.reftable[i] != 0) meta.put(a.reftable[i], a.refcountBlock(i));
+        meta.put(refcounts.tableOffset(), refcounts.tableBytes());
+        for (int i = 0; i < refcounts.tableEntries(); i++) {
+            if (refcounts.blockOffset(i) != 0) meta.put(refcounts.blockOffset(i), refcounts.refcountBlock(i));
         }
-        if (l1.length > 0) meta.put(l1Offset, QemuAllocator.tableBytes(l1));
-        l2Tables.forEach((off, words) -> meta.put(off, QemuAllocator.tableBytes(words)));
-        byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, a.reftableOffset,
-                a.reftable.length * 8L / cs));
-        return new Layout(header, a.stale, meta, a.fileEnd, dataRuns, dataFileLength,
+        if (l1.length > 0) meta.put(l1Offset, NewImageRefcounts.tableBytes(l1));
+        l2Tables.forEach((off, words) -> meta.put(off, NewImageRefcounts.tableBytes(words)));
+        byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, refcounts.tableOffset(),
+                refcounts.tableEntries() * 8L / cs));
+        return new Layout(header, refcounts.stale(), meta, refcounts.end(), dataRuns, dataFileLength,
                 o.preallocation() == Preallocation.FALLOC);
     }
 }
