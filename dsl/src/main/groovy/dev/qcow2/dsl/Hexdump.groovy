@@ -73,12 +73,12 @@ class Hexdump {
         sb.toString()
     }
 
-    String toHtml() { '<pre class="qcow2-hexdump">' + HtmlRender.esc(toString()) + '</pre>' }
+    String toHtml() { '<pre class="qcow2-hexdump">' + dev.qcow2.view.HtmlRender.esc(toString()) + '</pre>' }
 
     String toJson() { Json.write(jsonValue()) }
 
     @JsonValue
     Map<String, Object> jsonValue() {
-        [space: space, offset: offset, length: bytes.length, hex: bytes.encodeHex().toString()] as Map<String, Object>
+        [type: 'hexdump', space: space, offset: offset, length: bytes.length, hex: bytes.encodeHex().toString()] as Map<String, Object>
     }
 }
