@@ -8,8 +8,8 @@ import java.util.stream.Collectors;
 public final class Cells {
     private Cells() { }
 
-    /** {@code 0x1f000}; a negative value (an offset that is not there) is "-". */
-    public static String hex(long v) { return v < 0 ? "-" : "0x" + Long.toHexString(v); }
+    /** {@code 0x1f000}; a 64-bit word with bit 63 set (a raw L1/L2 entry with COPIED) as its unsigned hex. */
+    public static String hex(long v) { return "0x" + Long.toHexString(v); }
 
     /** {@code 64 KiB}, {@code 1.5 MiB}; the exact count below 1 KiB. */
     public static String human(long v) {

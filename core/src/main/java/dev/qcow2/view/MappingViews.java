@@ -127,7 +127,7 @@ public final class MappingViews {
     private static List<Column> l2Columns(ClusterGeometry geo) {
         List<Column> cols = new ArrayList<>(List.of(Column.plain("l1_index"), Column.plain("l2_index"),
                 Column.hex("guest_offset"), Column.hex("host_offset"), Column.plain("kind"), Column.plain("copied"),
-                Column.plain("zero")));
+                Column.plain("compressed"), Column.plain("zero")));
         if (geo.extendedL2()) cols.add(Column.hex("subcluster_bitmap"));
         cols.addAll(List.of(Column.bytes("compressed_bytes"), Column.plain("refcount"), Column.hex("reserved_bits"),
                 Column.hex("raw")));
@@ -148,6 +148,7 @@ public final class MappingViews {
         values.add(host);
         values.add(kind(e));
         values.add(copied);
+        values.add(e instanceof L2Entry.Compressed);
         values.add(readsAsZero(e, geo));
         if (geo.extendedL2()) values.add(e.bitmap());
         values.add(compressedBytes);

@@ -10,7 +10,8 @@ import dev.qcow2.view.RefcountViews
  * in-memory refcount table): the core's {@link RefcountViews#refcounts} view, the rows
  * {@code qcow2 dump refcounts} prints, with DSL selections on top. {@code leaks} are clusters whose refcount is higher than their
  * references, {@code mismatches} every cluster where the two differ, {@code histogram} how many
- * clusters have each refcount, {@code of(n)} one cluster and what references it.
+ * clusters have each refcount, {@code of(n)} one cluster and what references it, {@code table}
+ * the refcount table itself.
  */
 class Refcounts extends Table {
     private final Session session
@@ -28,6 +29,12 @@ class Refcounts extends Table {
             }
         }
     }
+
+    /**
+     * The refcount table: every nonzero entry, its refcount block and the first rule it breaks
+     * (reserved bits, unaligned, past the end of the file) — {@code qcow2 dump refcount-table}'s rows.
+     */
+    Table getTable() { Guard.run { Table.from(RefcountViews.reftable(session.image())) } }
 
     /** Clusters whose refcount is higher than their references (what {@code repair leaks} fixes). */
     Table getLeaks() { retitled('leaked clusters', rows.findAll { Row r -> r.refcount != null && r.refcount > r.references }) }
