@@ -33,7 +33,7 @@ public final class RefcountViews {
         RecordedRefcounts refs = RecordedRefcounts.open(img);
         long perBlock = img.geometry().refblockEntries();
         TableView.Builder out = TableView.of(REFTABLE_TYPE, "refcount table of " + Subject.of(img), List.of(
-                Column.plain("reftable_index"), Column.hex("first_cluster"), Column.hex("refblock_offset"),
+                Column.plain("reftable_index"), Column.plain("first_cluster"), Column.hex("refblock_offset"),
                 Column.plain("refcount"), Column.hex("reserved_bits"), Column.plain("status"), Column.hex("raw")));
         for (int i = 0; i < t.size(); i++) {
             ReftableEntry e = t.entry(i);
@@ -53,7 +53,7 @@ public final class RefcountViews {
     /**
      * Host clusters with a refcount or a reference, up to the end of the file or the last
      * referenced cluster. Status: {@code ok}; {@code leaked} (a refcount, no reference);
-     * {@code too-high} / {@code too-low} (refcount above / below the references);
+     * {@code too high} / {@code too low} (refcount above / below the references);
      * {@code unreadable} (the refcount block cannot be read: its reftable entry is unaligned).
      * Open the image as qemu-img check does ({@code OpenOptions.forChecking()}).
      */
@@ -76,7 +76,7 @@ public final class RefcountViews {
     static String status(Long refcount, long references) {
         if (refcount == null) return "unreadable";
         if (refcount == references) return "ok";
-        if (refcount > references) return references == 0 ? "leaked" : "too-high";
-        return "too-low";
+        if (refcount > references) return references == 0 ? "leaked" : "too high";
+        return "too low";
     }
 }

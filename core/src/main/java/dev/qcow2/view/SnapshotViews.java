@@ -27,7 +27,7 @@ public final class SnapshotViews {
         TableView.Builder t = TableView.of(SNAPSHOT_TYPE, "snapshots of " + Subject.of(img), List.of(Column.plain("id"),
                 Column.plain("name"), Column.plain("date"), Column.plain("vm_clock"), Column.bytes("vm_state_size"),
                 Column.bytes("disk_size"), Column.plain("icount"), Column.hex("l1_table_offset"), Column.plain("l1_size"),
-                Column.bytes("extra_data_size"), Column.bytes("unknown_extra_data_bytes"), Column.hex("entry_offset")));
+                Column.bytes("extra_data_size"), Column.plain("unknown_extra_data_bytes"), Column.hex("entry_offset")));
         for (SnapshotEntry s : img.snapshots()) {
             t.add(s.id(), s.name(), Instant.ofEpochSecond(s.dateSec(), s.dateNsec()).toString(), vmClock(s.vmClockNsec()),
                     s.vmStateSize(), s.hasDiskSize() ? s.diskSize() : null, s.icount() < 0 ? null : s.icount(),
