@@ -18,7 +18,7 @@ final class Help {
             ['extensions', 'extensions', 'header extensions'],
             ['features', 'features', 'feature bits: set, known, named'],
             ['walk', 'walk l1  /  walk l2  /  walk l2, at: 0x10000000  /  walk(l2).findAll { it.compressed }', 'L1 or L2 table entries with host offsets, kinds, flags, refcounts'],
-            ['refcounts', 'refcounts  /  refcounts.leaks  /  .mismatches  /  .histogram  /  .of(5)', 'refcounts against references'],
+            ['refcounts', 'refcounts  /  refcounts.leaks  /  .mismatches  /  .histogram  /  .of(5)  /  .table', 'refcounts against references; the refcount table'],
             ['snapshot', "snapshot.list  /  snapshot.diff 'a', 'b'  /  snapshot.create 'x'  /  .apply  /  .delete  /  snapshot('a')", 'internal snapshots; snapshot(\'a\') is a read-only view'],
             ['read', 'read 0x10000, 512  /  read 0x50000, 512, host: true', 'guest (or host) bytes as a hexdump'],
             ['cluster', 'cluster 3  /  cluster 5, host: true', 'one guest (or host) cluster as a hexdump'],
