@@ -16,14 +16,17 @@ import java.util.Map;
  *                "JSON record types". Null only for ad-hoc tables a user builds.
  * @param title   what the rows are ("L2 entries of guest"); shown by HTML, not part of the data
  * @param columns the columns in display order; every row has exactly these keys, in this order
- * @param rows    column name to value (numbers stay numbers; null when a cell does not apply)
+ * @param rows    column name to value (numbers stay numbers; null when a cell does not apply);
+ *                handed over to the view, which wraps them read-only without copying
  */
 public record TableView(String type, String title, List<Column> columns, List<Map<String, Object>> rows) {
     public TableView {
         columns = List.copyOf(columns);
-        List<Map<String, Object>> copy = new ArrayList<>(rows.size());
-        for (Map<String, Object> r : rows) copy.add(Collections.unmodifiableMap(new LinkedHashMap<>(r)));
-        rows = Collections.unmodifiableList(copy);
+        // rows are handed over, not copied (a refcount view of a large image has millions): each
+        // is wrapped read-only; the builder and the DSL make fresh maps for every view
+        List<Map<String, Object>> wrapped = new ArrayList<>(rows.size());
+        for (Map<String, Object> r : rows) wrapped.add(Collections.unmodifiableMap(r));
+        rows = Collections.unmodifiableList(wrapped);
         if (type != null && columns.stream().anyMatch(c -> c.name().equals(JsonShape.TYPE))) {
             throw new IllegalArgumentException(type + ": a column may not be called '" + JsonShape.TYPE + "' (the JSON record type)");
         }

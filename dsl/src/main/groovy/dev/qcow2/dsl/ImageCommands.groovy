@@ -33,7 +33,7 @@ final class ImageCommands {
             if (h.version() >= 3) f.bitmaps = img.bitmaps().size()
             f.writable = s.writable
             new Record("info ${s.path.fileName}", f, [virtual_size: BYTES, cluster_size: BYTES, file_length: BYTES,
-                                                       actual_size: BYTES])
+                                                       actual_size: BYTES], 'image-info')
         }
     }
 

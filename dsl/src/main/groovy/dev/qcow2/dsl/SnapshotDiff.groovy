@@ -35,7 +35,7 @@ final class SnapshotDiff {
             def devA = before.device(), devB = after.device()
             long size = Math.min(devA.size(), devB.size())
             def t = Table.of("diff ${before.space} → ${after.space}", [Column.hex('guest_offset'), Column.plain('cluster'),
-                    Column.plain('change'), Column.plain('bytes'), Column.plain('before'), Column.plain('after')])
+                    Column.plain('change'), Column.plain('bytes'), Column.plain('before'), Column.plain('after')], 'snapshot-change')
             byte[] x = new byte[cs], y = new byte[cs]
             long perL2 = geo.bytesPerL2Table()
             def meter = Meter.start(before.session, 'diff', size)

@@ -67,7 +67,7 @@ class View {
             BlockDevice dev = device()
             def t = Table.of("map of $space", [Column.hex('start'), Column.bytes('length'), Column.plain('depth'),
                     Column.plain('present'), Column.plain('zero'), Column.plain('data'), Column.plain('compressed'),
-                    Column.hex('offset'), Column.plain('file')])
+                    Column.hex('offset'), Column.plain('file')], 'map-extent')
             for (MapEntry e : ChainMap.walk(dev, 0, dev.size())) {
                 t.add(e.start(), e.length(), e.depth(), e.present(), e.zero(), e.data(), e.compressed(),
                         e.hasOffset() ? e.offset() : null, e.filename())
