@@ -41,11 +41,17 @@ public final class HtmlRender {
         return out.append("</tbody></table>").toString();
     }
 
-    /** A table or a record. */
+    /** The text dump, preformatted. */
+    public static String hexdump(HexdumpView h) {
+        return "<pre class=\"qcow2-hexdump\">" + esc(TextRender.hexdump(h)) + "</pre>";
+    }
+
+    /** A table, a record or a hexdump. */
     public static String of(Object view) {
         return switch (view) {
             case TableView t -> table(t);
             case RecordView r -> record(r);
+            case HexdumpView h -> hexdump(h);
             default -> throw new IllegalArgumentException("not a view: " + view);
         };
     }

@@ -23,6 +23,7 @@ public final class JsonShape {
         return switch (view) {
             case TableView t -> rows(t);
             case RecordView r -> record(r);
+            case HexdumpView h -> hexdump(h);
             case null, default -> view;
         };
     }
@@ -36,6 +37,17 @@ public final class JsonShape {
             out.add(m);
         }
         return out;
+    }
+
+    /** {@code {"type":"hexdump","space":…,"offset":…,"length":…,"hex":"…"}}: the bytes as lower-case hex. */
+    public static Map<String, Object> hexdump(HexdumpView h) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(TYPE, HexdumpView.TYPE);
+        m.put("space", h.space());
+        m.put("offset", h.offset());
+        m.put("length", h.bytes().length);
+        m.put("hex", Column.hexBytes(h.bytes()));
+        return m;
     }
 
     public static Map<String, Object> record(RecordView r) {

@@ -71,11 +71,59 @@ public final class TextRender {
         return out.toString();
     }
 
-    /** A table or a record. */
+    /**
+     * A header line ("guest 0x10000 +512"), then 16 bytes a line: offset, hex in two groups of
+     * eight, printable ASCII; runs of identical lines collapse to "*" as in hexdump(1) and
+     * qemu-io (a zero cluster is three lines), the last line is always shown.
+     */
+    public static String hexdump(HexdumpView h) {
+        byte[] bytes = h.bytes();
+        StringBuilder out = new StringBuilder(h.space()).append(' ').append(Cells.hex(h.offset())).append(" +")
+                .append(bytes.length).append('\n');
+        String prev = null;
+        boolean starred = false;
+        for (int at = 0; at < bytes.length; at += 16) {
+            int n = Math.min(16, bytes.length - at);
+            String body = hexPart(bytes, at, n);
+            boolean last = at + 16 >= bytes.length;
+            if (body.equals(prev) && !last) {
+                if (!starred) out.append("*\n");
+                starred = true;
+                continue;
+            }
+            starred = false;
+            prev = body;
+            out.append(String.format("%08x", h.offset() + at)).append("  ").append(body).append("  |")
+                    .append(asciiPart(bytes, at, n)).append("|\n");
+        }
+        return out.toString();
+    }
+
+    private static String hexPart(byte[] bytes, int at, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            sb.append(i < n ? String.format("%02x", bytes[at + i] & 0xff) : "  ");
+            sb.append(i == 7 ? "  " : " ");
+        }
+        String s = sb.toString().stripTrailing();
+        return s + " ".repeat(Math.max(0, 48 - s.length()));
+    }
+
+    private static String asciiPart(byte[] bytes, int at, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            int c = bytes[at + i] & 0xff;
+            sb.append(c >= 0x20 && c < 0x7f ? (char) c : '.');
+        }
+        return sb.toString();
+    }
+
+    /** A table, a record or a hexdump. */
     public static String of(Object view) {
         return switch (view) {
             case TableView t -> table(t);
             case RecordView r -> record(r);
+            case HexdumpView h -> hexdump(h);
             default -> throw new IllegalArgumentException("not a view: " + view);
         };
     }

@@ -80,4 +80,24 @@ l2_index                 raw  compressed_bytes (bytes)
         HtmlRender.table(t).contains('<td>&lt;script&gt;&amp;&quot;</td>')
         HtmlRender.table(t).contains('<caption>a&lt;b (1 rows)</caption>')
     }
+
+    def "a hexdump: 16 bytes a line, repeated lines starred, the last one shown; JSON as one hex string"() {
+        given:
+        byte[] bytes = new byte[48]
+        bytes[0] = 0x51; bytes[1] = 0x46; bytes[2] = 0x49; bytes[3] = (byte) 0xfb
+        def h = new HexdumpView('host', 0x10000, bytes)
+
+        expect:
+        TextRender.hexdump(h) == """\
+host 0x10000 +48
+00010000  51 46 49 fb 00 00 00 00  00 00 00 00 00 00 00 00  |QFI.............|
+00010010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+00010020  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+"""
+        TextRender.hexdump(new HexdumpView('guest', 0, new byte[64])).readLines() ==
+                ['guest 0x0 +64', '00000000  ' + '00 ' * 7 + '00  ' + '00 ' * 7 + '00  |................|', '*',
+                 '00000030  ' + '00 ' * 7 + '00  ' + '00 ' * 7 + '00  |................|']
+        HtmlRender.hexdump(h).startsWith('<pre class="qcow2-hexdump">host 0x10000 +48\n')
+        JsonShape.of(h) == [type: 'hexdump', space: 'host', offset: 0x10000L, length: 48, hex: '514649fb' + '00' * 44]
+    }
 }

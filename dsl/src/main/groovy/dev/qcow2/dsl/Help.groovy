@@ -17,6 +17,7 @@ final class Help {
             ['header', 'header', 'every header field'],
             ['extensions', 'extensions', 'header extensions'],
             ['features', 'features', 'feature bits: set, known, named'],
+            ['bitmaps', 'bitmaps', 'persistent dirty bitmaps: granularity, flags, set bits'],
             ['walk', 'walk l1  /  walk l2  /  walk l2, at: 0x10000000  /  walk(l2).findAll { it.compressed }', 'L1 or L2 table entries with host offsets, kinds, flags, refcounts'],
             ['refcounts', 'refcounts  /  refcounts.leaks  /  .mismatches  /  .histogram  /  .of(5)  /  .table', 'refcounts against references; the refcount table'],
             ['snapshot', "snapshot.list  /  snapshot.diff 'a', 'b'  /  snapshot.create 'x'  /  .apply  /  .delete  /  snapshot('a')", 'internal snapshots; snapshot(\'a\') is a read-only view'],

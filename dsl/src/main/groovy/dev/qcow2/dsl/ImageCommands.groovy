@@ -6,11 +6,12 @@ import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.storage.FileStorage
 import dev.qcow2.view.HeaderViews
+import dev.qcow2.view.SnapshotViews
 
 import static dev.qcow2.dsl.Column.Unit.BYTES
 import static dev.qcow2.dsl.Column.Unit.HEX
 
-/** {@code info}, {@code header}, {@code extensions}, {@code features} and {@code check}. */
+/** {@code info}, {@code header}, {@code extensions}, {@code features}, {@code bitmaps} and {@code check}. */
 final class ImageCommands {
     private ImageCommands() { }
 
@@ -45,6 +46,9 @@ final class ImageCommands {
 
     /** Every feature bit that is known or set: {@code qcow2 dump features}' table. */
     static Table features(Session s) { Guard.run { Table.from(HeaderViews.features(s.image())) } }
+
+    /** The persistent bitmaps with their set-bit counts: {@code qcow2 dump bitmaps}' table. */
+    static Table bitmaps(Session s) { Guard.run { Table.from(SnapshotViews.bitmaps(s.image())) } }
 
     /** As qemu-img check: counters, exit code and every finding (opened as check opens, following the backing file). */
     static Record check(Session s) {

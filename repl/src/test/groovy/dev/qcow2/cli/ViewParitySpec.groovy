@@ -36,9 +36,17 @@ class ViewParitySpec extends Specification {
         img
     }
 
+    /** The snapshots image with a persistent dirty bitmap that saw three clusters written. */
+    private Path withBitmap() {
+        def img = Images.build(dir, 'snapshots')
+        Qemu.img('bitmap', '--add', '-g', '64k', img.toString(), 'dirty')
+        Qemu.io(img, 'write -P 9 0 192k')
+        img
+    }
+
     def "#kind image: 'dump #what' and the DSL's '#word' give the same #type records and the same text"() {
         given:
-        Path img = kind == 'damaged-refblock' ? damagedRefblock() : Images.build(dir, kind)
+        Path img = kind == 'damaged-refblock' ? damagedRefblock() : kind == 'bitmap' ? withBitmap() : Images.build(dir, kind)
         def before = Sha256.of(img)
         def shell = new DslShell()
         shell.evaluate("open '$img'")
@@ -73,6 +81,8 @@ class ViewParitySpec extends Specification {
         'snapshots'         | 'l2 --snapshot one'  | "walk l2, from: 'one'" || 'l2-entry'        | { r -> r*.guest_offset == [0, 65536] && r.every { it.kind == 'normal' && it.refcount >= 1 } }
         'snapshots'         | 'refcounts'          | 'refcounts'            || 'refcount'        | { r -> r.every { it.status == 'ok' } && r.any { it.refcount > 1 } }
         'snapshots'         | 'extensions'         | 'extensions'           || 'header-extension' | { r -> r*.name == ['feature-name-table'] }
+        'bitmap'            | 'bitmaps'            | 'bitmaps'              || 'bitmap'          | { r -> r*.name == ['dirty'] && r[0].granularity == 65536 && r[0].set_bits == 3 && r[0].auto }
+        'bitmap'            | 'extensions'         | 'extensions'           || 'header-extension' | { r -> r*.name.contains('bitmaps') }
         'zstd'              | 'features'           | 'features'             || 'feature-bit'     | { r -> r.find { it.kind == 'incompatible' && it.bit == 3 }.set }
         'damaged-refblock'  | 'refcount-table'     | 'refcounts.table'      || 'reftable-entry'  | { r -> r*.status == ['ok', 'unaligned', 'ok'] && r[1].refcount == null }
         'damaged-refblock'  | 'refcounts'          | 'refcounts'            || 'refcount'        | { r -> r.any { it.status == 'unreadable' && it.refcount == null } && r[0].status == 'ok' }
