@@ -169,7 +169,7 @@ public final class MappingViews {
     }
 
     /** Every subcluster reads as zeros from this entry itself (not from a backing file). */
-    static boolean readsAsZero(L2Entry e, ClusterGeometry geo) {
+    public static boolean readsAsZero(L2Entry e, ClusterGeometry geo) {
         for (int s = 0; s < geo.subclustersPerCluster(); s++) {
             SubclusterType type = e.subcluster(s);
             if (type != SubclusterType.ZERO_PLAIN && type != SubclusterType.ZERO_ALLOC) return false;
