@@ -1,12 +1,13 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.view.Unit as ViewUnit
 import groovy.transform.CompileStatic
 import groovy.transform.EqualsAndHashCode
 
 /**
  * A table column: its name (the row property) and the unit its values are shown in. Values keep
  * their type (numbers stay numbers, so JSON and Groovy code see them raw); only rendering uses
- * the unit.
+ * the unit. The Groovy face of the core's {@link dev.qcow2.view.Column}, which renders it.
  */
 @CompileStatic
 @EqualsAndHashCode
@@ -34,18 +35,18 @@ final class Column {
 
     static Column plain(String name) { new Column(name, Unit.PLAIN) }
 
+    /** The core's column, which every front end renders. */
+    dev.qcow2.view.Column toView() { new dev.qcow2.view.Column(name, ViewUnit.valueOf(unit.name())) }
+
+    static Column from(dev.qcow2.view.Column c) { new Column(c.name(), Unit.valueOf(c.unit().name())) }
+
     /** The text shown for {@code value} in terminals and HTML; null shows as empty. */
-    String format(Object value) {
-        if (value == null) return ''
-        if (unit == Unit.HEX && value instanceof Number) return Sizes.hex(((Number) value).longValue())
-        if (value instanceof byte[]) return ((byte[]) value).encodeHex().toString()
-        value.toString()
-    }
+    String format(Object value) { toView().format(value) }
 
     /** The header text: the name, with "(bytes)" for byte counts. */
-    String title() { unit == Unit.BYTES ? "$name (bytes)" : name }
+    String title() { toView().title() }
 
-    boolean rightAligned() { unit != Unit.PLAIN }
+    boolean rightAligned() { toView().rightAligned() }
 
     String toString() { name }
 }

@@ -19,7 +19,7 @@ final class Dsl {
             case 'text': return value == null ? '' : value.toString()
             case 'html':
                 if (value instanceof Table || value instanceof Record || value instanceof Hexdump) return value.toHtml()
-                return '<pre>' + HtmlRender.esc(String.valueOf(value)) + '</pre>'
+                return '<pre>' + dev.qcow2.view.HtmlRender.esc(String.valueOf(value)) + '</pre>'
             case 'json':
                 if (value instanceof Table || value instanceof Record || value instanceof Hexdump) return value.toJson()
                 return Json.write(value)

@@ -36,7 +36,7 @@ final class Finder {
         def img = view.session.image()
         long cs = img.header().clusterSize()
         def t = Table.of("matches of ${pattern instanceof Pattern ? '~/' + pattern + '/' : describe(pattern)} in ${host ? 'host' : view.space}",
-                [Column.hex('offset'), Column.plain('cluster'), Column.bytes('length'), Column.plain('match')])
+                [Column.hex('offset'), Column.plain('cluster'), Column.bytes('length'), Column.plain('match')], 'match')
         List<long[]> ranges
         Source src
         if (host) {

@@ -1,6 +1,10 @@
 package dev.qcow2.dsl
 
 import com.fasterxml.jackson.annotation.JsonValue
+import dev.qcow2.view.HexdumpView
+import dev.qcow2.view.HtmlRender
+import dev.qcow2.view.JsonShape
+import dev.qcow2.view.TextRender
 import groovy.transform.CompileStatic
 
 /**
@@ -34,51 +38,16 @@ class Hexdump {
 
     boolean isAllZero() { bytes.every { byte b -> b == 0 as byte } }
 
+    /** The core's view of these bytes, which every front end renders. */
+    HexdumpView toView() { new HexdumpView(space, offset, bytes) }
+
     @Override
-    String toString() {
-        def out = new StringBuilder("$space ${Sizes.hex(offset)} +${bytes.length}\n")
-        String prev = null
-        boolean starred = false
-        for (int at = 0; at < bytes.length; at += 16) {
-            int n = Math.min(16, bytes.length - at)
-            String body = hexPart(at, n)
-            boolean last = at + 16 >= bytes.length
-            if (body == prev && !last) {
-                if (!starred) out << '*\n'
-                starred = true
-                continue
-            }
-            starred = false
-            prev = body
-            out << String.format('%08x', offset + at) << '  ' << body << '  |' << asciiPart(at, n) << '|\n'
-        }
-        out.toString()
-    }
+    String toString() { TextRender.hexdump(toView()) }
 
-    private String hexPart(int at, int n) {
-        def sb = new StringBuilder()
-        for (int i = 0; i < 16; i++) {
-            sb << (i < n ? String.format('%02x', bytes[at + i] & 0xff) : '  ')
-            sb << (i == 7 ? '  ' : ' ')
-        }
-        sb.toString().stripTrailing().padRight(48)
-    }
-
-    private String asciiPart(int at, int n) {
-        def sb = new StringBuilder()
-        for (int i = 0; i < n; i++) {
-            int c = bytes[at + i] & 0xff
-            sb << (c >= 0x20 && c < 0x7f ? (char) c : '.' as char)
-        }
-        sb.toString()
-    }
-
-    String toHtml() { '<pre class="qcow2-hexdump">' + HtmlRender.esc(toString()) + '</pre>' }
+    String toHtml() { HtmlRender.hexdump(toView()) }
 
     String toJson() { Json.write(jsonValue()) }
 
     @JsonValue
-    Map<String, Object> jsonValue() {
-        [space: space, offset: offset, length: bytes.length, hex: bytes.encodeHex().toString()] as Map<String, Object>
-    }
+    Map<String, Object> jsonValue() { JsonShape.hexdump(toView()) }
 }

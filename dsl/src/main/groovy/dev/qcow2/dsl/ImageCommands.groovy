@@ -2,16 +2,16 @@ package dev.qcow2.dsl
 
 import dev.qcow2.check.Finding
 import dev.qcow2.check.ImageChecker
-import dev.qcow2.format.FeatureBits
-import dev.qcow2.format.HeaderExtension
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.storage.FileStorage
+import dev.qcow2.view.HeaderViews
+import dev.qcow2.view.SnapshotViews
 
 import static dev.qcow2.dsl.Column.Unit.BYTES
 import static dev.qcow2.dsl.Column.Unit.HEX
 
-/** {@code info}, {@code header}, {@code extensions}, {@code features} and {@code check}. */
+/** {@code info}, {@code header}, {@code extensions}, {@code features}, {@code bitmaps} and {@code check}. */
 final class ImageCommands {
     private ImageCommands() { }
 
@@ -34,80 +34,21 @@ final class ImageCommands {
             if (h.version() >= 3) f.bitmaps = img.bitmaps().size()
             f.writable = s.writable
             new Record("info ${s.path.fileName}", f, [virtual_size: BYTES, cluster_size: BYTES, file_length: BYTES,
-                                                       actual_size: BYTES])
+                                                       actual_size: BYTES], 'image-info')
         }
     }
 
-    /** Every header field in on-disk order (the names are qcow2.rst's), plus the backing file name. */
-    static Record header(Session s) {
-        Guard.run {
-            def h = s.image().header()
-            def f = [:]
-            def units = [:]
-            for (Object[] field : h.fields()) {
-                String name = field[0]
-                f[name] = field[3]
-                if (name.endsWith('_offset') || name == 'magic' || name.endsWith('_features')) units[name] = HEX
-                if (name == 'size') units[name] = BYTES
-            }
-            f.backing_file = h.backingFileName()
-            new Record("header ${s.path.fileName}", f, units)
-        }
-    }
+    /** Every header field in on-disk order (qcow2.rst's names) and what they decode to: {@code qcow2 dump header}'s record. */
+    static Record header(Session s) { Guard.run { Record.from(HeaderViews.header(s.image())) } }
 
-    static Table extensions(Session s) {
-        Guard.run {
-            def t = Table.of("header extensions of ${s.path.fileName}", [Column.hex('type'), Column.plain('name'),
-                    Column.hex('offset'), Column.bytes('length'), Column.plain('detail')])
-            for (HeaderExtension e : s.image().header().extensions()) {
-                t.add(Integer.toUnsignedLong(e.type()), e.name(), e.offset(), e.length(), detail(e))
-            }
-            t.build()
-        }
-    }
+    /** The header extensions: {@code qcow2 dump extensions}' table. */
+    static Table extensions(Session s) { Guard.run { Table.from(HeaderViews.extensions(s.image())) } }
 
-    private static String detail(HeaderExtension e) {
-        switch (e) {
-            case HeaderExtension.BackingFormat: return (e as HeaderExtension.BackingFormat).format()
-            case HeaderExtension.FeatureNameTable: return "${(e as HeaderExtension.FeatureNameTable).names().size()} names"
-            case HeaderExtension.Bitmaps:
-                def b = e as HeaderExtension.Bitmaps
-                return "${b.nbBitmaps()} bitmaps, directory at ${Sizes.hex(b.directoryOffset())}"
-            case HeaderExtension.CryptoHeader:
-                def c = e as HeaderExtension.CryptoHeader
-                return "LUKS header at ${Sizes.hex(c.headerOffset())}, ${c.headerLength()} bytes"
-            case HeaderExtension.ExternalDataFile: return (e as HeaderExtension.ExternalDataFile).fileName()
-            default: return ''
-        }
-    }
+    /** Every feature bit that is known or set: {@code qcow2 dump features}' table. */
+    static Table features(Session s) { Guard.run { Table.from(HeaderViews.features(s.image())) } }
 
-    /**
-     * Every feature bit that is known (to QEMU or to the image's feature-name table) or set:
-     * kind, bit, name, whether it is set, whether this library knows it.
-     */
-    static Table features(Session s) {
-        Guard.run {
-            def h = s.image().header()
-            def t = Table.of("feature bits of ${s.path.fileName}", [Column.plain('kind'), Column.plain('bit'),
-                    Column.plain('name'), Column.plain('set'), Column.plain('known')])
-            def bitsOf = [(FeatureBits.Kind.INCOMPATIBLE): h.incompatibleFeatures(),
-                          (FeatureBits.Kind.COMPATIBLE)  : h.compatibleFeatures(),
-                          (FeatureBits.Kind.AUTOCLEAR)   : h.autoclearFeatures()]
-            def known = [(FeatureBits.Kind.INCOMPATIBLE): FeatureBits.INCOMPAT_KNOWN,
-                         (FeatureBits.Kind.COMPATIBLE)  : FeatureBits.COMPAT_KNOWN,
-                         (FeatureBits.Kind.AUTOCLEAR)   : FeatureBits.AUTOCLEAR_KNOWN]
-            bitsOf.each { FeatureBits.Kind kind, long bits ->
-                for (int bit = 0; bit < 64; bit++) {
-                    def named = h.featureNames().find { it.featureType() == kind.ordinal() && it.bit() == bit }
-                    String name = named?.name() ?: FeatureBits.knownName(kind, bit)
-                    boolean set = (bits & (1L << bit)) != 0
-                    if (!set && name == null) continue
-                    t.add(kind.name().toLowerCase(), bit, name ?: '(unnamed)', set, (known[kind] & (1L << bit)) != 0)
-                }
-            }
-            t.build()
-        }
-    }
+    /** The persistent bitmaps with their set-bit counts: {@code qcow2 dump bitmaps}' table. */
+    static Table bitmaps(Session s) { Guard.run { Table.from(SnapshotViews.bitmaps(s.image())) } }
 
     /** As qemu-img check: counters, exit code and every finding (opened as check opens, following the backing file). */
     static Record check(Session s) {

@@ -1,22 +1,23 @@
 package dev.qcow2.dsl
 
-import dev.qcow2.check.ImageChecker
-import dev.qcow2.check.ReferenceCounts
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
+import dev.qcow2.view.RefcountViews
 
 /**
  * {@code refcounts}: every host cluster with a nonzero refcount or a reference, showing the
  * refcount recorded in the image beside the references a metadata walk counts (the check's
- * in-memory refcount table). {@code leaks} are clusters whose refcount is higher than their
+ * in-memory refcount table): the core's {@link RefcountViews#refcounts} view, the rows
+ * {@code qcow2 dump refcounts} prints, with DSL selections on top. {@code leaks} are clusters whose refcount is higher than their
  * references, {@code mismatches} every cluster where the two differ, {@code histogram} how many
- * clusters have each refcount, {@code of(n)} one cluster and what references it.
+ * clusters have each refcount, {@code of(n)} one cluster and what references it, {@code table}
+ * the refcount table itself.
  */
 class Refcounts extends Table {
     private final Session session
 
     private Refcounts(Session session, Table rows) {
-        super(rows.title, rows.columns, rows.rows)
+        super(rows.title, rows.columns, rows.rows, rows.type)
         this.session = session
     }
 
@@ -24,28 +25,16 @@ class Refcounts extends Table {
         s.requirePath()
         Guard.run {
             Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
-                ReferenceCounts refs = ImageChecker.scan(img, {}).references()
-                def onDisk = new OnDiskRefcounts(img)
-                long cs = img.header().clusterSize()
-                long clusters = Math.max(onDisk.clustersInFile(), refs == null ? 0 : refs.size())
-                def t = Table.of("refcounts of ${s.path.fileName}", [Column.plain('cluster'), Column.hex('host_offset'),
-                        Column.plain('refcount'), Column.plain('references'), Column.plain('status')])
-                for (long c = 0; c < clusters; c++) {
-                    Long rc = onDisk.get(c)
-                    long ref = refs == null ? 0 : refs.get(c)
-                    if (rc == 0 && ref == 0) continue
-                    t.add(c, c * cs, rc, ref, status(rc, ref))
-                }
-                new Refcounts(s, t.build())
+                new Refcounts(s, Table.from(RefcountViews.refcounts(img)))
             }
         }
     }
 
-    private static String status(Long refcount, long references) {
-        if (refcount == null) return 'unreadable'
-        if (refcount == references) return 'ok'
-        refcount > references ? (references == 0 ? 'leaked' : 'too high') : 'too low'
-    }
+    /**
+     * The refcount table: every nonzero entry, its refcount block and the first rule it breaks
+     * (reserved bits, unaligned, past the end of the file) — {@code qcow2 dump refcount-table}'s rows.
+     */
+    Table getTable() { Guard.run { Table.from(RefcountViews.reftable(session.image())) } }
 
     /** Clusters whose refcount is higher than their references (what {@code repair leaks} fixes). */
     Table getLeaks() { retitled('leaked clusters', rows.findAll { Row r -> r.refcount != null && r.refcount > r.references }) }
@@ -55,7 +44,7 @@ class Refcounts extends Table {
 
     /** Refcount value → number of clusters with it (clusters with refcount 0 and no references are not counted). */
     Table getHistogram() {
-        def t = Table.of('refcount histogram', [Column.plain('refcount'), Column.plain('clusters')])
+        def t = Table.of('refcount histogram', [Column.plain('refcount'), Column.plain('clusters')], 'refcount-histogram')
         rows.countBy { Row r -> r.refcount }.sort { a, b -> (a.key ?: -1) <=> (b.key ?: -1) }
                 .each { k, v -> t.add(k, (long) v) }
         t.build()
@@ -68,8 +57,8 @@ class Refcounts extends Table {
         def owners = Guard.run { ClusterOwners.of(session.image(), c) }
         new Record("host cluster $c", [cluster: c, host_offset: c * session.image().header().clusterSize(),
                 refcount: row?.refcount ?: 0L, references: row?.references ?: 0L, status: row?.status ?: 'free',
-                used_by: owners], [host_offset: Column.Unit.HEX])
+                used_by: owners], [host_offset: Column.Unit.HEX], 'host-cluster')
     }
 
-    private Table retitled(String title, List<Row> subset) { new Table(title, columns, subset) }
+    private Table retitled(String title, List<Row> subset) { new Table(title, columns, subset, type) }
 }

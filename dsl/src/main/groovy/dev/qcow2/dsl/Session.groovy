@@ -163,6 +163,8 @@ class Session implements Closeable {
 
     Table getFeatures() { ImageCommands.features(this) }
 
+    Table getBitmaps() { ImageCommands.bitmaps(this) }
+
     Record getCheck() { ImageCommands.check(this) }
 
     Level getL1() { Level.L1 }

@@ -4,6 +4,8 @@ import dev.qcow2.units.GuestOffset
 import dev.qcow2.format.L1Entry
 import dev.qcow2.format.L2Entry
 import dev.qcow2.mapping.ClusterMapper
+import dev.qcow2.units.ClusterGeometry
+import dev.qcow2.view.MappingViews
 import groovy.transform.CompileStatic
 
 /**
@@ -17,6 +19,7 @@ import groovy.transform.CompileStatic
  *   <li>zeroed: reads as zeros now by a zero entry;</li>
  *   <li>changed: anything else (both have data; or compressed and rewritten).</li>
  * </ul>
+ * {@code before} and {@code after} are the entries' kinds as {@code walk l2} names them.
  * {@code bytes} counts the bytes that differ, so the listed clusters are exactly those where a
  * byte-for-byte comparison of the two disks (qemu-img convert -l, compare) differs.
  * Progress: guest bytes compared; Ctrl-C stops between clusters.
@@ -35,7 +38,7 @@ final class SnapshotDiff {
             def devA = before.device(), devB = after.device()
             long size = Math.min(devA.size(), devB.size())
             def t = Table.of("diff ${before.space} → ${after.space}", [Column.hex('guest_offset'), Column.plain('cluster'),
-                    Column.plain('change'), Column.plain('bytes'), Column.plain('before'), Column.plain('after')])
+                    Column.plain('change'), Column.plain('bytes'), Column.plain('before'), Column.plain('after')], 'snapshot-change')
             byte[] x = new byte[cs], y = new byte[cs]
             long perL2 = geo.bytesPerL2Table()
             def meter = Meter.start(before.session, 'diff', size)
@@ -60,7 +63,7 @@ final class SnapshotDiff {
                 long differ = 0
                 for (int k = 0; k < n; k++) if (x[k] != y[k]) differ++
                 if (differ == 0) continue
-                t.add(off, off.intdiv(cs), change(ea, eb), differ, kind(ea), kind(eb))
+                t.add(off, off.intdiv(cs), change(ea, eb, geo), differ, kind(ea), kind(eb))
             }
             meter.finish()
             t.build()
@@ -72,20 +75,21 @@ final class SnapshotDiff {
         (a.raw() & ~L2Entry.COPIED) == (b.raw() & ~L2Entry.COPIED) && a.bitmap() == b.bitmap()
     }
 
-    static String kind(L2Entry e) {
-        if (e == null || e instanceof L2Entry.Unallocated) {
-            return e != null && e.subcluster(0).isZero() ? 'zero' : 'unallocated'
-        }
-        if (e instanceof L2Entry.Zero) return 'zero'
-        if (e instanceof L2Entry.Compressed) return 'compressed'
-        'normal'
-    }
+    /** The entry's kind as {@code walk l2} names it (QEMU's cluster types); no L2 table: unallocated. */
+    static String kind(L2Entry e) { e == null ? 'unallocated' : MappingViews.kind(e) }
 
-    private static String change(L2Entry before, L2Entry after) {
-        String was = kind(before), now = kind(after)
+    private static String change(L2Entry before, L2Entry after, ClusterGeometry geo) {
+        String was = state(before, geo), now = state(after, geo)
         if (now == 'zero') return 'zeroed'
         if (was == 'unallocated' && now != 'unallocated') return 'added'
         if (was != 'unallocated' && now == 'unallocated') return 'discarded'
         'changed'
+    }
+
+    /** zero: every subcluster reads as zeros from the entry ({@code walk l2}'s zero column); unallocated; or data. */
+    private static String state(L2Entry e, ClusterGeometry geo) {
+        if (e == null) return 'unallocated'
+        if (MappingViews.readsAsZero(e, geo)) return 'zero'
+        e instanceof L2Entry.Unallocated ? 'unallocated' : 'data'
     }
 }

@@ -2,6 +2,7 @@ package dev.qcow2.dsl
 
 import dev.qcow2.format.SnapshotEntry
 import dev.qcow2.snapshot.Snapshots
+import dev.qcow2.view.SnapshotViews
 
 import java.nio.file.Path
 import java.time.Instant
@@ -19,26 +20,11 @@ class SnapshotOps {
     /** {@code snapshot('a')} also works when written as a call on this object. */
     View call(String idOrName) { session.snapshot(idOrName) }
 
-    Table getList() {
-        Guard.run {
-            def t = Table.of("snapshots of ${session.requirePath().fileName}", [Column.plain('id'), Column.plain('name'),
-                    Column.plain('date'), Column.bytes('vm_state_size'), Column.bytes('disk_size'), Column.plain('vm_clock'),
-                    Column.hex('l1_table_offset'), Column.plain('l1_size')])
-            for (SnapshotEntry s : session.image().snapshots()) {
-                t.add(s.id(), s.name(), Instant.ofEpochSecond(s.dateSec(), s.dateNsec()).toString(), s.vmStateSize(),
-                        s.diskSize(), vmClock(s.vmClockNsec()), s.l1TableOffset(), s.l1Size())
-            }
-            t.build()
-        }
-    }
+    /** The snapshot table: {@code qcow2 dump snapshots}' rows ({@code qemu-img snapshot -l}'s columns first). */
+    Table getList() { Guard.run { session.requirePath(); Table.from(SnapshotViews.snapshots(session.image())) } }
 
     /** The names of the snapshots, in table order (for completion and messages). */
     List<String> getNames() { Guard.run { session.image().snapshots()*.name() } }
-
-    private static String vmClock(long nsec) {
-        long ms = nsec.intdiv(1_000_000L)
-        String.format('%02d:%02d:%02d.%03d', ms.intdiv(3_600_000L), (ms.intdiv(60_000L)) % 60, (ms.intdiv(1000L)) % 60, ms % 1000)
-    }
 
     /** What changed from snapshot {@code before} to the active state. */
     Table diff(String before) { SnapshotDiff.diff(session.snapshot(before), session.active) }

@@ -7,6 +7,8 @@ import dev.qcow2.image.ChainMap
 import dev.qcow2.image.MapEntry
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.mapping.ClusterMapper
+import dev.qcow2.units.GuestOffset
+import dev.qcow2.view.MappingViews
 
 /**
  * The disk as one state shows it: the active state, or an internal snapshot
@@ -65,7 +67,7 @@ class View {
             BlockDevice dev = device()
             def t = Table.of("map of $space", [Column.hex('start'), Column.bytes('length'), Column.plain('depth'),
                     Column.plain('present'), Column.plain('zero'), Column.plain('data'), Column.plain('compressed'),
-                    Column.hex('offset'), Column.plain('file')])
+                    Column.hex('offset'), Column.plain('file')], 'map-extent')
             for (MapEntry e : ChainMap.walk(dev, 0, dev.size())) {
                 t.add(e.start(), e.length(), e.depth(), e.present(), e.zero(), e.data(), e.compressed(),
                         e.hasOffset() ? e.offset() : null, e.filename())
@@ -76,9 +78,25 @@ class View {
 
     Table walk(Level level) { walk([:], level) }
 
+    /**
+     * {@code walk l1} / {@code walk l2}: the mapping tables of this state, entry by entry, as the
+     * core builds them for {@code qcow2 dump l1|l2} ({@link MappingViews}). {@code walk l2} lists
+     * the non-empty entries of every allocated L2 table ({@code all: true}: every entry up to the
+     * virtual size); {@code at: OFFSET} the one entry mapping that guest offset, even unallocated.
+     */
     Table walk(Map options, Level level) {
         Options.check(options, 'walk', ['at', 'from', 'all'])
-        Guard.run { level == Level.L1 ? Walker.l1(this) : Walker.l2(this, options) }
+        def img = session.image()
+        Guard.run {
+            def state = new MappingViews.State(img, active ? null : entry())
+            if (level == Level.L1) return Table.from(MappingViews.l1(state))
+            if (options.containsKey('at')) {
+                long at = Sizes.parse(options.at, 'at')
+                if (at >= img.size()) throw new DslException("walk: guest offset ${Sizes.hex(at)} is past the end of the disk (${img.size()} bytes)")
+                return Table.from(MappingViews.l2At(state, new GuestOffset(at)))
+            }
+            Table.from(MappingViews.l2(state, new MappingViews.L2Selection(null, options.all as boolean)))
+        }
     }
 
     Hexdump read(Object offset, Object length) { read([:], offset, length) }

@@ -99,7 +99,7 @@ class ReadCommandsSpec extends Specification {
         then:
         l1.size() == 1 && l1[0].l2_offset != null && l1[0].refcount == 1L
         compressed[0].kind == 'compressed' && compressed[0].compressed_bytes > 0 && !compressed[0].copied
-        zeroed[0].kind == 'zero' && zeroed[0].zero
+        zeroed[0].kind == 'zero-alloc' && zeroed[0].zero && zeroed[0].host_offset != null
         hole[0].kind == 'unallocated' && hole[0].host_offset == null
 
         cleanup:

@@ -76,7 +76,7 @@ class SessionSpec extends Specification {
 
         expect:
         Dsl.render(table, 'html').startsWith('<table')
-        new JsonSlurper().parseText(Dsl.render(table, 'json'))[0].index == 0
+        new JsonSlurper().parseText(Dsl.render(table, 'json'))[0].l1_index == 0
         Dsl.render(dump, 'text').contains('|QFI.|')
         Dsl.render(42, 'html') == '<pre>42</pre>'
         Dsl.render([a: 1], 'json').replaceAll(/\s/, '') == '{"a":1}'

@@ -46,6 +46,10 @@ class SnapshotCommandsSpec extends Specification {
         ab.collectEntries { [(it.cluster): it.bytes] } == differences(a, b)
         // qemu-io's discard of a cluster without a backing file leaves a zero entry, so cluster 3 is zeroed
         ab.collectEntries { [(it.cluster): it.change] } == [1L: 'changed', 2L: 'zeroed', 3L: 'zeroed', 5L: 'added']
+        // before/after name the entries as walk l2 does (QEMU's cluster types)
+        ab.every { [it.before, it.after].every { k -> k in ['normal', 'compressed', 'zero-plain', 'zero-alloc', 'unallocated'] } }
+        ab.findAll { it.change == 'zeroed' }.every { it.after.startsWith('zero-') }
+        ab.every { row -> row.after == shell.evaluate("walk(l2, at: ${row.guest_offset}, from: 'b')")[0].kind }
         shell.evaluate("snapshot.diff 'b', 'a'").collectEntries { [(it.cluster): it.change] } ==
                 [1L: 'changed', 2L: 'changed', 3L: 'changed', 5L: 'discarded']
         bActive.collectEntries { [(it.cluster): it.bytes] } == differences(b, active)

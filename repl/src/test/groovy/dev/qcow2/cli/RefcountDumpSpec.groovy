@@ -13,7 +13,7 @@ class RefcountDumpSpec extends Specification {
     private static long u64(Path p, long at) { new RandomAccessFile(p.toFile(), 'r').withCloseable { it.seek(at); it.readLong() } }
     private static void put64(Path p, long at, long v) { new RandomAccessFile(p.toFile(), 'rw').withCloseable { it.seek(at); it.writeLong(v) } }
 
-    def "a refcount block at #what is listed as unreadable with its reftable index, and the dump goes on"() {
+    def "a refcount block at #what: the reftable dump says so, and its clusters' refcounts are unreadable"() {
         given: 'reftable entry 1 names a second refcount block of the 1k-cluster image'
         def img = Qemu.create(dir.resolve('r.qcow2'), '4M', 'cluster_size=1024')
         Qemu.io(img, 'write -P 1 0 1M')
@@ -23,18 +23,25 @@ class RefcountDumpSpec extends Specification {
         put64(img, reftable + 8, second + delta)
 
         when:
+        def table = Cli.run('dump', 'refcount-table', '--output=json', img).json()
         def rows = Cli.run('dump', 'refcounts', '--output=json', img).json()
-        def bad = rows.findAll { it.containsKey('unreadable') }
+        def bad = rows.findAll { it.status == 'unreadable' }
 
-        then:
-        bad.size() == unreadable
-        bad.every { it.reftable_index == 1 && it.refblock_offset == second + delta && it.unreadable.contains('unaligned') }
-        rows[0] == [cluster: 0, host_offset: 0, refcount: 1]
+        then: 'reftable entry 1 is checked as QEMU checks it (check_refblocks: cluster aligned)'
+        table*.reftable_index == [0, 1, 2]
+        table[1].refblock_offset == second + delta
+        table[1].status == status
+        table[1].first_cluster == 512
+
+        and: 'the clusters it describes have no refcount (qcow2_get_refcount: -EIO), the others do'
+        (bad.size() > 0) == (delta != 0)
+        bad.every { it.refcount == null && it.cluster >= 512 && it.cluster < 1024 }
+        rows[0] == [type: 'refcount', cluster: 0, host_offset: 0, refcount: 1, references: 1, status: 'ok']
 
         where:
-        what                 | delta || unreadable
-        'its aligned offset' | 0     || 0
-        'an unaligned offset' | 512  || 1
+        what                  | delta || status
+        'its aligned offset'  | 0     || 'ok'
+        'an unaligned offset' | 512   || 'unaligned'
     }
 
     def "the reftable dump shows reserved bits apart from the offset"() {
@@ -48,6 +55,7 @@ class RefcountDumpSpec extends Specification {
         def rows = Cli.run('dump', 'refcount-table', '--output=json', img).json()
 
         then:
-        rows == [[index: 0, refblock_offset: block, reserved_bits: 3]]
+        rows == [[type: 'reftable-entry', reftable_index: 0, first_cluster: 0, refblock_offset: block, refcount: 1,
+                  reserved_bits: 3, status: 'reserved-bits', raw: block | 3]]
     }
 }

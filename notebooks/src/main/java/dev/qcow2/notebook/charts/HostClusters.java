@@ -1,10 +1,9 @@
 package dev.qcow2.notebook.charts;
 
-import dev.qcow2.check.ImageChecker;
-import dev.qcow2.check.ReferenceCounts;
-import dev.qcow2.dsl.OnDiskRefcounts;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.units.ClusterGeometry;
+import dev.qcow2.view.RefcountViews;
+import dev.qcow2.view.TableView;
 import dev.qcow2.walk.DataKind;
 import dev.qcow2.walk.MetadataVisitor;
 import dev.qcow2.walk.MetadataWalk;
@@ -16,7 +15,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Every host cluster of an image file classified by what it holds. Metadata is found by the
+ * Every host cluster of an image file classified by what it holds. Refcounts and references
+ * come from the core's {@link RefcountViews#refcounts} view (the rows of {@code dump refcounts}
+ * and the DSL's {@code refcounts}). Metadata is found by the
  * {@link MetadataWalk}, the walk behind qemu-img check's reference count (header; L1 and L2
  * tables and data of the active state and of every snapshot; snapshot table; refcount table and
  * blocks; LUKS header; bitmap directory, tables and data), and compared with the refcounts
@@ -49,21 +50,25 @@ public final class HostClusters {
 
     /** Classifies {@code img}'s file (open it with OpenOptions.forChecking(), as qemu-img check does). */
     public static HostClusters of(Qcow2Image img) throws IOException {
-        ReferenceCounts refs = ImageChecker.scan(img, f -> { }).references();
-        OnDiskRefcounts onDisk = new OnDiskRefcounts(img);
-        long fileClusters = onDisk.clustersInFile();
-        long n = Math.max(fileClusters, refs == null ? 0 : refs.size());
+        long fileClusters = img.geometry().clustersCovering(img.storage().size());
+        // refcount beside references, per host cluster: the rows of `dump refcounts` / `refcounts`
+        TableView rows = RefcountViews.refcounts(img);
+        long n = fileClusters;
+        if (!rows.rows().isEmpty()) n = Math.max(n, (Long) rows.rows().getLast().get("cluster") + 1);
         if (n > Integer.MAX_VALUE - 8) throw new IOException(img.describe() + ": too many host clusters to chart (" + n + ")");
         int count = (int) n;
         byte[] kinds = new byte[count];
         long[] refcounts = new long[count];
         long[] references = new long[count];
+        for (Map<String, Object> row : rows.rows()) {
+            int c = (int) (long) (Long) row.get("cluster");
+            Long rc = (Long) row.get("refcount");
+            refcounts[c] = rc == null ? -1 : rc;
+            references[c] = (Long) row.get("references");
+        }
         var marker = new Marker(kinds, img.geometry());
         walk(img, marker);
         for (int c = 0; c < count; c++) {
-            Long rc = onDisk.get(c);
-            refcounts[c] = rc == null ? -1 : rc;
-            references[c] = refs == null ? 0 : refs.get(c);
             boolean used = refcounts[c] != 0 || references[c] != 0;
             if (c >= fileClusters) kinds[c] = (byte) (used ? ClusterKind.PAST_EOF : ClusterKind.FREE).ordinal();
             else if (marker.unmarked(c) && references[c] != 0) kinds[c] = (byte) ClusterKind.OTHER_METADATA.ordinal();
