@@ -3,6 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.amend.AmendOptions;
 import dev.qcow2.amend.Amender;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,20 +33,16 @@ final class AmendCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "key=value,... to change (repeatable); -o help lists them.")
     List<String> options = new ArrayList<>();
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2).")
-    String format;
+    @Mixin FormatOption formatOption;
 
-    @Option(names = {"-p", "--progress"}, description = "Show progress.")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-q", "--quiet"}, description = "Quiet (no progress).")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Option(names = "--force", description = "Accepted for qemu-img compatibility (only matters for encryption keyslots).")
     boolean force;
 
-    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Accepted for qemu-img compatibility; writes are always flushed.")
-    String cache;
+    @Mixin CacheOption cache;
 
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to amend.")
     List<String> files = new ArrayList<>();
@@ -63,6 +60,7 @@ final class AmendCommand implements Callable<Integer> {
             err.flush();
             return Errors.EXIT_ERROR;
         }
+        String format = formatOption.value;
         boolean help = AmendOptions.wantsHelp(options);
         if (help && format != null) return printHelp(out);
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
@@ -72,7 +70,7 @@ final class AmendCommand implements Callable<Integer> {
             throw new Errors.CliException("Format driver '" + format + "' does not support option amendment");
         }
         if (help) return printHelp(out);
-        boolean showProgress = progress && !quiet;
+        boolean showProgress = progress.on && !quiet.on;
         if (showProgress) progress(out, 0);
         try {
             Amender.amend(path, AmendOptions.parse(options));

@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,9 +35,9 @@ final class DumpCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "FILE", description = "The qcow2 image.")
     String file;
 
-    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
-            description = "Output format (default: human).")
-    OutputFormat output = OutputFormat.human;
+    @Spec CommandSpec spec;
+
+    @Mixin OutputOption output;
 
     @Option(names = "--snapshot", paramLabel = "S", description = "l1/l2: use this snapshot's L1 table (ID or name).")
     String snapshot;
@@ -61,13 +66,15 @@ final class DumpCommand implements Callable<Integer> {
                 case snapshots -> SnapshotDump.snapshots(img);
                 case bitmaps -> SnapshotDump.bitmaps(img);
             };
-            if (output == OutputFormat.json) {
-                System.out.println(QemuJson.mapper().copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                out.println(QemuJson.mapper().copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
             } else {
                 StringBuilder sb = new StringBuilder();
                 human(sb, tree, 0, null);
-                System.out.print(sb);
+                out.print(sb);
             }
+            out.flush();
         }
         return 0;
     }

@@ -3,8 +3,11 @@ package dev.qcow2.cli;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,8 +24,9 @@ import java.util.concurrent.Callable;
 @Command(name = "io", mixinStandardHelpOptions = true,
         description = "Run qemu-io commands (read, write, discard, flush, map) on an image.")
 final class IoCommand implements Callable<Integer> {
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2 can be written).")
-    String format;
+    @Spec CommandSpec spec;
+
+    @Mixin FormatOption formatOption;
 
     @Option(names = {"-c", "--cmd"}, paramLabel = "COMMAND", description = "A qemu-io command; repeatable.")
     List<String> commands;
@@ -32,23 +36,24 @@ final class IoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = formatOption.value;
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("io: only qcow2 images can be opened, not '" + format + "'");
         }
         boolean ok = true;
         try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
-            IoCommands runner = new IoCommands(image, System.out, System.err);
+            IoCommands runner = new IoCommands(image, spec.commandLine().getOut(), spec.commandLine().getErr());
             if (commands != null) {
                 for (String c : commands) ok &= runner.run(c);
             } else {
-                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                BufferedReader in = new BufferedReader(new InputStreamReader(Streams.of(spec).in(), StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (line.trim().equals("quit") || line.trim().equals("q")) break;
                     ok &= runner.run(line);
                 }
             }
         }
-        System.out.flush();
+        spec.commandLine().getOut().flush();
         return ok ? 0 : Errors.EXIT_ERROR;
     }
 }
