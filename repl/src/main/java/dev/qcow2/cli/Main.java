@@ -114,7 +114,7 @@ public final class Main implements Runnable {
         }
         cli.setOut(Streams.writer(streams.out()));
         cli.setErr(Streams.writer(streams.err()));
-        cli.setResourceBundle(new OptionTexts());
+        cli.setHelpFactory(new OptionTexts.HelpFactory());
         cli.setExecutionExceptionHandler(new Errors(debug));
         cli.setParameterExceptionHandler(Errors::parameterError);
         // qcow2 run SCRIPT --in-place: everything after SCRIPT belongs to the script

@@ -1,16 +1,35 @@
 package dev.qcow2.cli;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
 import java.util.ListResourceBundle;
+import java.util.ResourceBundle;
 
 /**
  * The help texts of the shared options ({@link FormatOption}, {@link ForceShareOption},
  * {@link OutputOption}, {@link QuietOption}, {@link ProgressOption}, {@link CacheOption}) where
  * a command says more than the mixin's own text: picocli looks an option's description up under
  * {@code qcow2.COMMAND.KEY} first (its Messages; the key is the option's descriptionKey) and
- * falls back to the annotation's. Built in code, not a .properties file: no bundle lookup at
- * start-up.
+ * falls back to the annotation's. Built in code, not a .properties file, and handed to a
+ * command only when its usage is rendered ({@link HelpFactory}): no start-up cost otherwise.
  */
 final class OptionTexts extends ListResourceBundle {
+    /** picocli's help factory, giving the command these texts just before its usage is rendered. */
+    static final class HelpFactory implements CommandLine.IHelpFactory {
+        @Override
+        public CommandLine.Help create(CommandSpec spec, CommandLine.Help.ColorScheme colorScheme) {
+            if (spec.resourceBundle() == null) spec.resourceBundle(bundle());
+            return new CommandLine.Help(spec, colorScheme);
+        }
+    }
+
+    /**
+     * A new bundle, typed as its superclass: the verifier of {@link HelpFactory} then needs
+     * neither this class nor ListResourceBundle, so a command that prints no usage loads neither.
+     */
+    static ResourceBundle bundle() { return new OptionTexts(); }
+
     @Override
     protected Object[][] getContents() {
         return new Object[][]{

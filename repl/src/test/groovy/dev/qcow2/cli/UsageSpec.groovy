@@ -8,6 +8,10 @@ import spock.lang.Specification
  * {@link OptionTexts}): option names, order, labels and help texts stay as they are.
  */
 class UsageSpec extends Specification {
+    static final List<String> COMMANDS = ['info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create',
+                                          'io', 'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'repl',
+                                          'run', 'jshell']
+
     def "qcow2 #command --help is unchanged"() {
         given:
         String expected = UsageSpec.getResourceAsStream("usage/${command}.txt").getText('UTF-8')
@@ -21,7 +25,14 @@ class UsageSpec extends Specification {
         r.out == expected
 
         where:
-        command << ['qcow2', 'info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create', 'io',
-                    'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'repl', 'run', 'jshell']
+        command << ['qcow2'] + COMMANDS
+    }
+
+    def "qcow2 help #command prints the same usage as qcow2 #command --help"() {
+        expect:
+        Cli.run(['help', command]).out == UsageSpec.getResourceAsStream("usage/${command}.txt").getText('UTF-8')
+
+        where:
+        command << COMMANDS
     }
 }
