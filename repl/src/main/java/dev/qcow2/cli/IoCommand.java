@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,18 +43,23 @@ final class IoCommand implements Callable<Integer> {
         }
         boolean ok = true;
         try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
-            IoCommands runner = new IoCommands(image, spec.commandLine().getOut(), spec.commandLine().getErr());
+            PrintWriter out = spec.commandLine().getOut();
+            IoCommands runner = new IoCommands(image, out, spec.commandLine().getErr());
+            // each command's report is flushed before the next runs (its errors go to stderr unbuffered)
             if (commands != null) {
-                for (String c : commands) ok &= runner.run(c);
+                for (String c : commands) {
+                    ok &= runner.run(c);
+                    out.flush();
+                }
             } else {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Streams.of(spec).in(), StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (line.trim().equals("quit") || line.trim().equals("q")) break;
                     ok &= runner.run(line);
+                    out.flush();
                 }
             }
         }
-        spec.commandLine().getOut().flush();
         return ok ? 0 : Errors.EXIT_ERROR;
     }
 }
