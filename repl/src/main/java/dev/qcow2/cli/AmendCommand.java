@@ -70,8 +70,7 @@ final class AmendCommand implements Callable<Integer> {
             throw new Errors.CliException("Format driver '" + format + "' does not support option amendment");
         }
         if (help) return printHelp(out);
-        boolean showProgress = progress.on && !quiet.on;
-        if (showProgress) progress(out, 0);
+        ProgressLine line = progress.start(quiet, out);
         try {
             Amender.amend(path, AmendOptions.parse(options));
         } catch (AmendOptions.OptionException e) {
@@ -79,11 +78,7 @@ final class AmendCommand implements Callable<Integer> {
         } catch (Amender.BackingChangeException e) {
             return fail(err, e.getMessage(), e.hint());
         }
-        if (showProgress) {
-            progress(out, 100);
-            out.println();
-            out.flush();
-        }
+        line.done();
         return 0;
     }
 
@@ -98,12 +93,6 @@ final class AmendCommand implements Callable<Integer> {
         out.println(AmendOptions.HELP);
         out.flush();
         return 0;
-    }
-
-    /** qemu-img's progress line: {@code "    (%3.2f/100%)\r"}. */
-    private static void progress(PrintWriter out, double percent) {
-        out.print(String.format("    (%3.2f/100%%)\r", percent));
-        out.flush();
     }
 
     /** qemu-img's is_valid_option_list: not empty, not starting with ',', no unpaired trailing ','. */

@@ -55,7 +55,7 @@ final class CommitCommand implements Callable<Integer> {
         String fmt = "raw".equals(format) ? "raw" : ImageOpener.format(file, format);
         if (fmt.equals("raw")) throw new Errors.CliException("Image does not have a backing file");
         PrintWriter out = spec.commandLine().getOut();
-        ConvertCommand.Progress p = progress.start(quiet, out);
+        ProgressLine p = progress.start(quiet, out);
         Commit.commit(Path.of(file), new Commit.Options(base, drop), p::update);
         p.done();
         if (!quiet.on) {

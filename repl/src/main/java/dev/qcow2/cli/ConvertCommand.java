@@ -71,7 +71,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
             PrintWriter text = spec.commandLine().getOut();
-            Progress p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
+            ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
                 Qcow2ConvertOutput.convert(source, out, options.isEmpty() ? null : String.join(",", options), compress, p);
             } else if (toStdout) {
@@ -94,7 +94,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
-    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress) throws Exception {
+    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, ProgressLine progress) throws Exception {
         long size = src.size();
         byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
         // a qcow2 source may need decompressing: the workers' part; a raw one only reading
@@ -113,33 +113,5 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             }
             progress.update(c.offset() + c.length(), size);
         });
-    }
-
-    /** qemu-img's progress line: {@code "    (xx.xx/100%)\r"}. */
-    static final class Progress {
-        private final boolean on;
-        private final PrintWriter out;
-        private double last = -1;
-
-        Progress(boolean on, PrintWriter out) {
-            this.on = on;
-            this.out = out;
-        }
-
-        void update(long done, long total) {
-            if (!on) return;
-            double pct = total == 0 ? 100 : done * 100.0 / total;
-            if (pct - last < 1 && pct < 100) return;
-            last = pct;
-            out.printf("    (%.2f/100%%)\r", pct);
-            out.flush();
-        }
-
-        void done() {
-            if (!on) return;
-            update(1, 1);
-            out.print("\n");
-            out.flush();
-        }
     }
 }

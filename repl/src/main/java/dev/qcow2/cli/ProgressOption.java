@@ -13,14 +13,14 @@ final class ProgressOption {
     boolean on;
 
     /** The progress line on {@code out} (silent when not asked for or {@code quiet}), already showing 0%. */
-    ConvertCommand.Progress start(QuietOption quiet, PrintWriter out) {
-        ConvertCommand.Progress p = meter(quiet, out);
+    ProgressLine start(QuietOption quiet, PrintWriter out) {
+        ProgressLine p = meter(quiet, out);
         p.update(0, 1);
         return p;
     }
 
     /** The progress line on {@code out} (silent when not asked for or {@code quiet}), nothing printed yet. */
-    ConvertCommand.Progress meter(QuietOption quiet, PrintWriter out) {
-        return new ConvertCommand.Progress(on && !quiet.on, out);
+    ProgressLine meter(QuietOption quiet, PrintWriter out) {
+        return new ProgressLine(on && !quiet.on, out);
     }
 }

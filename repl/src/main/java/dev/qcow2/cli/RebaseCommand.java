@@ -66,7 +66,7 @@ final class RebaseCommand implements Callable<Integer> {
             throw new Errors.CliException("Could not change the backing file to '" + (backing == null ? "" : backing)
                     + "': Operation not supported");
         }
-        ConvertCommand.Progress p = progress.start(quiet, spec.commandLine().getOut());
+        ProgressLine p = progress.start(quiet, spec.commandLine().getOut());
         Rebase.rebase(Path.of(file), options, p::update);
         p.done();
         return 0;
