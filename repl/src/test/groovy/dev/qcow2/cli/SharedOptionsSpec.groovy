@@ -1,6 +1,7 @@
 package dev.qcow2.cli
 
 import dev.qcow2.testing.Qemu
+import dev.qcow2.testing.Sha256
 import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -117,5 +118,29 @@ class SharedOptionsSpec extends Specification {
         'commit' | ['IMG']           || 'Invalid cache option: bogus'
         'rebase' | ['-u', 'IMG']     || 'Invalid cache option: bogus'
         'bench'  | ['-c', '1', 'IMG'] || 'Invalid cache mode'
+    }
+
+    def "convert -p draws qemu-img's progress line on stdout, or on stderr when the image goes to stdout"() {
+        given:
+        Path raw = dir.resolve('p.raw')
+        Qemu.io(img, 'write -P 0x5a 0 64k')
+
+        when:
+        def toFile = Cli.run('convert', '-p', '-O', 'raw', img, raw)
+        def toStdout = Cli.run('convert', '-p', '-O', 'raw', img, '-')
+        def quiet = Cli.run('convert', '-p', '-q', '-O', 'raw', img, raw)
+
+        then:
+        toFile.exit == 0
+        toFile.out ==~ /(    \(\d+\.\d\d\/100%\)\r)+\n/
+        toFile.out.endsWith('    (100.00/100%)\r\n')
+        toFile.err == ''
+
+        toStdout.exit == 0
+        Sha256.of(toStdout.outBytes) == Sha256.of(raw)
+        toStdout.err ==~ /(    \(\d+\.\d\d\/100%\)\r)+\n/
+
+        quiet.exit == 0
+        quiet.out == ''
     }
 }
