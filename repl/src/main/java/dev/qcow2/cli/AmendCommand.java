@@ -3,6 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.amend.AmendOptions;
 import dev.qcow2.amend.Amender;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,20 +33,16 @@ final class AmendCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "key=value,... to change (repeatable); -o help lists them.")
     List<String> options = new ArrayList<>();
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2).")
-    String format;
+    @Mixin FormatOption formatOption;
 
-    @Option(names = {"-p", "--progress"}, description = "Show progress.")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-q", "--quiet"}, description = "Quiet (no progress).")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Option(names = "--force", description = "Accepted for qemu-img compatibility (only matters for encryption keyslots).")
     boolean force;
 
-    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Accepted for qemu-img compatibility; writes are always flushed.")
-    String cache;
+    @Mixin CacheOption cache;
 
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to amend.")
     List<String> files = new ArrayList<>();
@@ -63,6 +60,7 @@ final class AmendCommand implements Callable<Integer> {
             err.flush();
             return Errors.EXIT_ERROR;
         }
+        String format = formatOption.value;
         boolean help = AmendOptions.wantsHelp(options);
         if (help && format != null) return printHelp(out);
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
@@ -72,8 +70,7 @@ final class AmendCommand implements Callable<Integer> {
             throw new Errors.CliException("Format driver '" + format + "' does not support option amendment");
         }
         if (help) return printHelp(out);
-        boolean showProgress = progress && !quiet;
-        if (showProgress) progress(out, 0);
+        ProgressLine line = progress.start(quiet, out);
         try {
             Amender.amend(path, AmendOptions.parse(options));
         } catch (AmendOptions.OptionException e) {
@@ -81,11 +78,7 @@ final class AmendCommand implements Callable<Integer> {
         } catch (Amender.BackingChangeException e) {
             return fail(err, e.getMessage(), e.hint());
         }
-        if (showProgress) {
-            progress(out, 100);
-            out.println();
-            out.flush();
-        }
+        line.done();
         return 0;
     }
 
@@ -100,12 +93,6 @@ final class AmendCommand implements Callable<Integer> {
         out.println(AmendOptions.HELP);
         out.flush();
         return 0;
-    }
-
-    /** qemu-img's progress line: {@code "    (%3.2f/100%)\r"}. */
-    private static void progress(PrintWriter out, double percent) {
-        out.print(String.format("    (%3.2f/100%%)\r", percent));
-        out.flush();
     }
 
     /** qemu-img's is_valid_option_list: not empty, not starting with ',', no unpaired trailing ','. */

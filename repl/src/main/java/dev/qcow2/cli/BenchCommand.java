@@ -2,8 +2,13 @@ package dev.qcow2.cli;
 
 import dev.qcow2.image.BlockDevice;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -31,8 +36,9 @@ final class BenchCommand implements Callable<Integer> {
     private static final String SUFFIX_HINT = " You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, "
             + "gigabytes, terabytes, petabytes and exabytes.";
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 or raw (default: probed).")
-    String format;
+    @Spec CommandSpec spec;
+
+    @Mixin FormatOption format;
 
     @Option(names = {"-c", "--count"}, paramLabel = "COUNT", description = "Number of requests (default: 75000).")
     String count = "75000";
@@ -61,8 +67,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-drain", description = "Flush without waiting for the requests in flight.")
     boolean noDrain;
 
-    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Cache mode: none, writeback (default), unsafe, directsync, writethrough.")
-    String cache = "writeback";
+    @Mixin CacheOption cacheOption;
 
     @Option(names = {"-n", "--native"}, description = "Native AIO (accepted like qemu-img; needs -t none or directsync).")
     boolean nativeAio;
@@ -70,11 +75,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-i", "--aio"}, paramLabel = "AIO", description = "AIO backend: threads, native or io_uring (accepted like qemu-img).")
     String aio;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -89,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         long start = size("offset", offset, Long.MAX_VALUE);
         long bufSize = size("buffer size", size, Integer.MAX_VALUE);
         long stepSize = step == null ? bufSize : size("step_size", step, Long.MAX_VALUE);
+        String cache = cacheOption.orElse("writeback");
         if (!CACHE_MODES.contains(cache)) throw new Errors.CliException("Invalid cache mode");
         int patternByte = pattern == null ? 0 : (int) unsigned(pattern, 0xff, "Invalid pattern byte specified");
         long flushEvery = flushInterval == null ? 0 : unsigned(flushInterval, Integer.MAX_VALUE, "Invalid flush interval specified");
@@ -100,33 +104,38 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchWriter.Plan plan = new BenchWriter.Plan(n, (int) d, (int) bufSize, start, stepSize, (byte) patternByte, flushEvery,
                 cache.equals("writethrough") || cache.equals("directsync"), cache.equals("unsafe"));
+        // the report's lines; null with -q
+        PrintWriter out = quiet.on ? null : spec.commandLine().getOut();
         if (write) {
-            BenchWriter.run(file, format, plan, quiet);
+            BenchWriter.run(file, format.value, plan, out);
             return 0;
         }
-        try (BlockDevice image = ImageOpener.open(file, format)) {
+        try (BlockDevice image = ImageOpener.open(file, format.value)) {
             long imageSize = image.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
-            announce(plan, "read", quiet);
+            announce(plan, "read", out);
             long t0 = System.nanoTime();
             if (bufSize > 0) run(image, n, (int) Math.min(d, Math.max(n, 1)), (int) bufSize, start, stepSize, imageSize);
-            completed(t0, quiet);
+            completed(t0, out);
         }
         return 0;
     }
 
-    /** qemu-img bench's first line(s). */
-    static void announce(BenchWriter.Plan p, String kind, boolean quiet) {
-        if (quiet) return;
-        System.out.printf("Sending %d %s requests, %d bytes each, %d in parallel (starting at offset %d, step size %d)%n",
+    /** qemu-img bench's first line(s), on {@code out} (null: quiet). */
+    static void announce(BenchWriter.Plan p, String kind, PrintWriter out) {
+        if (out == null) return;
+        out.printf("Sending %d %s requests, %d bytes each, %d in parallel (starting at offset %d, step size %d)%n",
                 p.count(), kind, p.bufSize(), p.depth(), p.offset(), p.step());
-        if (p.flushInterval() != 0) System.out.printf("Sending flush every %d requests%n", p.flushInterval());
-        System.out.flush();
+        if (p.flushInterval() != 0) out.printf("Sending flush every %d requests%n", p.flushInterval());
+        out.flush();
     }
 
-    static void completed(long t0, boolean quiet) {
+    /** qemu-img bench's last line, on {@code out} (null: quiet). */
+    static void completed(long t0, PrintWriter out) {
         double secs = (System.nanoTime() - t0) / 1e9;
-        if (!quiet) System.out.printf("Run completed in %.3f seconds.%n", secs);
+        if (out == null) return;
+        out.printf("Run completed in %.3f seconds.%n", secs);
+        out.flush();
     }
 
     private static void run(BlockDevice image, long count, int depth, int bufSize, long start, long step, long imageSize)

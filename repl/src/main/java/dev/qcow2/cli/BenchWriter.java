@@ -32,15 +32,16 @@ final class BenchWriter {
         @Override void close() throws IOException;
     }
 
-    static void run(String file, String format, Plan plan, boolean quiet) throws Exception {
+    /** Runs the write test; the report goes to {@code out} (null: quiet). */
+    static void run(String file, String format, Plan plan, java.io.PrintWriter out) throws Exception {
         String fmt = ImageOpener.format(file, format);
         try (Target target = fmt.equals("qcow2") ? qcow2(file) : raw(file)) {
             long imageSize = target.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
-            BenchCommand.announce(plan, "write", quiet);
+            BenchCommand.announce(plan, "write", out);
             long t0 = System.nanoTime();
             if (plan.bufSize() > 0) write(target, plan, imageSize);
-            BenchCommand.completed(t0, quiet);
+            BenchCommand.completed(t0, out);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.qcow2.repair.RepairMode;
 import dev.qcow2.repair.RepairResult;
 import dev.qcow2.repair.Repairer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,18 +44,14 @@ final class CheckCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
-            description = "Output format (default human). JSON is qemu-img's ImageCheck plus a findings array.")
-    OutputFormat output = OutputFormat.human;
+    @Mixin OutputOption output;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 (raw has no check).")
-    String format;
+    @Mixin FormatOption formatOption;
 
     @Option(names = "-q", description = "Quiet: print nothing on stdout (details still go to stderr).")
     boolean quiet;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility (the image is only read).")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Option(names = {"-r", "--repair"}, paramLabel = "leaks|all",
             description = {"Repair as qemu-img check -r does: 'leaks' frees leaked clusters, 'all' fixes every error it can.",
@@ -75,6 +72,7 @@ final class CheckCommand implements Callable<Integer> {
                 throw new Errors.CliException("Unknown option value for -r (expecting 'leaks' or 'all'): " + repair);
             }
         }
+        String format = formatOption.value;
         if (format != null && !format.equals("qcow2")) {
             if (!format.equals("raw")) throw new Errors.CliException("Could not open '" + file + "': Unknown driver '" + format + "'");
             return noCheck(err);
@@ -94,7 +92,7 @@ final class CheckCommand implements Callable<Integer> {
             return Errors.EXIT_ERROR;
         }
         if (!quiet) {
-            out.print(output == OutputFormat.json ? QemuJson.pretty(json(report)) : human(report));
+            out.print(output.json() ? QemuJson.pretty(json(report)) : human(report));
             out.flush();
         }
         if (report.checkErrors() > 0) {
@@ -119,7 +117,7 @@ final class CheckCommand implements Callable<Integer> {
             err.flush();
             return Errors.EXIT_ERROR;
         }
-        if (result.fixedAnything() && output == OutputFormat.human && !quiet) {
+        if (result.fixedAnything() && !output.json() && !quiet) {
             out.printf("The following inconsistencies were found and repaired:%n%n    %d leaked clusters%n    %d corruptions%n%n"
                     + "Double checking the fixed image now...%n", result.leaksFixed(), result.corruptionsFixed());
         }
@@ -131,7 +129,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (!quiet) {
             Map<String, Object> json = null;
-            if (output == OutputFormat.json) {
+            if (output.json()) {
                 json = json(report);
                 putNonZero(json, "leaks-fixed", result.leaksFixed());
                 putNonZero(json, "corruptions-fixed", result.corruptionsFixed());

@@ -2,6 +2,7 @@ package dev.qcow2.cli;
 
 import dev.qcow2.chain.Commit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,11 +25,9 @@ import java.util.concurrent.Callable;
 final class CommitCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (qcow2; raw images have no backing file).")
-    String format;
+    @Mixin FormatOption formatOption;
 
-    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Cache mode (accepted; writes are flushed at the end).")
-    String cache;
+    @Mixin CacheOption cache;
 
     @Option(names = {"-b", "--base"}, paramLabel = "BASE", description = "Commit into this image of the backing chain (implies -d).")
     String base;
@@ -39,28 +38,27 @@ final class CommitCommand implements Callable<Integer> {
     @Option(names = {"-r", "--rate-limit"}, paramLabel = "RATE", description = "Accepted for qemu-img compatibility (no rate limit is applied).")
     String rate;
 
-    @Option(names = {"-p", "--progress"}, description = "Show progress.")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to commit.")
     List<String> files = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        ChainOptions.checkCache(cache, "cache");
+        CacheOption.check(cache.mode, "cache");
         if (rate != null) checkRate(rate);
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
         String file = files.get(0);
+        String format = formatOption.value;
         String fmt = "raw".equals(format) ? "raw" : ImageOpener.format(file, format);
         if (fmt.equals("raw")) throw new Errors.CliException("Image does not have a backing file");
-        ConvertCommand.Progress p = ChainOptions.progress(progress && !quiet, System.out);
-        Commit.commit(Path.of(file), new Commit.Options(base, drop), ChainOptions.listener(p));
+        PrintWriter out = spec.commandLine().getOut();
+        ProgressLine p = progress.start(quiet, out);
+        Commit.commit(Path.of(file), new Commit.Options(base, drop), p::update);
         p.done();
-        if (!quiet) {
-            PrintWriter out = spec.commandLine().getOut();
+        if (!quiet.on) {
             out.println("Image committed.");
             out.flush();
         }

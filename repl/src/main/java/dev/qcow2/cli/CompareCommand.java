@@ -4,8 +4,11 @@ import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
 import dev.qcow2.image.MapEntry;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -21,6 +24,8 @@ final class CompareCommand implements Callable<Integer> {
     private static final int IO_BUF_SIZE = 2 << 20;
     private static final int SECTOR = 512;
 
+    @Spec CommandSpec spec;
+
     @Option(names = {"-f", "--a-format"}, paramLabel = "FMT", description = "Format of A: qcow2 or raw (default: probed).")
     String formatA;
 
@@ -30,14 +35,11 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = {"-s", "--strict"}, description = "Strict mode: sizes and allocation status must match too.")
     boolean strict;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing; only the exit status tells.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
-    @Option(names = {"-p", "--progress"}, description = "Accepted for qemu-img compatibility.")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(index = "0", paramLabel = "A", description = "First image.")
     String fileA;
@@ -63,7 +65,7 @@ final class CompareCommand implements Callable<Integer> {
         try {
             return compare(a, b);
         } catch (Exception e) {
-            System.err.println("qcow2: " + Errors.describe(e));
+            report(e);
             return 4;
         } finally {
             closeQuietly(a);
@@ -141,12 +143,17 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private int openError(Exception e) {
-        System.err.println("qcow2: " + Errors.describe(e));
+        report(e);
         return 2;
     }
 
+    /** The failure as one line on stderr (exit 2 or 4 follows, not Errors' 1). */
+    private void report(Exception e) {
+        spec.commandLine().getErr().println("qcow2: " + Errors.describe(e));
+    }
+
     private void say(String line) {
-        if (!quiet) System.out.println(line);
+        if (!quiet.on) spec.commandLine().getOut().println(line);
     }
 
     private static void closeQuietly(BlockDevice d) {

@@ -3,11 +3,15 @@ package dev.qcow2.cli;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -24,6 +28,8 @@ import java.nio.file.StandardOpenOption;
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Write the guest-visible disk as a raw or qcow2 image, like qemu-img convert.")
 final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Option(names = {"-O", "--target-format"}, paramLabel = "FMT", description = "Output format: raw (default) or qcow2.")
     String targetFormat = "raw";
 
@@ -40,14 +46,11 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             description = "Export an internal snapshot: ID or name, or snapshot.id=ID[,snapshot.name=NAME].")
     String snapshot;
 
-    @Option(names = {"-p", "--progress"}, description = "Show progress (on stderr when writing to stdout).")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-q", "--quiet"}, description = "Quiet: no progress.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
@@ -67,12 +70,16 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         try (BlockDevice image = ImageOpener.open(file, format)) {
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
-            Progress p = new Progress(progress && !quiet, toStdout ? System.err : System.out);
+            PrintWriter text = spec.commandLine().getOut();
+            ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
                 Qcow2ConvertOutput.convert(source, out, options.isEmpty() ? null : String.join(",", options), compress, p);
             } else if (toStdout) {
-                copy(source, null, System.out, p);
-                System.out.flush();
+                // the image's bytes, not text: straight to the byte stream, after any text written before
+                text.flush();
+                PrintStream bytes = Streams.of(spec).out();
+                copy(source, null, bytes, p);
+                bytes.flush();
             } else {
                 // Sized first, as qemu-img creates its raw target (ftruncate): the writes then fill a
                 // sparse file, and zero ranges stay holes.
@@ -87,7 +94,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
-    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress) throws Exception {
+    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, ProgressLine progress) throws Exception {
         long size = src.size();
         byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
         // a qcow2 source may need decompressing: the workers' part; a raw one only reading
@@ -106,33 +113,5 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             }
             progress.update(c.offset() + c.length(), size);
         });
-    }
-
-    /** qemu-img's progress line: {@code "    (xx.xx/100%)\r"}. */
-    static final class Progress {
-        private final boolean on;
-        private final java.io.PrintStream out;
-        private double last = -1;
-
-        Progress(boolean on, java.io.PrintStream out) {
-            this.on = on;
-            this.out = out;
-        }
-
-        void update(long done, long total) {
-            if (!on) return;
-            double pct = total == 0 ? 100 : done * 100.0 / total;
-            if (pct - last < 1 && pct < 100) return;
-            last = pct;
-            out.printf("    (%.2f/100%%)\r", pct);
-            out.flush();
-        }
-
-        void done() {
-            if (!on) return;
-            update(1, 1);
-            out.print("\n");
-            out.flush();
-        }
     }
 }

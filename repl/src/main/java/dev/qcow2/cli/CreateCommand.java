@@ -5,8 +5,11 @@ import dev.qcow2.create.ImageCreator;
 import dev.qcow2.create.OptionList;
 import dev.qcow2.create.SizeParser;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.List;
 @Command(name = "create", mixinStandardHelpOptions = true,
         description = "Create a qcow2 image, like qemu-img create -f qcow2 (same options, same layout).")
 final class CreateCommand implements java.util.concurrent.Callable<Integer> {
+    @Spec CommandSpec spec;
 
     @Option(names = "-f", paramLabel = "FMT", description = "Image format: qcow2 (the default here; qemu-img's default is raw).")
     String format = "qcow2";
@@ -38,8 +42,7 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "-u", description = "Unsafe: do not open the backing file (SIZE is then required).")
     boolean unsafe;
 
-    @Option(names = {"-q", "--quiet"}, description = "Quiet: no \"Formatting\" line.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The image to create (an existing file is overwritten).")
     String file;
@@ -52,7 +55,7 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         for (String o : options) {
             if (o.equals("help") || o.equals("?")) {
-                System.out.println(OptionList.HELP);
+                spec.commandLine().getOut().println(OptionList.HELP);
                 return 0;
             }
         }
@@ -81,10 +84,7 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
         }
         Path image = Path.of(file);
         ImageCreator.resolveBacking(image, opts, unsafe);
-        if (!quiet) {
-            System.out.println("Formatting '" + file + "', fmt=qcow2 " + opts.formatted());
-            System.out.flush();
-        }
+        if (!quiet.on) spec.commandLine().getOut().println("Formatting '" + file + "', fmt=qcow2 " + opts.formatted());
         CreateOptions validated = ImageCreator.validate(image, opts);
         ImageCreator.create(image, validated);
         return 0;

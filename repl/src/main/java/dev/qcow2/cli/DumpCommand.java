@@ -10,8 +10,13 @@ import dev.qcow2.view.RefcountViews;
 import dev.qcow2.view.SnapshotViews;
 import dev.qcow2.view.TextRender;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -37,9 +42,9 @@ final class DumpCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "FILE", description = "The qcow2 image.")
     String file;
 
-    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
-            description = "Output format (default: human).")
-    OutputFormat output = OutputFormat.human;
+    @Spec CommandSpec spec;
+
+    @Mixin OutputOption output;
 
     @Option(names = "--snapshot", paramLabel = "S", description = "l1/l2: use this snapshot's L1 table (ID or name).")
     String snapshot;
@@ -72,12 +77,14 @@ final class DumpCommand implements Callable<Integer> {
                 case snapshots -> SnapshotViews.snapshots(img);
                 case bitmaps -> SnapshotViews.bitmaps(img);
             };
-            if (output == OutputFormat.json) {
-                System.out.println(QemuJson.mapper().copy().enable(SerializationFeature.INDENT_OUTPUT)
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                out.println(QemuJson.mapper().copy().enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(JsonShape.of(view)));
             } else {
-                System.out.print(TextRender.of(view));
+                out.print(TextRender.of(view));
             }
+            out.flush();
         }
         return 0;
     }

@@ -1,10 +1,13 @@
 package dev.qcow2.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -19,18 +22,16 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show image metadata, like qemu-img info. Opens FILE without its backing file.")
 final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
-            description = "Output format (default: human).")
-    OutputFormat output = OutputFormat.human;
+    @Spec CommandSpec spec;
+
+    @Mixin OutputOption output;
 
     @Option(names = "--backing-chain", description = "Show every image of the backing chain, top first.")
     boolean backingChain;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 or raw (default: probed).")
-    String format;
+    @Mixin FormatOption format;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility (opens are read-only anyway).")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -40,7 +41,7 @@ final class InfoCommand implements Callable<Integer> {
         List<Map<String, Object>> chain = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         String name = file;
-        String fmt = format;
+        String fmt = format.value;
         while (name != null) {
             if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
             Map<String, Object> info = ImageInfo.of(name, fmt);
@@ -49,8 +50,8 @@ final class InfoCommand implements Callable<Integer> {
             name = (String) info.get("full-backing-filename");
             fmt = (String) info.get("backing-filename-format");
         }
-        PrintStream out = System.out;
-        if (output == OutputFormat.json) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json()) {
             out.print(QemuJson.pretty(backingChain ? chain : chain.get(0)));
         } else {
             boolean delim = false;
@@ -60,6 +61,7 @@ final class InfoCommand implements Callable<Integer> {
                 out.print(human(info));
             }
         }
+        out.flush();
         return 0;
     }
 

@@ -3,11 +3,15 @@ package dev.qcow2.cli;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,8 +25,9 @@ import java.util.concurrent.Callable;
 @Command(name = "io", mixinStandardHelpOptions = true,
         description = "Run qemu-io commands (read, write, discard, flush, map) on an image.")
 final class IoCommand implements Callable<Integer> {
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2 can be written).")
-    String format;
+    @Spec CommandSpec spec;
+
+    @Mixin FormatOption formatOption;
 
     @Option(names = {"-c", "--cmd"}, paramLabel = "COMMAND", description = "A qemu-io command; repeatable.")
     List<String> commands;
@@ -32,23 +37,29 @@ final class IoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String format = formatOption.value;
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("io: only qcow2 images can be opened, not '" + format + "'");
         }
         boolean ok = true;
         try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
-            IoCommands runner = new IoCommands(image, System.out, System.err);
+            PrintWriter out = spec.commandLine().getOut();
+            IoCommands runner = new IoCommands(image, out, spec.commandLine().getErr());
+            // each command's report is flushed before the next runs (its errors go to stderr unbuffered)
             if (commands != null) {
-                for (String c : commands) ok &= runner.run(c);
+                for (String c : commands) {
+                    ok &= runner.run(c);
+                    out.flush();
+                }
             } else {
-                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                BufferedReader in = new BufferedReader(new InputStreamReader(Streams.of(spec).in(), StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (line.trim().equals("quit") || line.trim().equals("q")) break;
                     ok &= runner.run(line);
+                    out.flush();
                 }
             }
         }
-        System.out.flush();
         return ok ? 0 : Errors.EXIT_ERROR;
     }
 }

@@ -3,7 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.write.Qcow2Writer;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,10 +19,10 @@ final class IoCommands {
     private static final String DISCARD_USAGE = "discard [-Cq] off len -- discards a number of bytes at a specified offset";
 
     private final Qcow2Writer image;
-    private final PrintStream out;
-    private final PrintStream err;
+    private final PrintWriter out;
+    private final PrintWriter err;
 
-    IoCommands(Qcow2Writer image, PrintStream out, PrintStream err) {
+    IoCommands(Qcow2Writer image, PrintWriter out, PrintWriter err) {
         this.image = image;
         this.out = out;
         this.err = err;

@@ -3,14 +3,14 @@ package dev.qcow2.cli;
 import dev.qcow2.write.Qcow2Writer;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /** qemu-io's {@code map}: runs of this layer's allocation status (map_f with map_is_allocated merging). */
 final class IoMap {
     private final Qcow2Writer image;
-    private final PrintStream out;
+    private final PrintWriter out;
 
-    IoMap(Qcow2Writer image, PrintStream out) {
+    IoMap(Qcow2Writer image, PrintWriter out) {
         this.image = image;
         this.out = out;
     }

@@ -58,17 +58,27 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
+    /** Where this command line reads and writes (see {@link Streams#of}). */
+    final Streams streams;
+
+    private Main(Streams streams) { this.streams = streams; }
+
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (for tests and the launcher). */
+    /** Runs the command line on the process's streams and returns the exit code (the launcher). */
     public static int run(String... args) {
+        return run(Streams.system(), args);
+    }
+
+    /** Runs the command line on {@code streams} and returns the exit code (tests, the AOT training run). */
+    public static int run(Streams streams, String... args) {
         boolean debug = false;
         java.util.List<String> rest = new java.util.ArrayList<>();
         for (String a : args) {
@@ -77,23 +87,36 @@ public final class Main implements Runnable {
         String[] line = rest.toArray(new String[0]);
         // the libc calls that open an image link on the second core while picocli builds its model
         if (line.length > 0 && SUBCOMMANDS.contains(line[0])) dev.qcow2.storage.FileStorage.prelinkNativeCalls();
-        int exit = commandLine(debug, line).execute(line);
-        System.out.flush();
+        CommandLine cli = commandLine(streams, debug, line);
+        int exit = cli.execute(line);
+        cli.getOut().flush();
+        cli.getErr().flush();
+        streams.out().flush();
+        streams.err().flush();
         return exit;
+    }
+
+    /** {@link #commandLine(Streams, boolean, String...)} on the process's streams. */
+    static CommandLine commandLine(boolean debug, String... args) {
+        return commandLine(Streams.system(), debug, args);
     }
 
     /**
      * The configured command line for {@code args} (without {@code --debug}): only the named
      * subcommand when {@code args} starts with one, else all of them (see {@link #SUBCOMMANDS}).
+     * Its writers (inherited by the subcommands) print to {@code streams}.
      */
-    static CommandLine commandLine(boolean debug, String... args) {
-        CommandLine cli = new CommandLine(new Main());
+    static CommandLine commandLine(Streams streams, boolean debug, String... args) {
+        CommandLine cli = new CommandLine(new Main(streams));
         String first = args.length == 0 ? "" : args[0];
         if (SUBCOMMANDS.contains(first) && !first.equals("help")) {
             cli.addSubcommand(first, subcommand(first));
         } else if (!(args.length == 1 && (first.equals("-V") || first.equals("--version")))) {
             for (String name : SUBCOMMANDS) cli.addSubcommand(name, subcommand(name));
         }
+        cli.setOut(Streams.writer(streams.out()));
+        cli.setErr(Streams.writer(streams.err()));
+        cli.setHelpFactory(new OptionTexts.HelpFactory());
         cli.setExecutionExceptionHandler(new Errors(debug));
         cli.setParameterExceptionHandler(Errors::parameterError);
         // qcow2 run SCRIPT --in-place: everything after SCRIPT belongs to the script

@@ -4,10 +4,13 @@ import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
 import dev.qcow2.image.MapEntry;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /**
@@ -17,12 +20,11 @@ import java.util.concurrent.Callable;
 @Command(name = "map", mixinStandardHelpOptions = true,
         description = "Show the allocation map of the whole backing chain, like qemu-img map.")
 final class MapCommand implements Callable<Integer> {
-    @Option(names = "--output", paramLabel = "human|json", converter = OutputFormat.Converter.class,
-            description = "Output format (default: human).")
-    OutputFormat output = OutputFormat.human;
+    @Spec CommandSpec spec;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format: qcow2 or raw (default: probed).")
-    String format;
+    @Mixin OutputOption output;
+
+    @Mixin FormatOption format;
 
     @Option(names = {"-s", "--start-offset"}, paramLabel = "OFFSET", description = "First guest byte to map (k/M/G suffixes).")
     String start;
@@ -30,8 +32,7 @@ final class MapCommand implements Callable<Integer> {
     @Option(names = {"-l", "--max-length"}, paramLabel = "LENGTH", description = "Map at most this many bytes.")
     String maxLength;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -40,28 +41,29 @@ final class MapCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long from = start == null ? 0 : HumanSize.parse("start offset", start);
         long len = maxLength == null ? Long.MAX_VALUE - from : HumanSize.parse("max length", maxLength);
-        PrintStream out = System.out;
+        PrintWriter out = spec.commandLine().getOut();
         StringBuilder buf = new StringBuilder();
-        try (BlockDevice dev = ImageOpener.open(file, format)) {
+        try (BlockDevice dev = ImageOpener.open(file, format.value)) {
             MapEntry[] prev = new MapEntry[1];
-            if (output == OutputFormat.json) buf.append('[');
+            if (output.json()) buf.append('[');
             else buf.append(String.format("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));
             new ChainMap(true).walk(dev, from, len, e -> {
-                if (prev[0] != null) emit(buf, prev[0], e);
+                if (prev[0] != null) emit(out, buf, prev[0], e);
                 prev[0] = e;
                 if (buf.length() > 1 << 16) { out.print(buf); buf.setLength(0); }
             });
             // qemu-img prints its (empty) current entry even when the range is empty
             MapEntry last = prev[0] != null ? prev[0] : new MapEntry(from, 0, 0, false, false, false, false, -1, null);
-            emit(buf, last, null);
-            if (output == OutputFormat.json) buf.append("]\n");
+            emit(out, buf, last, null);
+            if (output.json()) buf.append("]\n");
             out.print(buf);
+            out.flush();
         }
         return 0;
     }
 
-    private void emit(StringBuilder buf, MapEntry e, MapEntry next) {
-        if (output == OutputFormat.json) {
+    private void emit(PrintWriter out, StringBuilder buf, MapEntry e, MapEntry next) {
+        if (output.json()) {
             buf.append("{ \"start\": ").append(e.start()).append(", \"length\": ").append(e.length())
                     .append(", \"depth\": ").append(e.depth()).append(", \"present\": ").append(e.present())
                     .append(", \"zero\": ").append(e.zero()).append(", \"data\": ").append(e.data())
@@ -72,7 +74,8 @@ final class MapCommand implements Callable<Integer> {
             return;
         }
         if (e.data() && !e.hasOffset()) {
-            System.out.print(buf);
+            out.print(buf);
+            out.flush();
             buf.setLength(0);
             throw new Errors.CliException("File contains external, encrypted or compressed clusters.");
         }

@@ -6,9 +6,13 @@ import dev.qcow2.create.SizeParser;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,8 +26,9 @@ import java.util.Map;
         description = "Calculate the file size a new image needs, like qemu-img measure.")
 final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Option(names = "--output", paramLabel = "human|json", description = "Output format (default: human).")
-    OutputFormat output = OutputFormat.human;
+    @Spec CommandSpec spec;
+
+    @Mixin OutputOption output;
 
     @Option(names = "-O", paramLabel = "FMT", description = "Target format: raw (default) or qcow2.")
     String targetFormat = "raw";
@@ -40,8 +45,7 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "-l", paramLabel = "SNAPSHOT", description = "Measure an internal snapshot of FILE (ID or name).")
     String snapshot;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to measure.")
     String file;
@@ -50,7 +54,7 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         for (String o : options) {
             if (o.equals("help") || o.equals("?")) {
-                System.out.println(OptionList.HELP);
+                spec.commandLine().getOut().println(OptionList.HELP);
                 return 0;
             }
         }
@@ -101,16 +105,18 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private void print(ImageMeasure.Result r) {
-        if (output == OutputFormat.json) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json()) {
             Map<String, Object> m = new LinkedHashMap<>();
             if (r.bitmaps().isPresent()) m.put("bitmaps", r.bitmaps().getAsLong());
             m.put("required", r.required());
             m.put("fully-allocated", r.fullyAllocated());
-            System.out.print(QemuJson.pretty(m));
+            out.print(QemuJson.pretty(m));
         } else {
-            System.out.println("required size: " + r.required());
-            System.out.println("fully allocated size: " + r.fullyAllocated());
-            if (r.bitmaps().isPresent()) System.out.println("bitmaps size: " + r.bitmaps().getAsLong());
+            out.println("required size: " + r.required());
+            out.println("fully allocated size: " + r.fullyAllocated());
+            if (r.bitmaps().isPresent()) out.println("bitmaps size: " + r.bitmaps().getAsLong());
         }
+        out.flush();
     }
 }

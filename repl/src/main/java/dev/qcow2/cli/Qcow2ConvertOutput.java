@@ -26,7 +26,7 @@ final class Qcow2ConvertOutput {
     private Qcow2ConvertOutput() { }
 
     static void convert(BlockDevice src, String out, String options, boolean compress,
-                        ConvertCommand.Progress progress) throws Exception {
+                        ProgressLine progress) throws Exception {
         OptionList list = new OptionList();
         if (options != null) list.add(options);
         if (list.get("backing_file") != null) {
@@ -46,7 +46,7 @@ final class Qcow2ConvertOutput {
     private record Packed(byte[][] clusters, boolean[] zero) { }
 
     private static void copy(BlockDevice src, Qcow2Writer writer, boolean compress,
-                             ConvertCommand.Progress progress) throws Exception {
+                             ProgressLine progress) throws Exception {
         long size = writer.size();
         int cs = writer.geometry().clusterSize();
         if (compress) {

@@ -2,8 +2,11 @@ package dev.qcow2.cli;
 
 import dev.qcow2.chain.Rebase;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,11 +24,11 @@ import java.util.concurrent.Callable;
                 "Relative backing names are resolved against the image's directory."})
 final class RebaseCommand implements Callable<Integer> {
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2 can change its backing file).")
-    String format;
+    @Spec CommandSpec spec;
 
-    @Option(names = {"-t", "--cache"}, paramLabel = "CACHE", description = "Cache mode (accepted; writes are flushed at the end).")
-    String cache;
+    @Mixin FormatOption formatOption;
+
+    @Mixin CacheOption cache;
 
     @Option(names = {"-T", "--backing-cache"}, paramLabel = "SRC_CACHE", description = "Cache mode for the backing files (accepted).")
     String sourceCache;
@@ -39,34 +42,32 @@ final class RebaseCommand implements Callable<Integer> {
     @Option(names = {"-u", "--backing-unsafe"}, description = "Only rewrite the backing file name and format.")
     boolean unsafe;
 
-    @Option(names = {"-U", "--force-share"}, description = "Accepted for qemu-img compatibility.")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
-    @Option(names = {"-p", "--progress"}, description = "Show progress.")
-    boolean progress;
+    @Mixin ProgressOption progress;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to rebase.")
     List<String> files = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        ChainOptions.checkCache(cache, "cache");
-        ChainOptions.checkCache(sourceCache, "source cache");
+        CacheOption.check(cache.mode, "cache");
+        CacheOption.check(sourceCache, "source cache");
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
         if (!unsafe && backing == null) throw new Errors.CliException("Must specify backing file (-b) or use unsafe mode (-u)");
         String file = files.get(0);
         Rebase.Options options = new Rebase.Options(backing, backingFormat, unsafe);
         Rebase.validate(options);
+        String format = formatOption.value;
         String fmt = ImageOpener.format(file, "raw".equals(format) ? null : format);
         if ("raw".equals(format) || fmt.equals("raw")) {
             throw new Errors.CliException("Could not change the backing file to '" + (backing == null ? "" : backing)
                     + "': Operation not supported");
         }
-        ConvertCommand.Progress p = ChainOptions.progress(progress && !quiet, System.out);
-        Rebase.rebase(Path.of(file), options, ChainOptions.listener(p));
+        ProgressLine p = progress.start(quiet, spec.commandLine().getOut());
+        Rebase.rebase(Path.of(file), options, p::update);
         p.done();
         return 0;
     }

@@ -2,7 +2,9 @@ package dev.qcow2.cli;
 
 import dev.qcow2.repl.ReplLauncher;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -15,11 +17,15 @@ import java.util.concurrent.Callable;
                 "Without FILE: opens a demo image built in a temporary directory.",
                 "With piped input: runs the lines as commands (exit 1 if any failed)."})
 final class ReplCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to open (read-only).")
     String file;
 
     @Override
     public Integer call() throws Exception {
-        return ReplLauncher.launch(file, System.out, System.err);
+        // JLine takes the terminal itself when stdin is the process's and a console is attached
+        Streams streams = Streams.of(spec);
+        return ReplLauncher.launch(file, streams.in(), streams.out(), streams.err());
     }
 }

@@ -4,6 +4,7 @@ import dev.qcow2.resize.Resizer;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,8 +32,7 @@ final class ResizeCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2).")
-    String format;
+    @Mixin FormatOption formatOption;
 
     @Option(names = "--shrink", description = "Allow the image to become smaller (data past the new end is lost).")
     boolean shrink;
@@ -40,8 +40,7 @@ final class ResizeCommand implements Callable<Integer> {
     @Option(names = "--preallocation", paramLabel = "MODE", description = "Only 'off' (the default) is supported.")
     String preallocation;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Parameters(paramLabel = "FILE [+|-]SIZE", arity = "0..*", description = "The image and its new size.")
     List<String> positional = new ArrayList<>();
@@ -64,6 +63,7 @@ final class ResizeCommand implements Callable<Integer> {
         boolean preallocate = checkPreallocation();
         int relative = sizeArg.startsWith("+") ? 1 : sizeArg.startsWith("-") ? -1 : 0;
         long n = SizeArg.parse(relative == 0 ? sizeArg : sizeArg.substring(1));
+        String format = formatOption.value;
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("resize: only qcow2 images can be resized, not '" + format + "'");
         }
@@ -83,7 +83,7 @@ final class ResizeCommand implements Callable<Integer> {
             }
             Resizer.resize(image, total);
         }
-        if (!quiet) {
+        if (!quiet.on) {
             PrintWriter out = spec.commandLine().getOut();
             out.println("Image resized.");
             out.flush();

@@ -2,7 +2,9 @@ package dev.qcow2.cli;
 
 import dev.qcow2.repl.ScriptRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +19,8 @@ import java.util.concurrent.Callable;
         description = {"Run a Groovy DSL script (see scripts/) with ARGS bound to 'args'.",
                 "Exit status: the script's 'exit N', or its last value if that is an integer, else 0; 1 on failure."})
 final class RunCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "SCRIPT", description = "The script file (.groovy).")
     String script;
 
@@ -25,6 +29,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return ScriptRunner.run(Path.of(script), args, System.err);
+        Streams streams = Streams.of(spec);
+        return ScriptRunner.run(Path.of(script), args, streams.out(), streams.err());
     }
 }

@@ -6,8 +6,11 @@ import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.snapshot.SnapshotNotFoundException;
 import dev.qcow2.snapshot.Snapshots;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,8 +27,9 @@ import java.util.concurrent.Callable;
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
         description = "List, create, apply or delete internal snapshots of a qcow2 image.")
 final class SnapshotCommand implements Callable<Integer> {
-    @Option(names = {"-f", "--format"}, paramLabel = "FMT", description = "Image format (only qcow2 has snapshots).")
-    String format;
+    @Spec CommandSpec spec;
+
+    @Mixin FormatOption format;
 
     @Option(names = {"-l", "--list"}, description = "List the snapshots.")
     boolean list;
@@ -39,11 +43,9 @@ final class SnapshotCommand implements Callable<Integer> {
     @Option(names = {"-d", "--delete"}, paramLabel = "SNAPSHOT", description = "Delete a snapshot (by name).")
     String delete;
 
-    @Option(names = {"-U", "--force-share"}, description = "Open read-only without locking (list only).")
-    boolean forceShare;
+    @Mixin ForceShareOption forceShare;
 
-    @Option(names = {"-q", "--quiet"}, description = "Quiet mode.")
-    boolean quiet;
+    @Mixin QuietOption quiet;
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
@@ -52,12 +54,12 @@ final class SnapshotCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int actions = (list ? 1 : 0) + (create != null ? 1 : 0) + (apply != null ? 1 : 0) + (delete != null ? 1 : 0);
         if (actions > 1) throw new Errors.CliException("Cannot mix '-l', '-a', '-c', '-d'");
-        if (forceShare && actions == 1 && !list) {
+        if (forceShare.on && actions == 1 && !list) {
             throw new Errors.CliException("Could not open '" + file + "': force-share=on can only be used with read-only images");
         }
-        String fmt = ImageOpener.format(file, format);
+        String fmt = ImageOpener.format(file, format.value);
         if (list) {
-            if (fmt.equals("qcow2")) System.out.print(listing(file));
+            if (fmt.equals("qcow2")) spec.commandLine().getOut().print(listing(file));
             return 0;
         }
         if (actions == 0) return 0;

@@ -7,6 +7,7 @@ import org.jline.terminal.TerminalBuilder;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,12 @@ public final class ReplLauncher {
 
     private ReplLauncher() { }
 
-    public static int launch(String file, PrintStream out, PrintStream err) throws IOException {
+    /**
+     * Runs the REPL on FILE (null: the demo image): interactive on the terminal when {@code in} is
+     * the process's stdin and there is a console, else lines from {@code in}, results (and what
+     * they print, Groovy's {@code out}) to {@code out}, errors to {@code err}.
+     */
+    public static int launch(String file, InputStream in, PrintStream out, PrintStream err) throws IOException {
         Path demoDir = null;
         String banner = "qcow2 repl — Groovy DSL over qcow2 images; :help for commands, :quit to leave.";
         try (Evaluator evaluator = new Evaluator(new DslShell())) {
@@ -47,8 +53,9 @@ public final class ReplLauncher {
                     return 1;
                 }
             }
-            if (System.console() == null) {
-                return new Batch(evaluator, out, err).run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+            if (in != System.in || System.console() == null) {
+                evaluator.shell().getBinding().setVariable("out", out);
+                return new Batch(evaluator, out, err).run(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)));
             }
             try (Terminal terminal = TerminalBuilder.builder().system(true).name("qcow2").build()) {
                 return new Repl(terminal, evaluator, historyFile()).run(banner);

@@ -48,7 +48,11 @@ public final class ScriptRunner {
 
     private ScriptRunner() { }
 
-    public static int run(Path script, List<String> args, PrintStream err) {
+    /**
+     * Runs {@code script}; what it prints ({@code println}, bound as Groovy's {@code out}) goes to
+     * {@code out}, the failure line to {@code err}. Returns the exit status.
+     */
+    public static int run(Path script, List<String> args, PrintStream out, PrintStream err) {
         String name = script.getFileName() == null ? script.toString() : script.getFileName().toString();
         if (!Files.isRegularFile(script)) {
             err.println("qcow2: " + script + ": no such script");
@@ -57,14 +61,15 @@ public final class ScriptRunner {
         try (DslShell shell = new DslShell()) {
             shell.getBinding().setVariable("exit", new ExitClosure());
             shell.getBinding().setVariable("fail", new FailClosure());
+            shell.getBinding().setVariable("out", out);
             Object last = shell.run(script, args);
-            System.out.flush();
+            out.flush();
             return last instanceof Integer || last instanceof Short || last instanceof Byte ? ((Number) last).intValue() : 0;
         } catch (ExitRequest e) {
-            System.out.flush();
+            out.flush();
             return e.status;
         } catch (Throwable e) {
-            System.out.flush();
+            out.flush();
             err.println("qcow2: " + name + ": " + Evaluator.describe(e));
             err.flush();
             return 1;

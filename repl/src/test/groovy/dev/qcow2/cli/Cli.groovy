@@ -2,7 +2,11 @@ package dev.qcow2.cli
 
 import java.nio.charset.StandardCharsets
 
-/** Runs the qcow2 CLI in-process, capturing stdout and stderr. Not thread-safe (swaps System.out/err). */
+/**
+ * The one runner of the specs for the qcow2 CLI: runs a command line in-process on streams of
+ * its own ({@link Main#run(Streams, String...)}): stdin from a string (empty unless given),
+ * stdout and stderr captured. No process stream is swapped, so runs may overlap.
+ */
 class Cli {
     static class Result {
         int exit
@@ -16,25 +20,17 @@ class Cli {
         String toString() { "exit=$exit\nstdout=${getOut()}\nstderr=$err" }
     }
 
-    static synchronized Result run(List<?> args) {
+    /** Runs {@code args} with {@code input} on stdin. */
+    static Result withInput(String input, List<?> args) {
         def out = new ByteArrayOutputStream()
         def err = new ByteArrayOutputStream()
-        PrintStream oldOut = System.out
-        PrintStream oldErr = System.err
-        System.out = new PrintStream(out, true, 'UTF-8')
-        System.err = new PrintStream(err, true, 'UTF-8')
-        int exit
-        try {
-            exit = Main.run(args.collect { it.toString() } as String[])
-        } finally {
-            System.out.flush()
-            System.err.flush()
-            System.out = oldOut
-            System.err = oldErr
-        }
-        new Result(exit: exit, outBytes: out.toByteArray(), err: err.toString('UTF-8'))
+        def streams = new Streams(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+        int exit = Main.run(streams, args.collect { it.toString() } as String[])
+        new Result(exit: exit, outBytes: out.toByteArray(), err: err.toString(StandardCharsets.UTF_8))
     }
+
+    static Result run(List<?> args) { withInput('', args) }
 
     static Result run(Object... args) { run(args as List) }
 }
-

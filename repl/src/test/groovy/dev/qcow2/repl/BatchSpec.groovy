@@ -20,13 +20,7 @@ class BatchSpec extends Specification {
     }
 
     Cli.Result repl(String input, List<String> args) {
-        InputStream old = System.in
-        System.in = new ByteArrayInputStream(input.getBytes('UTF-8'))
-        try {
-            return Cli.run(['repl'] + args)
-        } finally {
-            System.in = old
-        }
+        Cli.withInput(input, ['repl'] + args)
     }
 
     def "piped lines are evaluated in one session and printed as plain text"() {
