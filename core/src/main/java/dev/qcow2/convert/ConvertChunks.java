@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The source side of a convert: the guest bytes in chunks of {@link #CHUNK}, each read and then
@@ -120,7 +121,20 @@ public final class ConvertChunks {
                 free.push(p.chunk().data());   // the write has returned: the buffer is free
             }
         } finally {
-            pool.shutdownNow();
+            // The workers are not interrupted, only left to finish the reads they started (two
+            // chunks each at most): a thread interrupted inside a FileChannel read closes the
+            // channel (ClosedByInterruptException), and the source may be an image its caller
+            // goes on using (the DSL's session after a cancelled export).
+            pool.shutdown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (pool.awaitTermination(1, TimeUnit.MINUTES)) break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 

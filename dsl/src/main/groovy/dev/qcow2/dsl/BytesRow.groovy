@@ -40,6 +40,7 @@ class BytesRow extends Row {
 
     /** {@code row.save(to: 'out.bin')} / {@code row.save(to: 'carved/')}: writes the bytes; returns what was written. */
     Record save(Map options) {
+        if (options == null) options = [:]
         Options.check(options, 'save', ['to', 'overwrite'])
         if (options.to == null || !(options.to instanceof CharSequence || options.to instanceof Path || options.to instanceof File)) {
             throw new DslException("save: use save(to: 'file.bin') or save(to: 'directory')")

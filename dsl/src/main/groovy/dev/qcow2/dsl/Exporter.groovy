@@ -76,7 +76,9 @@ final class Exporter {
             long data = (long) ChainMap.walk(dev, 0, dev.size()).findAll { MapEntry e -> !e.zero() }
                     .sum(0L) { MapEntry e -> e.end() - e.start() }
             def meter = Meter.start(view.session, 'export', dev.size())
-            Progress progress = { long done, long total -> Meter.cancelPoint(); meter.advanceTo(done) } as Progress
+            Meter.cancelPoint()
+            // told after each chunk is written, on this thread: stopping here leaves the workers to finish their reads
+            Progress progress = { long done, long total -> meter.advanceTo(done); Meter.cancelPoint() } as Progress
             boolean finished = false
             try {
                 if (format == 'qcow2') Qcow2Convert.convert(dev, out, (String) created[0], compress, progress)

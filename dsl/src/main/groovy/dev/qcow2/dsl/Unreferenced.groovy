@@ -95,7 +95,7 @@ final class Unreferenced {
         n
     }
 
-    /** Shannon entropy in bits per byte, two decimals (0 for an empty or uniform cluster). */
+    /** Shannon entropy in bits per byte, three decimals (0 for an empty or uniform cluster). */
     static BigDecimal entropy(byte[] b) {
         if (b.length == 0) return 0.0
         long[] counts = new long[256]
@@ -106,6 +106,6 @@ final class Unreferenced {
             double p = n / (double) b.length
             h -= p * Math.log(p) / Math.log(2)
         }
-        BigDecimal.valueOf(h).setScale(2, java.math.RoundingMode.HALF_UP)
+        BigDecimal.valueOf(h).setScale(3, java.math.RoundingMode.HALF_UP)
     }
 }
