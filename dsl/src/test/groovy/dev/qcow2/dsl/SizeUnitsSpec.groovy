@@ -56,6 +56,25 @@ class SizeUnitsSpec extends Specification {
         'zero 0, -(64.KiB)'    | "no image open — use open 'file.qcow2'"
     }
 
+    def "a decimal number is a size when it is whole: #value"() {
+        when:
+        def result = null
+        def error = null
+        try { result = Sizes.parse(value, 'length') } catch (DslException e) { error = e.message }
+
+        then:
+        result == bytes
+        error == message
+
+        where:
+        value                 | bytes    | message
+        1.5 * 1024            | 1536L    | null
+        2.0                   | 2L       | null
+        0.5                   | null     | "length '0.5' is not a whole number of bytes"
+        -1.5 * 1024           | null     | 'length must not be negative: -1536'
+        new BigDecimal('1e19')| null     | "length '10000000000000000000' is too large"
+    }
+
     def "a negative size reaching a command is refused by the command, before the image is touched"() {
         given:
         def img = Fixtures.mixed(dir)
