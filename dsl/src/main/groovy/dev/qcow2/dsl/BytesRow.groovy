@@ -17,12 +17,18 @@ import java.nio.file.StandardOpenOption
 class BytesRow extends Row {
     private final Closure<byte[]> reader
     private final String defaultName
+    private final List<Path> sources
 
-    /** @param reader reads the bytes when asked; @param defaultName the file name {@code save} uses in a directory */
-    BytesRow(Map<String, ?> values, String defaultName, Closure<byte[]> reader) {
+    /**
+     * @param defaultName the file name {@code save} uses in a directory
+     * @param sources files {@code save} never writes to (the image the bytes come from, its journal)
+     * @param reader reads the bytes when asked
+     */
+    BytesRow(Map<String, ?> values, String defaultName, List<Path> sources, Closure<byte[]> reader) {
         super(values)
         this.reader = reader
         this.defaultName = defaultName
+        this.sources = List.copyOf(sources)
     }
 
     /** The bytes this row stands for (read now). */
@@ -52,6 +58,11 @@ class BytesRow extends Row {
         if (options.overwrite != null && !(options.overwrite instanceof Boolean)) throw new DslException("save: overwrite: takes true or false")
         Path target = to
         Guard.run {
+            for (Path source : sources) {
+                boolean same = Files.exists(target) && Files.exists(source) ? Files.isSameFile(target, source)
+                        : target.toAbsolutePath().normalize() == source.toAbsolutePath().normalize()
+                if (same) throw new DslException("save: $target is the file these bytes come from; save to another file")
+            }
             if (Files.exists(target) && !overwrite) throw new DslException("save: $target exists; use overwrite: true to replace it")
             byte[] b = getBytes()
             Files.write(target, b, overwrite ? [StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE] as StandardOpenOption[]

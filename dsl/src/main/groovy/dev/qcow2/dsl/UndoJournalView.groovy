@@ -61,7 +61,7 @@ class UndoJournalView extends Table {
                 def values = [index: i, file_offset: r.offset(), length: (long) old.length,
                               old_sha256: MessageDigest.getInstance('SHA-256').digest(old).encodeHex().toString(),
                               old_bytes: Arrays.copyOf(old, shown).encodeHex().toString(), now_bytes: nowBytes]
-                rows << new BytesRow(values, String.format('undo-%d-at-0x%x.bin', i, r.offset()), { -> old.clone() })
+                rows << new BytesRow(values, String.format('undo-%d-at-0x%x.bin', i, r.offset()), [image, journal], { -> old.clone() })
             }
             String state = c.undoStarted() ? 'an undo was interrupted: run undo again'
                     : c.committed() ? 'repair finished' : 'repair was interrupted'

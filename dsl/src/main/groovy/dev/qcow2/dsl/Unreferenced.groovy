@@ -65,7 +65,8 @@ final class Unreferenced {
                                   nonzero_bytes: (long) nonzero(b), entropy: entropy(b),
                                   first_bytes: Arrays.copyOf(b, Math.min(PREVIEW, b.length)).encodeHex().toString(),
                                   owner: owners[c] ? owners[c].join('; ') : null]
-                    rows << new BytesRow(values, String.format('cluster-%d-at-0x%x.bin', c, offset), { -> readCluster(imagePath, offset, length) })
+                    rows << new BytesRow(values, String.format('cluster-%d-at-0x%x.bin', c, offset), [imagePath],
+                            { -> readCluster(imagePath, offset, length) })
                     meter.advance(1)
                 }
                 meter.finish()

@@ -83,6 +83,26 @@ class UnreferencedSpec extends Specification {
         shell?.close()
     }
 
+    def "unreferenced renders as JSON rows with the table's columns and as an HTML table"() {
+        given:
+        def (Path img) = damaged(dir)
+        def shell = new DslShell()
+        shell.evaluate("open '$img'")
+
+        when:
+        Table u = shell.evaluate('unreferenced')
+        def rows = new groovy.json.JsonSlurper().parseText(Dsl.render(u, 'json'))
+
+        then:
+        rows.size() == u.size()
+        rows.every { it.keySet() as List == u.columnNames }
+        rows*.cluster == u*.cluster
+        Dsl.render(u, 'html').contains('<table')
+
+        cleanup:
+        shell?.close()
+    }
+
     def "entropy is #expected bits per byte for #what"() {
         expect:
         Unreferenced.entropy(bytes) == expected
@@ -136,6 +156,7 @@ class UnreferencedSpec extends Specification {
     def "bad input gives one line: #code"() {
         given:
         def (Path img) = damaged(dir)
+        def before = Sha256.of(img)
         def shell = new DslShell()
         if (open) shell.evaluate("open '$img'")
 
@@ -144,7 +165,8 @@ class UnreferencedSpec extends Specification {
 
         then:
         def e = thrown(DslException)
-        e.message == message
+        e.message == message.replace('$IMG', img.toString())
+        Sha256.of(img) == before
 
         cleanup:
         shell?.close()
@@ -156,6 +178,7 @@ class UnreferencedSpec extends Specification {
         'unreferenced[0].save(to: 3)'                   | true  | "save: use save(to: 'file.bin') or save(to: 'directory')"
         "unreferenced[0].save(to: 'x', mode: 1)"        | true  | 'save: unknown option mode; known: to, overwrite'
         "unreferenced[0].save(to: '/no/such/dir/x')"    | true  | '/no/such/dir/x: no such file'
+        'unreferenced[0].save(to: path.toString(), overwrite: true)' | true | "save: ${'$'}IMG is the file these bytes come from; save to another file"
         'unreferenced[0].colour'                        | true  | "no column 'colour'; columns: cluster, host_offset, refcount, references, state, nonzero_bytes, entropy, first_bytes, owner"
     }
 
