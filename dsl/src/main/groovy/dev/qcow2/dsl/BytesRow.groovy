@@ -57,8 +57,9 @@ class BytesRow extends Row {
         boolean overwrite = options.overwrite == true
         if (options.overwrite != null && !(options.overwrite instanceof Boolean)) throw new DslException("save: overwrite: takes true or false")
         Path target = to
+        List<Path> protectedFiles = sources
         Guard.run {
-            for (Path source : sources) {
+            for (Path source : protectedFiles) {
                 boolean same = Files.exists(target) && Files.exists(source) ? Files.isSameFile(target, source)
                         : target.toAbsolutePath().normalize() == source.toAbsolutePath().normalize()
                 if (same) throw new DslException("save: $target is the file these bytes come from; save to another file")

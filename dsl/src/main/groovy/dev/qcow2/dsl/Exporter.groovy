@@ -10,6 +10,7 @@ import dev.qcow2.image.ChainMap
 import dev.qcow2.image.MapEntry
 import dev.qcow2.image.Qcow2Image
 
+import java.nio.channels.ClosedByInterruptException
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -84,7 +85,9 @@ final class Exporter {
                 if (format == 'qcow2') Qcow2Convert.convert(dev, out, (String) created[0], compress, progress)
                 else RawConvert.toFile(dev, out, progress)
                 finished = true
-            } catch (InterruptedException ignored) {
+            } catch (InterruptedException | ClosedByInterruptException ignored) {
+                // Ctrl-C while waiting for a chunk, or inside a write to the target
+                Thread.interrupted()
                 throw new DslException('cancelled')
             } finally {
                 if (!finished) Files.deleteIfExists(out)

@@ -1,9 +1,5 @@
 package dev.qcow2.dsl
 
-import dev.qcow2.check.ImageChecker
-import dev.qcow2.check.ReferenceCounts
-import dev.qcow2.image.OpenOptions
-import dev.qcow2.image.Qcow2Image
 
 /**
  * {@code refcounts}: every host cluster with a nonzero refcount or a reference, showing the
@@ -21,23 +17,18 @@ class Refcounts extends Table {
     }
 
     static Refcounts of(Session s) {
-        s.requirePath()
-        Guard.run {
-            Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
-                ReferenceCounts refs = ImageChecker.scan(img, {}).references()
-                def onDisk = new OnDiskRefcounts(img)
-                long cs = img.header().clusterSize()
-                long clusters = Math.max(onDisk.clustersInFile(), refs == null ? 0 : refs.size())
-                def t = Table.of("refcounts of ${s.path.fileName}", [Column.plain('cluster'), Column.hex('host_offset'),
-                        Column.plain('refcount'), Column.plain('references'), Column.plain('status')])
-                for (long c = 0; c < clusters; c++) {
-                    Long rc = onDisk.get(c)
-                    long ref = refs == null ? 0 : refs.get(c)
-                    if (rc == 0 && ref == 0) continue
-                    t.add(c, c * cs, rc, ref, status(rc, ref))
-                }
-                new Refcounts(s, t.build())
+        ReferenceScan.of(s) { ReferenceScan scan ->
+            long cs = scan.image.header().clusterSize()
+            long clusters = Math.max(scan.onDisk.clustersInFile(), scan.referencedClusters())
+            def t = Table.of("refcounts of ${s.path.fileName}", [Column.plain('cluster'), Column.hex('host_offset'),
+                    Column.plain('refcount'), Column.plain('references'), Column.plain('status')])
+            for (long c = 0; c < clusters; c++) {
+                Long rc = scan.onDisk.get(c)
+                long ref = scan.references(c)
+                if (rc == 0 && ref == 0) continue
+                t.add(c, c * cs, rc, ref, status(rc, ref))
             }
+            new Refcounts(s, t.build())
         }
     }
 

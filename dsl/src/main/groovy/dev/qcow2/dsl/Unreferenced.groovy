@@ -1,10 +1,5 @@
 package dev.qcow2.dsl
 
-import dev.qcow2.check.ImageChecker
-import dev.qcow2.check.ReferenceCounts
-import dev.qcow2.image.OpenOptions
-import dev.qcow2.image.Qcow2Image
-
 import java.nio.file.Path
 
 /**
@@ -15,7 +10,7 @@ import java.nio.file.Path
  * although their refcount is 0 (a corruption: the next allocation may overwrite them; the
  * owner column says who uses them).
  * <p>Where the numbers come from, all the core's single models: references from the check's
- * walk ({@link ImageChecker#scan}: {@code walk.MetadataWalk} counted by
+ * walk ({@link ReferenceScan}: {@code walk.MetadataWalk} counted by
  * {@code check.ReferenceCounter}), refcounts from {@code refcount.RefcountReader}
  * ({@link OnDiskRefcounts}), owners from the same walk ({@link ClusterOwners}).
  * <p>Columns: cluster, host_offset, refcount (null: unreadable), references, state,
@@ -30,48 +25,43 @@ final class Unreferenced {
     private Unreferenced() { }
 
     static Table of(Session s) {
-        s.requirePath()
-        Guard.run {
-            Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
-                ReferenceCounts refs = ImageChecker.scan(img, {}).references()
-                def onDisk = new OnDiskRefcounts(img)
-                def storage = img.storage()
-                long fileSize = storage.size()
-                int cs = img.header().clusterSize()
-                long clusters = onDisk.clustersInFile()
-                List<long[]> candidates = []      // [cluster, references]; refcount kept apart (null: unreadable)
-                List<Long> refcounts = []
-                for (long c = 0; c < clusters; c++) {
-                    if ((c & 0xfff) == 0) Meter.cancelPoint()
-                    Long rc = onDisk.get(c)
-                    long ref = refs == null ? 0 : refs.get(c)
-                    if (ref == 0 || rc == 0L) {
-                        candidates << ([c, ref] as long[])
-                        refcounts << rc
-                    }
+        ReferenceScan.of(s) { ReferenceScan scan ->
+            def storage = scan.image.storage()
+            long fileSize = storage.size()
+            int cs = scan.image.header().clusterSize()
+            long clusters = scan.onDisk.clustersInFile()
+            List<long[]> candidates = []      // [cluster, references]; refcount kept apart (null: unreadable)
+            List<Long> refcounts = []
+            for (long c = 0; c < clusters; c++) {
+                if ((c & 0xfff) == 0) Meter.cancelPoint()
+                Long rc = scan.onDisk.get(c)
+                long ref = scan.references(c)
+                if (ref == 0 || rc == 0L) {
+                    candidates << ([c, ref] as long[])
+                    refcounts << rc
                 }
-                Map<Long, List<String>> owners = ClusterOwners.of(img, candidates.findAll { it[1] > 0 }.collect { it[0] } as Set<Long>)
-                def meter = Meter.start(s, 'unreferenced', candidates.size())
-                Path imagePath = s.path
-                List<Row> rows = []
-                candidates.eachWithIndex { long[] cand, int i ->
-                    Meter.cancelPoint()
-                    long c = cand[0], ref = cand[1]
-                    Long rc = refcounts[i]
-                    long offset = c * cs
-                    int length = (int) Math.min(cs, fileSize - offset)
-                    byte[] b = storage.read(offset, length)
-                    def values = [cluster: c, host_offset: offset, refcount: rc, references: ref, state: state(rc, ref),
-                                  nonzero_bytes: (long) nonzero(b), entropy: entropy(b),
-                                  first_bytes: Arrays.copyOf(b, Math.min(PREVIEW, b.length)).encodeHex().toString(),
-                                  owner: owners[c] ? owners[c].join('; ') : null]
-                    rows << new BytesRow(values, String.format('cluster-%d-at-0x%x.bin', c, offset), [imagePath],
-                            { -> readCluster(imagePath, offset, length) })
-                    meter.advance(1)
-                }
-                meter.finish()
-                new Table("unreferenced and free clusters of ${s.path.fileName}", COLUMNS, rows)
             }
+            Map<Long, List<String>> owners = ClusterOwners.of(scan.image, candidates.findAll { it[1] > 0 }.collect { it[0] } as Set<Long>)
+            def meter = Meter.start(s, 'unreferenced', candidates.size())
+            Path imagePath = s.path
+            List<Row> rows = []
+            candidates.eachWithIndex { long[] cand, int i ->
+                Meter.cancelPoint()
+                long c = cand[0], ref = cand[1]
+                Long rc = refcounts[i]
+                long offset = c * cs
+                int length = (int) Math.min(cs, fileSize - offset)
+                byte[] b = storage.read(offset, length)
+                def values = [cluster: c, host_offset: offset, refcount: rc, references: ref, state: state(rc, ref),
+                              nonzero_bytes: (long) nonzero(b), entropy: entropy(b),
+                              first_bytes: Arrays.copyOf(b, Math.min(PREVIEW, b.length)).encodeHex().toString(),
+                              owner: owners[c] ? owners[c].join('; ') : null]
+                rows << new BytesRow(values, String.format('cluster-%d-at-0x%x.bin', c, offset), [imagePath],
+                        { -> readCluster(imagePath, offset, length) })
+                meter.advance(1)
+            }
+            meter.finish()
+            new Table("unreferenced and free clusters of ${s.path.fileName}", COLUMNS, rows)
         }
     }
 
