@@ -41,6 +41,9 @@ final class Exporter {
     static Record export(Session s, Map options) {
         Options.check(options, 'export', OPTIONS)
         def targets = ['raw', 'qcow2', 'to'].findAll { options[it] != null }
+        if (targets.isEmpty() && options.snapshot != null) {
+            throw new DslException("export snapshot: '${options.snapshot}' needs to: 'file.raw' or to: 'file.qcow2'")
+        }
         if (targets.size() != 1) {
             throw new DslException("export: name one target: export raw: 'out.raw', export qcow2: 'out.qcow2' or export snapshot: 'a', to: 'a.qcow2'" +
                     (targets ? " (not ${targets.join(' and ')})" : ''))

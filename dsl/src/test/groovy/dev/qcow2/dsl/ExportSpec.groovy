@@ -175,7 +175,8 @@ class ExportSpec extends Specification {
         where:
         code                                                                   | message
         "export snapshot: 'x', to: d + '/new.qcow2'"                           | "unknown snapshot 'x'; known: a, b"
-        "export snapshot: 'a'"                                                 | "export: name one target: export raw: 'out.raw', export qcow2: 'out.qcow2' or export snapshot: 'a', to: 'a.qcow2'"
+        "export snapshot: 'a'"                                                 | "export snapshot: 'a' needs to: 'file.raw' or to: 'file.qcow2'"
+        "export from: snapshot('a')"                                           | "export: name one target: export raw: 'out.raw', export qcow2: 'out.qcow2' or export snapshot: 'a', to: 'a.qcow2'"
         "export raw: d + '/a.raw', qcow2: d + '/new.qcow2'"                    | "export: name one target: export raw: 'out.raw', export qcow2: 'out.qcow2' or export snapshot: 'a', to: 'a.qcow2' (not raw and qcow2)"
         "export to: d + '/new.qcow2', format: 'vmdk'"                          | "export: format is 'raw' or 'qcow2', not 'vmdk'"
         "export raw: d + '/new.qcow2', format: 'qcow2'"                        | "export: raw: writes raw, but format: 'qcow2' was given"
