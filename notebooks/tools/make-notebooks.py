@@ -89,12 +89,24 @@ refcounts.leaks
 %%dsl
 refcounts.mismatches
 """),
+(M, """
+What the leaked clusters hold (and every other host cluster that nothing references or whose
+refcount is 0): entropy in bits per byte, the first bytes, the owner if something uses it anyway.
+`.bytes` and `.save(to: dir)` on a row give the contents."""),
+(C, """
+%%dsl
+unreferenced.findAll { it.state != 'free' || it.nonzero_bytes > 0 }
+"""),
 (M, "What points at the cluster whose refcount is too low:"),
 (C, """
 %%dsl
 refcounts.of(refcounts.mismatches.find { it.status == 'too low' }.cluster)
 """),
-(C, "Charts.leaks(disk)"),
+(M, "Charts without a path show the image open in the `%%dsl` session (in Java cells too: `Charts.leaks()`):"),
+(C, """
+%%dsl
+charts.leaks()
+"""),
 (C, "Charts.refcountHistogram(disk)"),
 (M, """
 How contiguous the guest data is in the host file: each data cluster counted in the run of
@@ -158,11 +170,11 @@ kept
 fixed = repair all
 fixed.without 'journal'
 """),
-(M, "The undo journal of this repair:"),
+(M, "The undo journal of this repair: every range it overwrote, with a digest and the first bytes before and now:"),
 (C, """
-Path journal = Path.of((String) ((dev.qcow2.dsl.Record) dsl("fixed")).getAt("journal"));
-display(journal.getFileName() + ": " + Files.size(journal) + " bytes");
-dsl("check")
+%%dsl
+display undoJournal
+check
 """),
 (M, "Undo puts the refcount that was too low back (the check finds the corruption again); then we redo the repair."),
 (C, """
@@ -181,7 +193,7 @@ check
 (M, "## After"),
 (C, """
 %%dsl
-display charts.hostMap(path)
+display charts.hostMap()
 refcounts.mismatches
 """),
 (C, """
@@ -230,18 +242,23 @@ snapshot.diff 'update'
 display read(0x30000 + 0x1f0, 32, from: 'install')
 read 0x30000 + 0x1f0, 32, from: 'configure'
 """),
-(M, "Extracting one snapshot as a raw disk, and checking it byte for byte against the snapshot view:"),
+(M, """
+Extracting one snapshot as a raw disk and as a standalone qcow2 image (what `qemu-img convert -l
+configure` writes), and checking both byte for byte against the snapshot view:"""),
 (C, """
 %%dsl
-export(snapshot: 'configure', to: work + '/configure.raw').without 'file'
+display export(snapshot: 'configure', to: work + '/configure.raw').without('file')
+export(snapshot: 'configure', to: work + '/configure.qcow2', format: 'qcow2').without 'file'
 """),
 (C, """
-byte[] raw = Files.readAllBytes(Path.of(work.toString(), "configure.raw"));
-byte[] fromView = new byte[raw.length];
-try (var img = Qcow2Image.open(disk, OpenOptions.defaults())) {
-    img.snapshot("configure").read(0, fromView, 0, fromView.length);
-}
-raw.length + " bytes, identical to the snapshot: " + Arrays.equals(raw, fromView)
+%%dsl
+size = info.virtual_size
+view = read(0, size, from: 'configure').bytes
+raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(work + '/configure.raw'))
+open work + '/configure.qcow2'
+qcow2 = read(0, size).bytes
+open disk
+"$size bytes; raw identical to the snapshot: ${Arrays.equals(raw, view)}; qcow2 identical: ${Arrays.equals(qcow2, view)}"
 """),
 (M, "Where the active state's data lives now, and the host file with everything the snapshots keep alive:"),
 (C, "Charts.guestMap(disk)"),

@@ -94,15 +94,21 @@ public final class UndoJournal implements Closeable {
 
     // ---- reading and undo ----
 
-    record Range(long offset, byte[] old) { }
+    /** One journaled write: the image's bytes at {@code offset} before the repair overwrote them. */
+    public record Range(long offset, byte[] old) { }
 
     /** A parsed journal: the ranges in write order, and the commit and undo-started records if present. */
-    record Contents(long originalLength, List<Range> ranges, long committedLength, byte[] committedHash,
-                    boolean undoStarted) {
-        boolean committed() { return committedHash != null; }
+    public record Contents(long originalLength, List<Range> ranges, long committedLength, byte[] committedHash,
+                           boolean undoStarted) {
+        /** The repair finished (its commit record is there); false: it was interrupted. */
+        public boolean committed() { return committedHash != null; }
     }
 
-    static Contents read(Path path) throws IOException {
+    /**
+     * The one reader of a journal file (what {@link #undo} restores from, and what the front ends
+     * show): a damaged record before the last is an error; a torn last record is ignored.
+     */
+    public static Contents read(Path path) throws IOException {
         byte[] all = Files.readAllBytes(path);
         String name = path.toString();
         ByteBuffer b = ByteBuffer.wrap(all);

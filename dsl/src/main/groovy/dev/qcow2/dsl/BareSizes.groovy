@@ -22,10 +22,18 @@ final class BareSizes {
 
     private BareSizes() { }
 
-    /** Throws "sizes like 64k must be quoted: '64k'" when {@code code} has an unquoted size. */
+    /** Throws "sizes like 64k must be quoted: '64k' (or written 64.KiB)" when {@code code} has an unquoted size. */
     static void check(String code) {
         String size = find(code)
-        if (size != null) throw new DslException("sizes like $size must be quoted: '$size'")
+        if (size != null) throw new DslException("sizes like $size must be quoted: '$size'" + (unitWord(size) ? " (or written ${unitWord(size)})" : ''))
+    }
+
+    /** The same size in the {@link SizeUnits} words: 64k → 64.KiB, 1.5M → 1.5.MiB, 512b → 512; null if none fits. */
+    static String unitWord(String size) {
+        Matcher m = (size =~ /^(\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?$/)
+        if (!m.matches()) return null
+        String unit = m.group(2).toUpperCase()
+        unit ? "${m.group(1)}.${unit}iB" : m.group(1)
     }
 
     /** The first unquoted size token in {@code code}, or null. */

@@ -8,6 +8,7 @@ import org.codehaus.groovy.control.messages.SyntaxErrorMessage
 import org.codehaus.groovy.syntax.SyntaxException
 
 import groovy.transform.ThreadInterrupt
+import org.codehaus.groovy.runtime.GroovyCategorySupport
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -100,7 +101,8 @@ class DslShell implements Closeable {
 
     private Object runScript(DelegatingScript script) {
         try {
-            return script.run()
+            // 64.KiB, 1.5.MiB: sizes as numbers with a unit, for this evaluation (see SizeUnits)
+            return GroovyCategorySupport.use(SizeUnits) { script.run() }
         } catch (DslException e) {
             throw e
         } catch (MissingPropertyException e) {

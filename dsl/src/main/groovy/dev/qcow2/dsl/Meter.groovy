@@ -40,6 +40,11 @@ final class Meter {
         report(false)
     }
 
+    /** Work done so far is {@code n} units (a total reported by the work itself; never goes back). */
+    void advanceTo(long n) {
+        advance(n - done)
+    }
+
     /** The command completed: reports {@code total}. */
     void finish() {
         done = total

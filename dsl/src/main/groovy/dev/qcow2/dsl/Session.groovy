@@ -200,10 +200,13 @@ class Session implements Closeable {
 
     Table find(Map options, Object pattern) { source(options, 'find').find(options, pattern) }
 
-    /** {@code export raw: 'out.raw'}, {@code export snapshot: 'a', to: 'a.raw'}. */
+    /** {@code export raw: 'out.raw'}, {@code export snapshot: 'a', to: 'a.qcow2', format: 'qcow2'}; see {@link Exporter}. */
     Record export(Map options) { Exporter.export(this, options) }
 
     Refcounts getRefcounts() { Refcounts.of(this) }
+
+    /** Host clusters no metadata references or whose refcount is 0, with their contents; see {@link Unreferenced}. */
+    Table getUnreferenced() { Unreferenced.of(this) }
 
     /** The view named by a {@code from:} option (a view or a snapshot name), else the active state. */
     View source(Map options, String command) {
@@ -241,6 +244,9 @@ class Session implements Closeable {
     Record getUndo() { Mutations.undo(this) }
 
     Record undo() { Mutations.undo(this) }
+
+    /** The last repair's undo journal as a table of the ranges it changed; see {@link UndoJournalView}. */
+    UndoJournalView getUndoJournal() { UndoJournalView.of(this) }
 
     Table getHelp() { Help.table() }
 }

@@ -6,7 +6,8 @@ import groovy.transform.CompileStatic
 import java.math.RoundingMode
 
 /**
- * Sizes and offsets as the DSL accepts them: any integral number, or a string parsed by core's
+ * Sizes and offsets as the DSL accepts them: any integral number (also a whole decimal such as
+ * {@code 1.5 * 1024}, and {@code 64.KiB}, {@code 1.5.MiB}: {@link SizeUnits}), or a string parsed by core's
  * {@link SizeSyntax#DSL} ("64k", "1.5M", "2G", "4 KiB"; k/M/G/T/P/E = powers of 1024; "0x10000").
  */
 @CompileStatic
@@ -20,6 +21,12 @@ final class Sizes {
             return v
         }
         if (value instanceof BigInteger) return parse(value.toString(), what)
+        // 1.5 * 1024 and other whole results of decimal arithmetic
+        if (value instanceof BigDecimal) {
+            BigDecimal d = (BigDecimal) value
+            if (d.signum() < 0) throw new DslException("$what must not be negative: ${d.stripTrailingZeros().toPlainString()}")
+            return parse(d.stripTrailingZeros().toPlainString(), what)
+        }
         if (value instanceof CharSequence) return parseText(value.toString().trim(), what)
         throw new DslException("$what must be a number or a string like '64k', not ${value == null ? 'null' : value.getClass().simpleName}")
     }

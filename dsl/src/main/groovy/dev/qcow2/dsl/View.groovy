@@ -144,6 +144,9 @@ class View {
         Guard.run { Finder.find(this, options, pattern) }
     }
 
-    /** {@code snapshot('a').export 'a.raw'}: this state's guest bytes as a raw image. */
-    Record export(String to) { Exporter.exportView(this, to) }
+    /** {@code snapshot('a').export 'a.raw'}: this state's guest bytes as a raw image (a qcow2 one for a name ending in .qcow2). */
+    Record export(Object to) { Exporter.exportView(this, to) }
+
+    /** {@code snapshot('a').export 'a.img', format: 'qcow2', compress: true}; options as {@code export}'s. */
+    Record export(Map options, Object to) { Exporter.exportView(this, to, options) }
 }

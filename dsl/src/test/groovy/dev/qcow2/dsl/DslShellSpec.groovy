@@ -81,8 +81,8 @@ class DslShellSpec extends Specification {
         'frobnicate 3'           | "unknown command frobnicate(Integer) — type help for the commands"
         'walk(l2'                | 'syntax error: the input ends inside a bracket, brace or string (line 1)'
         'info )'                 | "syntax error at line 1, column 6: Unexpected input: ')'"
-        'zero 64k, 64k'          | "sizes like 64k must be quoted: '64k'"
-        'x = 4KiB'               | "sizes like 4KiB must be quoted: '4KiB'"
+        'zero 64k, 64k'          | "sizes like 64k must be quoted: '64k' (or written 64.KiB)"
+        'x = 4KiB'               | "sizes like 4KiB must be quoted: '4KiB' (or written 4.KiB)"
     }
 
     def "an unquoted size is refused before any of the code runs"() {
@@ -97,7 +97,7 @@ class DslShellSpec extends Specification {
 
         then:
         def e = thrown(DslException)
-        e.message == "sizes like 1.5M must be quoted: '1.5M'"
+        e.message == "sizes like 1.5M must be quoted: '1.5M' (or written 1.5.MiB)"
 
         when:
         shell.close()

@@ -136,6 +136,6 @@ class SnapshotCommandsSpec extends Specification {
         "snapshot.create 'c'"             | "image is open read-only — use open 'IMG', writable: true"
         "snapshot.apply 'a'"              | "image is open read-only — use open 'IMG', writable: true"
         "snapshot.delete 'a'"             | "image is open read-only — use open 'IMG', writable: true"
-        "export snapshot: 'a'"            | "export snapshot: 'a' needs to: 'file.raw'"
+        "export snapshot: 'a'"            | "export snapshot: 'a' needs to: 'file.raw' or to: 'file.qcow2'"
     }
 }

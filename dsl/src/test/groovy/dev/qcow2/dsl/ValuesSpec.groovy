@@ -194,6 +194,6 @@ host 0x10000 +64
         -1       | 'size must not be negative: -1'
         '0.3k'   | "size '0.3k' is not a whole number of bytes"
         '9E'     | "size '9E' is too large"
-        1.5      | "size must be a number or a string like '64k', not BigDecimal"
+        1.5      | "size '1.5' is not a whole number of bytes"
     }
 }

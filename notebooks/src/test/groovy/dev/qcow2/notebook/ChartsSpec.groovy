@@ -161,4 +161,55 @@ class ChartsSpec extends Specification {
         def e = thrown(UncheckedIOException)
         e.message.contains('absent.qcow2') && !e.message.contains('\n')
     }
+
+    def "without a path, #chart shows the image open in the notebook's %%dsl session, the same as with its path"() {
+        given:
+        def kernel = new Qcow2Kernel()
+        Path image = name == 'timeline' ? timeline : damaged
+        kernel.evaluate("%%dsl\nopen '$image'")
+
+        expect: 'from a Java cell (Charts.x()) and from a %%dsl cell (charts.x())'
+        Png.of(Charts."$chart"()) == Png.of(Charts."$chart"(image))
+        Png.of(kernel.evaluate("%%dsl\ncharts.${chart}()")) == Png.of(Charts."$chart"(image))
+
+        cleanup:
+        kernel?.onShutdown(false)
+
+        where:
+        chart                | name
+        'hostMap'            | 'damaged'
+        'guestMap'           | 'timeline'
+        'refcountHistogram'  | 'damaged'
+        'leaks'              | 'damaged'
+        'snapshotDivergence' | 'timeline'
+        'fragmentation'      | 'damaged'
+    }
+
+    def "a DSL session can be passed instead of a path"() {
+        given:
+        def shell = new dev.qcow2.dsl.DslShell()
+        shell.evaluate("open '$damaged'")
+
+        expect:
+        Charts.hostClusters(shell).counts() == Charts.hostClusters(damaged).counts()
+        Charts.hostClusters(shell.session).counts() == Charts.hostClusters(damaged).counts()
+
+        cleanup:
+        shell?.close()
+    }
+
+    def "without a path and with no image open, a chart says to open one (one line)"() {
+        given:
+        def kernel = new Qcow2Kernel()
+
+        when:
+        Charts.hostMap()
+
+        then:
+        def e = thrown(dev.qcow2.dsl.DslException)
+        e.message == "no image open — use open 'file.qcow2'"
+
+        cleanup:
+        kernel?.onShutdown(false)
+    }
 }

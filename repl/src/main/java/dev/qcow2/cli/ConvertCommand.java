@@ -1,7 +1,8 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.convert.Qcow2Convert;
+import dev.qcow2.convert.RawConvert;
 import dev.qcow2.image.BlockDevice;
-import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,21 +10,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * {@code qcow2 convert -O raw}: the guest-visible bytes, byte-identical to qemu-img convert.
- * ({@code -O qcow2} is {@link Qcow2ConvertOutput}.)
- * The target file is written sparse (ranges that read as zero and all-zero 4 KiB blocks are
- * skipped, as qemu-img's default {@code -S 4k}) and sized to the virtual size. Chunks are read
- * (and decompressed) in parallel and written in order.
+ * {@code qcow2 convert -O raw|qcow2}: the guest-visible bytes, as qemu-img convert writes them.
+ * The copying is the core's ({@link RawConvert}, {@link Qcow2Convert}), shared with the DSL's
+ * {@code export}; this command parses qemu-img's options and prints its progress line.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Write the guest-visible disk as a raw or qcow2 image, like qemu-img convert.")
@@ -73,45 +67,18 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             PrintWriter text = spec.commandLine().getOut();
             ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
-                Qcow2ConvertOutput.convert(source, out, options.isEmpty() ? null : String.join(",", options), compress, p);
+                Qcow2Convert.convert(source, Path.of(out), options.isEmpty() ? null : String.join(",", options), compress, p::update);
             } else if (toStdout) {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();
                 PrintStream bytes = Streams.of(spec).out();
-                copy(source, null, bytes, p);
+                RawConvert.toStream(source, bytes, p::update);
                 bytes.flush();
             } else {
-                // Sized first, as qemu-img creates its raw target (ftruncate): the writes then fill a
-                // sparse file, and zero ranges stay holes.
-                try (RandomAccessFile raf = new RandomAccessFile(out, "rw")) {
-                    raf.setLength(0);
-                    raf.setLength(source.size());
-                    copy(source, raf.getChannel(), null, p);
-                }
+                RawConvert.toFile(source, Path.of(out), p::update);
             }
             p.done();
         }
         return 0;
-    }
-
-    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, ProgressLine progress) throws Exception {
-        long size = src.size();
-        byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
-        // a qcow2 source may need decompressing: the workers' part; a raw one only reading
-        int workers = ConvertChunks.workers(!(src instanceof dev.qcow2.image.RawImage));
-        ConvertChunks.copy(src, workers, c -> stream == null ? c.dataRuns(ConvertChunks.SPARSE_BLOCK) : null, (c, runs) -> {
-            if (stream != null) {
-                c.data().get(0, out, 0, c.length());
-                stream.write(out, 0, c.length());
-            } else {
-                // only the non-zero 4 KiB blocks (qemu-img convert -S 4k): the target is sparse
-                for (int r = 0; r < runs.length; r += 2) {
-                    ByteBuffer b = c.data().slice(runs[r], runs[r + 1] - runs[r]);
-                    long pos = c.offset() + runs[r];
-                    while (b.hasRemaining()) pos += ch.write(b, pos);
-                }
-            }
-            progress.update(c.offset() + c.length(), size);
-        });
     }
 }

@@ -2,9 +2,11 @@ package dev.qcow2.notebook.charts;
 
 import dev.qcow2.dsl.DslShell;
 import dev.qcow2.dsl.Row;
+import dev.qcow2.dsl.Session;
 import dev.qcow2.dsl.Table;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
+import dev.qcow2.notebook.Qcow2Kernel;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -27,7 +29,9 @@ import java.util.TreeMap;
  * cells, where this class is bound as {@code charts}): {@code Charts.hostMap("disk.qcow2")}.
  * Maps are images drawn here (no charting library draws cluster maps); the rest are XChart
  * charts. Every call opens the image read-only and closes it again. {@code path} is a String,
- * Path or File.
+ * Path or File, or a DSL {@link Session} / {@link DslShell} (its open image). Without an
+ * argument ({@code Charts.hostMap()}, in {@code %%dsl} cells {@code charts.hostMap()}) a chart
+ * shows the image open in the notebook's {@code %%dsl} session.
  */
 public final class Charts {
     /** The image property that holds a map's title: {@code Charts.hostMap(disk).getProperty(Charts.TITLE)}. */
@@ -37,6 +41,9 @@ public final class Charts {
     private Charts() { }
 
     /** The host file, cluster by cluster: header, L1/L2, refcount structures, snapshot table, data, compressed, leaked, free, past EOF. */
+    /** {@link #hostMap(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static BufferedImage hostMap() { return hostMap(openImage()); }
+
     public static BufferedImage hostMap(Object path) {
         HostClusters h = hostClusters(path);
         List<MapPainter.Kind> kinds = new ArrayList<>();
@@ -48,6 +55,9 @@ public final class Charts {
     }
 
     /** The guest disk, cluster by cluster: data here, compressed, zero, from a backing layer, unallocated. */
+    /** {@link #guestMap(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static BufferedImage guestMap() { return guestMap(openImage()); }
+
     public static BufferedImage guestMap(Object path) {
         GuestClusters g = withImage(path, OpenOptions.permissive(), GuestClusters::of);
         List<MapPainter.Kind> kinds = new ArrayList<>();
@@ -56,11 +66,17 @@ public final class Charts {
         return MapPainter.paint("guest clusters of " + name(path), g.ordinals(), kinds, counts, g.clusterSize());
     }
 
+    /** {@link #hostClusters(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static HostClusters hostClusters() { return hostClusters(openImage()); }
+
     public static HostClusters hostClusters(Object path) {
         return withImage(path, OpenOptions.forChecking(), HostClusters::of);
     }
 
     /** How many host clusters have each refcount (clusters with refcount 0 and no references left out). */
+    /** {@link #refcountHistogram(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static CategoryChart refcountHistogram() { return refcountHistogram(openImage()); }
+
     public static CategoryChart refcountHistogram(Object path) {
         HostClusters h = hostClusters(path);
         Map<Long, Long> histogram = new TreeMap<>();
@@ -80,6 +96,9 @@ public final class Charts {
      * counting in each the clusters whose refcount is higher than their references (leaks: what
      * repair leaks fixes) and those whose refcount is lower or unreadable (corruptions: repair all).
      */
+    /** {@link #leaks(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static CategoryChart leaks() { return leaks(openImage()); }
+
     public static CategoryChart leaks(Object path) {
         HostClusters h = hostClusters(path);
         int bins = Math.max(1, Math.min(48, h.size()));
@@ -104,6 +123,9 @@ public final class Charts {
     }
 
     /** qemu-img check's fragmentation figure and the runs of host-contiguous data of the active state. */
+    /** {@link #fragmentationOf(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static Fragmentation fragmentationOf() { return fragmentationOf(openImage()); }
+
     public static Fragmentation fragmentationOf(Object path) {
         return withImage(path, OpenOptions.defaults(), Fragmentation::of);
     }
@@ -113,6 +135,9 @@ public final class Charts {
      * run they belong to (long runs = sequential reads), compressed clusters apart; the title
      * carries qemu-img check's "% fragmented".
      */
+    /** {@link #fragmentation(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static CategoryChart fragmentation() { return fragmentation(openImage()); }
+
     public static CategoryChart fragmentation(Object path) {
         Fragmentation f = fragmentationOf(path);
         Map<String, Long> bars = new LinkedHashMap<>(f.clustersByRunLength());
@@ -130,6 +155,9 @@ public final class Charts {
      * Clusters that read differently from one state to the next along the snapshot timeline
      * (oldest snapshot first, the active state last), by kind of change (DSL snapshot.diff).
      */
+    /** {@link #snapshotDivergence(Object)} of the image open in the notebook's {@code %%dsl} session. */
+    public static CategoryChart snapshotDivergence() { return snapshotDivergence(openImage()); }
+
     public static CategoryChart snapshotDivergence(Object path) {
         try (DslShell shell = new DslShell()) {
             shell.getBinding().setVariable("imagePath", file(path).toString());
@@ -181,11 +209,25 @@ public final class Charts {
         }
     }
 
+    /**
+     * The image open in the notebook's {@code %%dsl} session: what a chart without a path shows.
+     * No kernel (JShell, a test): a one-line error saying to pass the image.
+     */
+    public static Path openImage() {
+        Qcow2Kernel kernel = Qcow2Kernel.current();
+        if (kernel == null) {
+            throw new IllegalStateException("charts without a path show the notebook's open image, and there is no notebook here: pass the image, e.g. Charts.hostMap(\"disk.qcow2\")");
+        }
+        return kernel.dslShell().getSession().requirePath();
+    }
+
     static Path file(Object path) {
         if (path instanceof Path p) return p;
+        if (path instanceof Session s) return s.requirePath();
+        if (path instanceof DslShell d) return d.getSession().requirePath();
         if (path instanceof File f) return f.toPath();
         if (path instanceof CharSequence s) return Path.of(s.toString());
-        throw new IllegalArgumentException("charts take a file name (String, Path or File), not " + (path == null ? "null" : path.getClass().getSimpleName()));
+        throw new IllegalArgumentException("charts take a file name (String, Path or File) or a DSL session, not " + (path == null ? "null" : path.getClass().getSimpleName()));
     }
 
     private static String name(Object path) { return file(path).getFileName().toString(); }

@@ -1,4 +1,4 @@
-package dev.qcow2.cli;
+package dev.qcow2.convert;
 
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
@@ -8,9 +8,11 @@ import dev.qcow2.image.RawImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The source side of a convert: the guest bytes in chunks of {@link #CHUNK}, each read and then
@@ -24,10 +26,10 @@ import java.util.concurrent.Future;
  * happens on the workers, beside the write; and a source truncated meanwhile would fault the
  * JVM instead of failing a read.)
  */
-final class ConvertChunks {
-    static final int CHUNK = 4 << 20;
+public final class ConvertChunks {
+    public static final int CHUNK = 4 << 20;
     /** qemu-img convert's default -S: all-zero blocks of this size are not written. */
-    static final int SPARSE_BLOCK = 4096;
+    public static final int SPARSE_BLOCK = 4096;
 
     /** A direct buffer of zeros as long as a chunk: the reference for zero checks and the source of zero fills. */
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK).asReadOnlyBuffer();
@@ -38,15 +40,15 @@ final class ConvertChunks {
     private ConvertChunks() { }
 
     /** Work on a chunk in a worker thread. */
-    interface Prepare<T> { T apply(Chunk chunk) throws Exception; }
+    public interface Prepare<T> { T apply(Chunk chunk) throws Exception; }
 
     /** Work on a chunk and its prepared value in the caller's thread, in guest order. */
-    interface Write<T> { void accept(Chunk chunk, T prepared) throws Exception; }
+    public interface Write<T> { void accept(Chunk chunk, T prepared) throws Exception; }
 
     /** One chunk of guest bytes: {@code data} holds them at positions 0 to length. */
-    record Chunk(long offset, ByteBuffer data, int length) {
+    public record Chunk(long offset, ByteBuffer data, int length) {
         /** Whether {@code len} bytes at {@code from} are all zero (len at most a chunk). */
-        boolean isZero(int from, int len) {
+        public boolean isZero(int from, int len) {
             // ByteBuffer.mismatch is vectorized: much faster than a byte loop
             return data.slice(from, len).mismatch(ZEROS.slice(0, len)) < 0;
         }
@@ -55,7 +57,7 @@ final class ConvertChunks {
          * The runs of {@code block}-sized pieces (from the chunk's start; the last may be short)
          * that hold a non-zero byte, as start/end pairs: what a sparse copy writes.
          */
-        int[] dataRuns(int block) {
+        public int[] dataRuns(int block) {
             int[] runs = new int[8];
             int n = 0;
             int i = 0;
@@ -81,7 +83,7 @@ final class ConvertChunks {
      * scans competes with them for it: on 2 cores, convert -O qcow2 of a 2 GiB raw file took
      * 0.63 s with two workers and 0.58 s with one (fastest of 7; qemu-img 0.53 s).
      */
-    static int workers(boolean heavyPreparation) {
+    public static int workers(boolean heavyPreparation) {
         int cores = Runtime.getRuntime().availableProcessors();
         return Math.max(1, Math.min(8, heavyPreparation ? cores : cores - 1));
     }
@@ -90,7 +92,7 @@ final class ConvertChunks {
      * Reads all of {@code src} chunk by chunk: {@code prepare} on {@code threads} worker threads
      * (two chunks in flight per worker), {@code write} on this thread in guest order.
      */
-    static <T> void copy(BlockDevice src, int threads, Prepare<T> prepare, Write<T> write) throws Exception {
+    public static <T> void copy(BlockDevice src, int threads, Prepare<T> prepare, Write<T> write) throws Exception {
         long size = src.size();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "convert");
@@ -114,12 +116,37 @@ final class ConvertChunks {
                     }));
                     next += len;
                 }
-                Prepared<T> p = Errors.unwrap(inFlight.poll());
+                Prepared<T> p = unwrap(inFlight.poll());
                 write.accept(p.chunk(), p.value());
                 free.push(p.chunk().data());   // the write has returned: the buffer is free
             }
         } finally {
-            pool.shutdownNow();
+            // The workers are not interrupted, only left to finish the reads they started (two
+            // chunks each at most): a thread interrupted inside a FileChannel read closes the
+            // channel (ClosedByInterruptException), and the source may be an image its caller
+            // goes on using (the DSL's session after a cancelled export).
+            pool.shutdown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (pool.awaitTermination(1, TimeUnit.MINUTES)) break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The value of a finished task, with the task's own exception rethrown as is. */
+    private static <T> T unwrap(Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof Exception ex) throw ex;
+            if (c instanceof Error err) throw err;
+            throw e;
         }
     }
 

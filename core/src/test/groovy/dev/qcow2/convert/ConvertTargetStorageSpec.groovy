@@ -1,4 +1,4 @@
-package dev.qcow2.cli
+package dev.qcow2.convert
 
 import dev.qcow2.storage.MemoryWritableStorage
 import spock.lang.Specification

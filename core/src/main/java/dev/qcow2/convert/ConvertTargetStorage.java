@@ -1,4 +1,4 @@
-package dev.qcow2.cli;
+package dev.qcow2.convert;
 
 import dev.qcow2.storage.WritableStorage;
 
@@ -14,14 +14,14 @@ import java.util.TreeMap;
  * engine's 8-byte L2 entries and 2-byte refcounts, one of each per cluster) are gathered in
  * cached 4 KiB pages and written once, when the storage is closed or shrunk; reads see them.
  */
-final class ConvertTargetStorage implements WritableStorage {
+public final class ConvertTargetStorage implements WritableStorage {
     private static final int PAGE = 4096;
 
     private final WritableStorage file;
     private final TreeMap<Long, byte[]> pages = new TreeMap<>();
     private long end;
 
-    ConvertTargetStorage(WritableStorage file) throws IOException {
+    public ConvertTargetStorage(WritableStorage file) throws IOException {
         this.file = file;
         this.end = file.size();
     }

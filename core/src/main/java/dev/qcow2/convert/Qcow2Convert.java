@@ -1,5 +1,7 @@
-package dev.qcow2.cli;
+package dev.qcow2.convert;
 
+import dev.qcow2.Qcow2Exception;
+import dev.qcow2.chain.Progress;
 import dev.qcow2.create.CreateOptions;
 import dev.qcow2.create.ImageCreator;
 import dev.qcow2.create.OptionList;
@@ -13,7 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * {@code qcow2 convert -O qcow2 [-c]}: a new standalone image with the source's virtual size and
+ * {@code qcow2 convert -O qcow2 [-c]} and the DSL's {@code export ..., format: 'qcow2'}: a new standalone image with the source's virtual size and
  * the {@code -o} options, holding the source's guest-visible bytes, as qemu-img 7.2 writes it.
  * The new image reads zeros everywhere, so (qemu-img's has_zero_init case) ranges that read as
  * zero are not written: without -c every all-zero 4 KiB-aligned block is skipped (-S 4k) and a
@@ -22,18 +24,24 @@ import java.util.Arrays;
  * byte). Chunks are read, and with -c compressed, on worker threads; the writes happen in order
  * on the calling thread.
  */
-final class Qcow2ConvertOutput {
-    private Qcow2ConvertOutput() { }
+public final class Qcow2Convert {
+    private Qcow2Convert() { }
 
-    static void convert(BlockDevice src, String out, String options, boolean compress,
-                        ProgressLine progress) throws Exception {
+    /**
+     * Creates {@code out} (replacing a file of that name) with {@code options} (qemu-img create
+     * -o syntax, comma-separated; null: the defaults) and the source's size, and copies the
+     * source's guest bytes into it. {@code progress} is told guest bytes done, on the calling
+     * thread; an exception it throws stops the copy.
+     */
+    public static void convert(BlockDevice src, Path out, String options, boolean compress,
+                               Progress progress) throws Exception {
         OptionList list = new OptionList();
         if (options != null) list.add(options);
         if (list.get("backing_file") != null) {
-            throw new Errors.CliException(out + ": -o backing_file is not supported by convert yet");
+            throw new Qcow2Exception(out.toString(), "-o backing_file is not supported by convert yet");
         }
         list.set("size", Long.toString(src.size()));
-        Path path = Path.of(out);
+        Path path = out;
         CreateOptions created = ImageCreator.validate(path, list);
         ImageCreator.create(path, created);
         try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(WritableFileStorage.open(path)), path,
@@ -46,7 +54,7 @@ final class Qcow2ConvertOutput {
     private record Packed(byte[][] clusters, boolean[] zero) { }
 
     private static void copy(BlockDevice src, Qcow2Writer writer, boolean compress,
-                             ProgressLine progress) throws Exception {
+                             Progress progress) throws Exception {
         long size = writer.size();
         int cs = writer.geometry().clusterSize();
         if (compress) {

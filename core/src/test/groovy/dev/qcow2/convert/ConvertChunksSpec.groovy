@@ -1,4 +1,4 @@
-package dev.qcow2.cli
+package dev.qcow2.convert
 
 import dev.qcow2.image.RawImage
 import dev.qcow2.testing.Qemu
