@@ -13,6 +13,7 @@ import jdk.jshell.spi.ExecutionControlProvider;
 import jdk.jshell.spi.ExecutionEnv;
 
 import java.io.File;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * displayed richly. The toolkit is on the class path and its packages are imported. A cell may
  * hold several snippets; they run in order and the first failure stops the cell with a
  * {@link CellException} of one line (the compiler's message or the exception's), never a trace.
+ * Snippets run on a {@link CellThread} of the kernel's {@link CellRunner}, their classes
+ * instrumented with stop checks ({@link StopCheckWeaver}), so an interrupt stops even a
+ * {@code while (true) {}} and the cell ends "interrupted" with every earlier declaration kept.
  */
 public final class JavaCells implements AutoCloseable {
     /** Imported in every session: the toolkit's public packages, the DSL, the charts, and java.nio.file. */
@@ -36,9 +40,12 @@ public final class JavaCells implements AutoCloseable {
 
     private final AtomicReference<Object> lastValue = new AtomicReference<>();
     private final JShell shell;
+    private final CellRunner runner;
+    private final StopCheckWeaver weaver = new StopCheckWeaver();
 
     /** {@code prelude} are snippets run once after the imports (helper methods such as display). */
-    public JavaCells(List<String> prelude) {
+    JavaCells(CellRunner runner, List<String> prelude) {
+        this.runner = runner;
         shell = JShell.builder().executionEngine(new Provider(), Map.of()).build();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (!entry.isEmpty()) shell.addToClasspath(entry);
@@ -65,8 +72,11 @@ public final class JavaCells implements AutoCloseable {
     }
 
     private Optional<Object> run(String source, String cell) {
+        if (runner.stopped()) throw new CellException(runner.stopMessage());
         lastValue.set(null);
         List<SnippetEvent> events = shell.eval(source);
+        // a stopped snippet is no failure to JShell (no exception in its event): the runner knows
+        if (runner.stopped()) throw new CellException(runner.stopMessage());
         Optional<Object> result = Optional.empty();
         for (SnippetEvent e : events) {
             if (e.causeSnippet() != null) continue;   // dependents updated by this snippet
@@ -154,18 +164,38 @@ public final class JavaCells implements AutoCloseable {
      * string). DirectExecutionControl, not LocalExecutionControl: since JDK 24 the latter
      * instruments every snippet class with calls to a {@code REPL.$Cancel$} class that only its
      * own {@code invoke} defines, so overriding {@code invoke} (to keep the value) left those
-     * calls dangling (NoClassDefFoundError on Java 25).
+     * calls dangling (NoClassDefFoundError on Java 25). The same kind of stop checks come from
+     * {@link StopCheckWeaver} here, calling the kernel's own {@link CellThread#checkStop}.
      */
     private final class Provider implements ExecutionControlProvider {
         @Override public String name() { return "qcow2-local"; }
 
         @Override public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
             return new DirectExecutionControl() {
+                @Override public void load(ClassBytecodes[] cbcs) throws ClassInstallException, NotImplementedException, EngineTerminationException {
+                    ClassBytecodes[] woven = new ClassBytecodes[cbcs.length];
+                    for (int i = 0; i < cbcs.length; i++) {
+                        woven[i] = new ClassBytecodes(cbcs[i].name(), weaver.instrument(cbcs[i].name(), cbcs[i].bytecodes()));
+                    }
+                    super.load(woven);
+                }
+
                 @Override protected String invoke(Method doit) throws Exception {
-                    Object value = doit.invoke(null);
+                    Object value;
+                    try {
+                        value = runner.run(() -> doit.invoke(null));
+                    } catch (CellStopped e) {
+                        throw new StoppedException();
+                    } catch (InvocationTargetException e) {
+                        // also what an interrupted sleep or read threw: the cell was stopped
+                        if (e.getCause() instanceof CellStopped || runner.stopped()) throw new StoppedException();
+                        throw e;
+                    }
                     lastValue.set(value);
                     return valueString(value);
                 }
+
+                @Override public void stop() { runner.stop(); }
             };
         }
     }

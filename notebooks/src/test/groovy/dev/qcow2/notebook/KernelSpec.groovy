@@ -2,8 +2,8 @@ package dev.qcow2.notebook
 
 import dev.qcow2.testing.Sha256
 
-import io.github.spencerpark.jupyter.kernel.display.DisplayData
-import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType
+import org.dflib.jjava.jupyter.kernel.display.DisplayData
+import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType
 import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
