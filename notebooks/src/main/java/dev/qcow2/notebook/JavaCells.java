@@ -12,7 +12,6 @@ import jdk.jshell.spi.ExecutionControl;
 import jdk.jshell.spi.ExecutionControlProvider;
 import jdk.jshell.spi.ExecutionEnv;
 
-import java.io.File;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -47,9 +46,8 @@ public final class JavaCells implements AutoCloseable {
     JavaCells(CellRunner runner, List<String> prelude) {
         this.runner = runner;
         shell = JShell.builder().executionEngine(new Provider(), Map.of()).build();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!entry.isEmpty()) shell.addToClasspath(entry);
-        }
+        // one call: each one makes JShell re-index the class path for completion in the background
+        shell.addToClasspath(System.getProperty("java.class.path"));
         StringBuilder setup = new StringBuilder();
         for (String p : IMPORTS) setup.append("import ").append(p).append(";\n");
         for (String p : prelude) setup.append(p).append('\n');
@@ -122,9 +120,15 @@ public final class JavaCells implements AutoCloseable {
         return Errors.brief(e.getClass().getName(), e.getMessage());
     }
 
-    /** Completion for {@code code} at {@code cursor}: candidate texts and the start of the text they replace. */
+    /**
+     * Completion for {@code code} at {@code cursor}: candidate texts and the start of the text they
+     * replace. Names of packages and of classes not imported come from JShell's index of the class
+     * path, which it builds in the background after start-up; the first completion waits for it
+     * (at most {@link #INDEX_WAIT_MILLIS}), so {@code dev.qcow2.im} offers {@code image.} at once.
+     */
     public Completions complete(String code, int cursor) {
         SourceCodeAnalysis sca = shell.sourceCodeAnalysis();
+        awaitIndex(sca);
         int start = 0;
         String rest = code;
         // find the snippet the cursor is in
@@ -146,6 +150,29 @@ public final class JavaCells implements AutoCloseable {
     }
 
     public record Completions(List<String> candidates, int start, int end) { }
+
+    static final long INDEX_WAIT_MILLIS = 20_000;
+    private volatile boolean indexed;
+
+    /** Waits until JShell's class path index knows the toolkit's packages (it is swapped in whole). */
+    private void awaitIndex(SourceCodeAnalysis sca) {
+        long deadline = System.nanoTime() + INDEX_WAIT_MILLIS * 1_000_000;
+        while (!indexed) {
+            String probe = "dev.qcow2.";
+            indexed = sca.completionSuggestions(probe, probe.length(), new int[1]).stream().anyMatch(s -> s.continuation().startsWith("image"));
+            if (indexed) return;
+            if (System.nanoTime() > deadline) {
+                indexed = true;         // give up waiting (once): completion works from what is indexed
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
 
     /** Whether the cell is whole ("complete"), needs more lines ("incomplete") or cannot parse ("invalid"). */
     public String completeness(String code) {

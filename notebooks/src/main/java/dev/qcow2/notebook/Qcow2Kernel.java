@@ -38,6 +38,7 @@ public final class Qcow2Kernel extends BaseKernel {
     private final CellRunner runner = new CellRunner();
     private final CompletableFuture<DslShell> dsl;
     private final ReentrantLock dslLock = new ReentrantLock();   // one DSL evaluation at a time
+    private volatile Thread dslHolder;                            // the thread in dsl(), if any
     private final CompletableFuture<JavaCells> java;
     private volatile Consumer<DisplayData> displaySink;   // null: the notebook
 
@@ -125,14 +126,24 @@ public final class Qcow2Kernel extends BaseKernel {
     /** Runs DSL text in the notebook's shared DSL session (what %%dsl cells use). */
     public Object dsl(String code) {
         DslShell shell = dslShell();
-        try {
-            dslLock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            throw new CellStopped();
+        if (!dslLock.tryLock()) {
+            // cells run one at a time: another cell's thread in the session is one that ignored an
+            // interrupt (Groovy's sleep does) and was left running; the start-up warm-up is waited for
+            if (dslHolder instanceof CellThread t && t != Thread.currentThread() && t.isAlive()) {
+                throw new CellException("the DSL session is still busy with an interrupted cell that ignored the interrupt; wait for it to end or restart the kernel");
+            }
+            try {
+                dslLock.lockInterruptibly();
+            } catch (InterruptedException e) {
+                throw new CellStopped();
+            }
         }
+        Thread previous = dslHolder;
+        dslHolder = Thread.currentThread();
         try {
             return shell.evaluate(code);
         } finally {
+            dslHolder = previous;
             dslLock.unlock();
         }
     }
@@ -167,11 +178,19 @@ public final class Qcow2Kernel extends BaseKernel {
     public Object evaluate(String code) {
         runner.beginCell();
         String body = dslBody(code);
-        if (body == null) return javaCells().eval(code).orElse(null);
+        if (body == null) {
+            try {
+                return javaCells().eval(code).orElse(null);
+            } catch (CellException e) {
+                throw runner.stopped() ? interrupted() : e;    // the cell may have been in dsl(...)
+            }
+        }
         try {
             return runner.run(() -> dsl(body));
         } catch (CellStopped e) {
             throw interrupted();
+        } catch (CellException e) {
+            throw runner.stopped() ? interrupted() : e;
         } catch (DslException e) {
             throw runner.stopped() ? interrupted() : new CellException(e.getMessage());
         } catch (Exception e) {
@@ -189,15 +208,15 @@ public final class Qcow2Kernel extends BaseKernel {
     }
 
     /**
-     * The one line of an interrupted DSL cell, after reopening the session's image: an
+     * The one line of an interrupted cell, after reopening the DSL session's image: an
      * interrupted file read closes the image's channel (as the REPL does after Ctrl-C).
      */
     private CellException interrupted() {
         String note = runner.stopMessage();
-        DslShell shell = dslShell();
+        if (!dsl.isDone() || dsl.isCompletedExceptionally()) return new CellException(note);
         if (dslLock.tryLock()) {           // not while an abandoned cell still holds the session
             try {
-                var s = shell.getSession();
+                var s = dsl.join().getSession();
                 if (s.isOpen()) {
                     Path p = s.getPath();
                     boolean writable = s.isWritable();

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit
 /**
  * Executes every notebook headlessly as CI does (/usr/bin/jupyter nbconvert --execute, Debian's
  * jupyter-nbconvert + jupyter-client, which .ci/run installs), with the kernelspec installed
- * into a temporary JUPYTER_PATH; and measures kernel start to first result with jupyter_client.
+ * (with its AOT cache) into a test JUPYTER_PATH ({@link TestKernels}); and measures kernel start
+ * to first result with jupyter_client.
  * Fails (does not skip) when Jupyter is missing.
  */
 class NotebooksSpec extends Specification {
@@ -26,12 +27,7 @@ class NotebooksSpec extends Specification {
 
     def setupSpec() {
         assert Files.isExecutable(Path.of(JUPYTER)): "$JUPYTER is missing: apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client"
-        Path cpFile = MODULE.resolve('target/kernel.classpath')
-        assert Files.exists(cpFile): 'target/kernel.classpath is written in generate-resources'
-        List<String> cp = [MODULE.resolve('target/classes').toString()] + Files.readString(cpFile).trim().split(File.pathSeparator).toList()
-        Install.install(tmp.resolve('jupyter/kernels'), cp)
-        env = [JUPYTER_PATH: tmp.resolve('jupyter').toString(), JUPYTER_DATA_DIR: tmp.resolve('data').toString(),
-               JUPYTER_RUNTIME_DIR: tmp.resolve('runtime').toString(), JUPYTER_CONFIG_DIR: tmp.resolve('config').toString()]
+        env = TestKernels.env(TestKernels.jupyterPath('message'), tmp)
         Path out = Files.createDirectories(tmp.resolve('out'))
         def cmd = [JUPYTER, 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=120',
                    '--output-dir', out.toString()] + NOTEBOOKS.collect { MODULE.resolve("${it}.ipynb").toString() }
