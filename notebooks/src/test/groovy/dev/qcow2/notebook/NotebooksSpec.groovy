@@ -90,34 +90,38 @@ class NotebooksSpec extends Specification {
     }
 
     def "the kernel starts and answers its first cell (start-up time recorded in target/kernel-start.txt, not asserted)"() {
-        given:
+        given: 'three starts of the installed kernel (with its AOT cache); the fastest tells the least disturbed'
         Path script = tmp.resolve('first-result.py')
         Files.writeString(script, '''
             import time
             from jupyter_client.manager import KernelManager
-            t0 = time.monotonic()
-            km = KernelManager(kernel_name='qcow2-java'); km.start_kernel()
-            kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
-            ready = time.monotonic() - t0
-            msg = kc.execute('6 * 7')
-            while True:
-                m = kc.get_iopub_msg(timeout=60)
-                if m['parent_header'].get('msg_id') == msg and m['msg_type'] == 'execute_result':
-                    value = m['content']['data']['text/plain']; break
-            first = time.monotonic() - t0
-            kc.stop_channels(); km.shutdown_kernel(now=True)
-            print(f"{ready:.2f} {first:.2f} {value}")
+            for attempt in range(3):
+                t0 = time.monotonic()
+                km = KernelManager(kernel_name='qcow2-java'); km.start_kernel()
+                kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+                ready = time.monotonic() - t0
+                msg = kc.execute('6 * 7')
+                while True:
+                    m = kc.get_iopub_msg(timeout=60)
+                    if m['parent_header'].get('msg_id') == msg and m['msg_type'] == 'execute_result':
+                        value = m['content']['data']['text/plain']; break
+                first = time.monotonic() - t0
+                kc.stop_channels(); km.shutdown_kernel(now=True)
+                print(f"{ready:.2f} {first:.2f} {value}")
             '''.stripIndent())
 
         when:
-        def r = run(['/usr/bin/python3', script.toString()], 120)
-        def (ready, first, value) = r.out.readLines().last().split(' ')
+        def r = run(['/usr/bin/python3', script.toString()], 180)
+        def runs = r.out.readLines().findAll { it ==~ /[\d.]+ [\d.]+ \S+/ }*.split(' ')
+        def best = runs.min { it[1] as double }
         def load = Files.readString(Path.of('/proc/loadavg')).split(' ')[0]
-        Files.writeString(MODULE.resolve('target/kernel-start.txt'), "ready ${ready} s, first result ${first} s, load average ${load}\n")
-        println "kernel start: ready ${ready} s, first result ${first} s (load average ${load})"
+        String line = "first result ${runs*.getAt(1).join(' / ')} s (fastest ${best[1]} s, ready after ${best[0]} s), load average ${load}"
+        Files.writeString(MODULE.resolve('target/kernel-start.txt'), line + '\n')
+        println "kernel start: $line"
 
         then:
         r.exit == 0
-        value == '42'
+        runs.size() == 3
+        runs.every { it[2] == '42' }
     }
 }
