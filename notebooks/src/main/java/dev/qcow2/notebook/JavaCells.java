@@ -32,26 +32,28 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code while (true) {}} and the cell ends "interrupted" with every earlier declaration kept.
  */
 public final class JavaCells implements AutoCloseable {
-    /** Imported in every session: the toolkit's public packages, the DSL, the charts, and java.nio.file. */
+    /** Imported in every session: the toolkit's public packages, the DSL, the charts, java.nio.file, and display/dsl/share. */
     static final List<String> IMPORTS = List.of("java.nio.file.*", "java.util.*", "dev.qcow2.*", "dev.qcow2.image.*",
             "dev.qcow2.check.*", "dev.qcow2.write.*", "dev.qcow2.snapshot.*", "dev.qcow2.create.*", "dev.qcow2.repair.*",
-            "dev.qcow2.format.*", "dev.qcow2.units.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*");
+            "dev.qcow2.format.*", "dev.qcow2.units.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*",
+            "static dev.qcow2.notebook.CellFunctions.*");
 
     private final AtomicReference<Object> lastValue = new AtomicReference<>();
     private final JShell shell;
     private final CellRunner runner;
     private final StopCheckWeaver weaver = new StopCheckWeaver();
 
-    /** {@code prelude} are snippets run once after the imports (helper methods such as display). */
-    JavaCells(CellRunner runner, List<String> prelude) {
+    JavaCells(CellRunner runner) {
         this.runner = runner;
         shell = JShell.builder().executionEngine(new Provider(), Map.of()).build();
         // one call: each one makes JShell re-index the class path for completion in the background
         shell.addToClasspath(System.getProperty("java.class.path"));
-        StringBuilder setup = new StringBuilder();
-        for (String p : IMPORTS) setup.append("import ").append(p).append(";\n");
-        for (String p : prelude) setup.append(p).append('\n');
-        eval(setup.toString());
+        // one snippet each, without JShell's source analysis: its first use starts indexing the
+        // class path in the background, which is only needed for completion (see complete)
+        for (String p : IMPORTS) {
+            String source = "import " + p + ";";
+            run(source, source);
+        }
     }
 
     /** Runs every snippet of {@code code}; the value of the last one when it is an expression. */

@@ -36,7 +36,8 @@ public final class Qcow2Kernel extends BaseKernel {
     private static volatile Qcow2Kernel current;
 
     private final CellRunner runner = new CellRunner();
-    private final CompletableFuture<DslShell> dsl;
+    private final CompletableFuture<DslShell> dsl = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean dslStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private final ReentrantLock dslLock = new ReentrantLock();   // one DSL evaluation at a time
     private volatile Thread dslHolder;                            // the thread in dsl(), if any
     private final CompletableFuture<JavaCells> java;
@@ -50,13 +51,11 @@ public final class Qcow2Kernel extends BaseKernel {
         super(b.kernelName(), b.kernelVersion(), languageInfo(), List.of(), null, b.io(), b.comms(), b.renderer(), null, b.magics(), false, b.errorStyler());
         current = this;
         // Both shells start on their own threads so the front end's first request is answered at
-        // once; the DSL compiles a first script only after JShell is up (first results come first).
-        java = CompletableFuture.supplyAsync(() -> new JavaCells(runner, List.of(
-                "void display(Object value) { dev.qcow2.notebook.Qcow2Kernel.current().display(value); }",
-                "Object dsl(String code) { return dev.qcow2.notebook.Qcow2Kernel.current().dsl(code); }",
-                "void share(String name, Object value) { dev.qcow2.notebook.Qcow2Kernel.current().share(name, value); }")),
-                Qcow2Kernel::startThread);
-        dsl = CompletableFuture.supplyAsync(this::newDslShell, Qcow2Kernel::startThread);
+        // once. The DSL shell starts when JShell is up, or at once for a %%dsl cell that comes
+        // first (dslShell()), so that on a busy machine the two do not compete for the first
+        // result; it compiles a first script only after both are up.
+        java = CompletableFuture.supplyAsync(() -> new JavaCells(runner), Qcow2Kernel::startThread);
+        java.whenComplete((j, e) -> startDsl());
         java.thenAcceptBothAsync(dsl, (j, d) -> {
             dslLock.lock();
             try {
@@ -65,6 +64,17 @@ public final class Qcow2Kernel extends BaseKernel {
                 dslLock.unlock();
             }
         }, Qcow2Kernel::startThread);
+    }
+
+    private void startDsl() {
+        if (!dslStarted.compareAndSet(false, true)) return;
+        startThread(() -> {
+            try {
+                dsl.complete(newDslShell());
+            } catch (Throwable t) {
+                dsl.completeExceptionally(t);
+            }
+        });
     }
 
     /** The base kernel's parts (I/O streams, comms, renderer, error styler) with jjava's defaults. */
@@ -149,6 +159,7 @@ public final class Qcow2Kernel extends BaseKernel {
     }
 
     public DslShell dslShell() {
+        startDsl();
         try {
             return dsl.join();
         } catch (RuntimeException e) {
