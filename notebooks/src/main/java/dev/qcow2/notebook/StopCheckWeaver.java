@@ -43,7 +43,13 @@ final class StopCheckWeaver {
             return bytes == null ? null : new ByteArrayInputStream(bytes);
         })).cached();
         var cf = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
-        return cf.transformClass(cf.parse(classFile), ClassTransform.transformingMethodBodies(CodeTransform.ofStateful(Checks::new)));
+        try {
+            return cf.transformClass(cf.parse(classFile), ClassTransform.transformingMethodBodies(CodeTransform.ofStateful(Checks::new)));
+        } catch (IllegalArgumentException e) {
+            // a type the stack map generator cannot resolve: the class runs as compiled, its
+            // loops without stop checks (interrupts still end blocking calls)
+            return classFile;
+        }
     }
 
     /** The transform of one method body. */
