@@ -6,14 +6,20 @@ import dev.qcow2.notebook.charts.Charts;
 import groovy.lang.Closure;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
+import org.dflib.jjava.jupyter.kernel.JupyterIO;
 import org.dflib.jjava.jupyter.kernel.LanguageInfo;
 import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
+import org.dflib.jjava.jupyter.kernel.comm.CommManager;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.display.Renderer;
+import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
+import org.dflib.jjava.jupyter.kernel.util.StringStyler;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -37,7 +43,7 @@ public final class Qcow2Kernel extends BaseKernel {
 
     private final CellRunner runner = new CellRunner();
     private final CompletableFuture<DslShell> dsl = new CompletableFuture<>();
-    private final java.util.concurrent.atomic.AtomicBoolean dslStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean dslStarted = new AtomicBoolean();
     private final ReentrantLock dslLock = new ReentrantLock();   // one DSL evaluation at a time
     private volatile Thread dslHolder;                            // the thread in dsl(), if any
     private final CompletableFuture<JavaCells> java;
@@ -88,11 +94,11 @@ public final class Qcow2Kernel extends BaseKernel {
 
         String kernelName() { return buildName(); }
         String kernelVersion() { return buildVersion(); }
-        org.dflib.jjava.jupyter.kernel.JupyterIO io() { return buildJupyterIO(buildJupyterIOEncoding()); }
-        org.dflib.jjava.jupyter.kernel.comm.CommManager comms() { return buildCommManager(); }
-        org.dflib.jjava.jupyter.kernel.display.Renderer renderer() { return buildRenderer(); }
-        org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry magics() { return buildMagicsRegistry(); }
-        org.dflib.jjava.jupyter.kernel.util.StringStyler errorStyler() { return buildErrorStyler(); }
+        JupyterIO io() { return buildJupyterIO(buildJupyterIOEncoding()); }
+        CommManager comms() { return buildCommManager(); }
+        Renderer renderer() { return buildRenderer(); }
+        MagicsRegistry magics() { return buildMagicsRegistry(); }
+        StringStyler errorStyler() { return buildErrorStyler(); }
     }
 
     private static void startThread(Runnable r) {
