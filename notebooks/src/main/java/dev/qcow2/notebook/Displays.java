@@ -6,7 +6,7 @@ import dev.qcow2.dsl.Record;
 import dev.qcow2.dsl.Table;
 import dev.qcow2.notebook.charts.Charts;
 import dev.qcow2.notebook.charts.Png;
-import io.github.spencerpark.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 import java.awt.image.RenderedImage;

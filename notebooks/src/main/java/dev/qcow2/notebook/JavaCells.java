@@ -12,7 +12,7 @@ import jdk.jshell.spi.ExecutionControl;
 import jdk.jshell.spi.ExecutionControlProvider;
 import jdk.jshell.spi.ExecutionEnv;
 
-import java.io.File;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,26 +27,33 @@ import java.util.concurrent.atomic.AtomicReference;
  * displayed richly. The toolkit is on the class path and its packages are imported. A cell may
  * hold several snippets; they run in order and the first failure stops the cell with a
  * {@link CellException} of one line (the compiler's message or the exception's), never a trace.
+ * Snippets run on a {@link CellThread} of the kernel's {@link CellRunner}, their classes
+ * instrumented with stop checks ({@link StopCheckWeaver}), so an interrupt stops even a
+ * {@code while (true) {}} and the cell ends "interrupted" with every earlier declaration kept.
  */
 public final class JavaCells implements AutoCloseable {
-    /** Imported in every session: the toolkit's public packages, the DSL, the charts, and java.nio.file. */
+    /** Imported in every session: the toolkit's public packages, the DSL, the charts, java.nio.file, and display/dsl/share. */
     static final List<String> IMPORTS = List.of("java.nio.file.*", "java.util.*", "dev.qcow2.*", "dev.qcow2.image.*",
             "dev.qcow2.check.*", "dev.qcow2.write.*", "dev.qcow2.snapshot.*", "dev.qcow2.create.*", "dev.qcow2.repair.*",
-            "dev.qcow2.format.*", "dev.qcow2.units.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*");
+            "dev.qcow2.format.*", "dev.qcow2.units.*", "dev.qcow2.dsl.*", "dev.qcow2.notebook.*", "dev.qcow2.notebook.charts.*",
+            "static dev.qcow2.notebook.CellFunctions.*");
 
     private final AtomicReference<Object> lastValue = new AtomicReference<>();
     private final JShell shell;
+    private final CellRunner runner;
+    private final StopCheckWeaver weaver = new StopCheckWeaver();
 
-    /** {@code prelude} are snippets run once after the imports (helper methods such as display). */
-    public JavaCells(List<String> prelude) {
+    JavaCells(CellRunner runner) {
+        this.runner = runner;
         shell = JShell.builder().executionEngine(new Provider(), Map.of()).build();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!entry.isEmpty()) shell.addToClasspath(entry);
+        // one call: each one makes JShell re-index the class path for completion in the background
+        shell.addToClasspath(System.getProperty("java.class.path"));
+        // one snippet each, without JShell's source analysis: its first use starts indexing the
+        // class path in the background, which is only needed for completion (see complete)
+        for (String p : IMPORTS) {
+            String source = "import " + p + ";";
+            run(source, source);
         }
-        StringBuilder setup = new StringBuilder();
-        for (String p : IMPORTS) setup.append("import ").append(p).append(";\n");
-        for (String p : prelude) setup.append(p).append('\n');
-        eval(setup.toString());
     }
 
     /** Runs every snippet of {@code code}; the value of the last one when it is an expression. */
@@ -65,8 +72,11 @@ public final class JavaCells implements AutoCloseable {
     }
 
     private Optional<Object> run(String source, String cell) {
+        if (runner.stopped()) throw new CellException(runner.stopMessage());
         lastValue.set(null);
         List<SnippetEvent> events = shell.eval(source);
+        // a stopped snippet is no failure to JShell (no exception in its event): the runner knows
+        if (runner.stopped()) throw new CellException(runner.stopMessage());
         Optional<Object> result = Optional.empty();
         for (SnippetEvent e : events) {
             if (e.causeSnippet() != null) continue;   // dependents updated by this snippet
@@ -112,9 +122,15 @@ public final class JavaCells implements AutoCloseable {
         return Errors.brief(e.getClass().getName(), e.getMessage());
     }
 
-    /** Completion for {@code code} at {@code cursor}: candidate texts and the start of the text they replace. */
+    /**
+     * Completion for {@code code} at {@code cursor}: candidate texts and the start of the text they
+     * replace. Names of packages and of classes not imported come from JShell's index of the class
+     * path, which it builds in the background after start-up; the first completion waits for it
+     * (at most {@link #INDEX_WAIT_MILLIS}), so {@code dev.qcow2.im} offers {@code image.} at once.
+     */
     public Completions complete(String code, int cursor) {
         SourceCodeAnalysis sca = shell.sourceCodeAnalysis();
+        awaitIndex(sca);
         int start = 0;
         String rest = code;
         // find the snippet the cursor is in
@@ -137,6 +153,29 @@ public final class JavaCells implements AutoCloseable {
 
     public record Completions(List<String> candidates, int start, int end) { }
 
+    static final long INDEX_WAIT_MILLIS = 20_000;
+    private volatile boolean indexed;
+
+    /** Waits until JShell's class path index knows the toolkit's packages (it is swapped in whole). */
+    private void awaitIndex(SourceCodeAnalysis sca) {
+        long deadline = System.nanoTime() + INDEX_WAIT_MILLIS * 1_000_000;
+        while (!indexed) {
+            String probe = "dev.qcow2.";
+            indexed = sca.completionSuggestions(probe, probe.length(), new int[1]).stream().anyMatch(s -> s.continuation().startsWith("image"));
+            if (indexed) return;
+            if (System.nanoTime() > deadline) {
+                indexed = true;         // give up waiting (once): completion works from what is indexed
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** Whether the cell is whole ("complete"), needs more lines ("incomplete") or cannot parse ("invalid"). */
     public String completeness(String code) {
         var c = shell.sourceCodeAnalysis().analyzeCompletion(code).completeness();
@@ -154,18 +193,38 @@ public final class JavaCells implements AutoCloseable {
      * string). DirectExecutionControl, not LocalExecutionControl: since JDK 24 the latter
      * instruments every snippet class with calls to a {@code REPL.$Cancel$} class that only its
      * own {@code invoke} defines, so overriding {@code invoke} (to keep the value) left those
-     * calls dangling (NoClassDefFoundError on Java 25).
+     * calls dangling (NoClassDefFoundError on Java 25). The same kind of stop checks come from
+     * {@link StopCheckWeaver} here, calling the kernel's own {@link CellThread#checkStop}.
      */
     private final class Provider implements ExecutionControlProvider {
         @Override public String name() { return "qcow2-local"; }
 
         @Override public ExecutionControl generate(ExecutionEnv env, Map<String, String> parameters) {
             return new DirectExecutionControl() {
+                @Override public void load(ClassBytecodes[] cbcs) throws ClassInstallException, NotImplementedException, EngineTerminationException {
+                    ClassBytecodes[] woven = new ClassBytecodes[cbcs.length];
+                    for (int i = 0; i < cbcs.length; i++) {
+                        woven[i] = new ClassBytecodes(cbcs[i].name(), weaver.instrument(cbcs[i].name(), cbcs[i].bytecodes()));
+                    }
+                    super.load(woven);
+                }
+
                 @Override protected String invoke(Method doit) throws Exception {
-                    Object value = doit.invoke(null);
+                    Object value;
+                    try {
+                        value = runner.run(() -> doit.invoke(null));
+                    } catch (CellStopped e) {
+                        throw new StoppedException();
+                    } catch (InvocationTargetException e) {
+                        // also what an interrupted sleep or read threw: the cell was stopped
+                        if (e.getCause() instanceof CellStopped || runner.stopped()) throw new StoppedException();
+                        throw e;
+                    }
                     lastValue.set(value);
                     return valueString(value);
                 }
+
+                @Override public void stop() { runner.stop(); }
             };
         }
     }

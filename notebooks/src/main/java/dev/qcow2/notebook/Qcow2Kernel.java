@@ -4,13 +4,23 @@ import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
 import dev.qcow2.notebook.charts.Charts;
 import groovy.lang.Closure;
-import io.github.spencerpark.jupyter.kernel.BaseKernel;
-import io.github.spencerpark.jupyter.kernel.LanguageInfo;
-import io.github.spencerpark.jupyter.kernel.ReplacementOptions;
-import io.github.spencerpark.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
+import org.dflib.jjava.jupyter.kernel.JupyterIO;
+import org.dflib.jjava.jupyter.kernel.LanguageInfo;
+import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
+import org.dflib.jjava.jupyter.kernel.comm.CommManager;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.display.Renderer;
+import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
+import org.dflib.jjava.jupyter.kernel.util.StringStyler;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -20,26 +30,75 @@ import java.util.function.Consumer;
  * {@code display(x)} works in both kinds of cell; errors are one line.
  * JShell starts on a background thread as soon as the kernel is made, so it warms up while the
  * front end connects.
+ * <p>
+ * Interrupts (Jupyter's interrupt_request on the control channel, or SIGINT, see
+ * {@link KernelMain}) stop the running cell through the {@link CellRunner}: the cell's user
+ * code runs on its own thread, so the kernel's threads are never interrupted; the cell ends with
+ * "interrupted" and the next one runs in the same session.
+ * Built on jjava-jupyter (org.dflib.jjava), the maintained line of IJava's base kernel.
  */
 public final class Qcow2Kernel extends BaseKernel {
     static final String DSL_MAGIC = "%%dsl";
     private static volatile Qcow2Kernel current;
 
-    private final CompletableFuture<DslShell> dsl;
+    private final CellRunner runner = new CellRunner();
+    private final CompletableFuture<DslShell> dsl = new CompletableFuture<>();
+    private final AtomicBoolean dslStarted = new AtomicBoolean();
+    private final ReentrantLock dslLock = new ReentrantLock();   // one DSL evaluation at a time
+    private volatile Thread dslHolder;                            // the thread in dsl(), if any
     private final CompletableFuture<JavaCells> java;
     private volatile Consumer<DisplayData> displaySink;   // null: the notebook
 
     public Qcow2Kernel() {
+        this(new Builder());
+    }
+
+    private Qcow2Kernel(Builder b) {
+        super(b.kernelName(), b.kernelVersion(), languageInfo(), List.of(), null, b.io(), b.comms(), b.renderer(), null, b.magics(), false, b.errorStyler());
         current = this;
         // Both shells start on their own threads so the front end's first request is answered at
-        // once; the DSL compiles a first script only after JShell is up (first results come first).
-        java = CompletableFuture.supplyAsync(() -> new JavaCells(List.of(
-                "void display(Object value) { dev.qcow2.notebook.Qcow2Kernel.current().display(value); }",
-                "Object dsl(String code) { return dev.qcow2.notebook.Qcow2Kernel.current().dsl(code); }",
-                "void share(String name, Object value) { dev.qcow2.notebook.Qcow2Kernel.current().share(name, value); }")),
-                Qcow2Kernel::startThread);
-        dsl = CompletableFuture.supplyAsync(this::newDslShell, Qcow2Kernel::startThread);
-        java.thenAcceptBothAsync(dsl, (j, d) -> { synchronized (d) { d.evaluate("1"); } }, Qcow2Kernel::startThread);
+        // once. The DSL shell starts when JShell is up, or at once for a %%dsl cell that comes
+        // first (dslShell()), so that on a busy machine the two do not compete for the first
+        // result; it compiles a first script only after both are up.
+        java = CompletableFuture.supplyAsync(() -> new JavaCells(runner), Qcow2Kernel::startThread);
+        java.whenComplete((j, e) -> startDsl());
+        java.thenAcceptBothAsync(dsl, (j, d) -> {
+            dslLock.lock();
+            try {
+                d.evaluate("1");
+            } finally {
+                dslLock.unlock();
+            }
+        }, Qcow2Kernel::startThread);
+    }
+
+    private void startDsl() {
+        if (!dslStarted.compareAndSet(false, true)) return;
+        startThread(() -> {
+            try {
+                dsl.complete(newDslShell());
+            } catch (Throwable t) {
+                dsl.completeExceptionally(t);
+            }
+        });
+    }
+
+    /** The base kernel's parts (I/O streams, comms, renderer, error styler) with jjava's defaults. */
+    private static final class Builder extends BaseKernelBuilder<Builder, Qcow2Kernel> {
+        Builder() {
+            name("qcow2");
+            version(Qcow2Kernel.class.getPackage().getImplementationVersion() == null ? "dev" : Qcow2Kernel.class.getPackage().getImplementationVersion());
+        }
+
+        @Override public Qcow2Kernel build() { return new Qcow2Kernel(this); }
+
+        String kernelName() { return buildName(); }
+        String kernelVersion() { return buildVersion(); }
+        JupyterIO io() { return buildJupyterIO(buildJupyterIOEncoding()); }
+        CommManager comms() { return buildCommManager(); }
+        Renderer renderer() { return buildRenderer(); }
+        MagicsRegistry magics() { return buildMagicsRegistry(); }
+        StringStyler errorStyler() { return buildErrorStyler(); }
     }
 
     private static void startThread(Runnable r) {
@@ -83,12 +142,30 @@ public final class Qcow2Kernel extends BaseKernel {
     /** Runs DSL text in the notebook's shared DSL session (what %%dsl cells use). */
     public Object dsl(String code) {
         DslShell shell = dslShell();
-        synchronized (shell) {
+        if (!dslLock.tryLock()) {
+            // cells run one at a time: another cell's thread in the session is one that ignored an
+            // interrupt (Groovy's sleep does) and was left running; the start-up warm-up is waited for
+            if (dslHolder instanceof CellThread t && t != Thread.currentThread() && t.isAlive()) {
+                throw new CellException("the DSL session is still busy with an interrupted cell that ignored the interrupt; wait for it to end or restart the kernel");
+            }
+            try {
+                dslLock.lockInterruptibly();
+            } catch (InterruptedException e) {
+                throw new CellStopped();
+            }
+        }
+        Thread previous = dslHolder;
+        dslHolder = Thread.currentThread();
+        try {
             return shell.evaluate(code);
+        } finally {
+            dslHolder = previous;
+            dslLock.unlock();
         }
     }
 
     public DslShell dslShell() {
+        startDsl();
         try {
             return dsl.join();
         } catch (RuntimeException e) {
@@ -106,17 +183,75 @@ public final class Qcow2Kernel extends BaseKernel {
         return Displays.of(evaluate(code));
     }
 
-    /** The value of the cell (before rendering); failures are {@link CellException}s of one line. */
+    @Override
+    public Object evalRaw(String code) {
+        return evaluate(code);
+    }
+
+    /**
+     * The value of the cell (before rendering); failures are {@link CellException}s of one line,
+     * an interrupted cell's is "interrupted".
+     */
     public Object evaluate(String code) {
+        runner.beginCell();
         String body = dslBody(code);
-        if (body != null) {
+        if (body == null) {
             try {
-                return dsl(body);
-            } catch (DslException e) {
-                throw new CellException(e.getMessage());
+                return javaCells().eval(code).orElse(null);
+            } catch (CellException e) {
+                throw runner.stopped() ? interrupted() : e;    // the cell may have been in dsl(...)
             }
         }
-        return javaCells().eval(code).orElse(null);
+        try {
+            return runner.run(() -> dsl(body));
+        } catch (CellStopped e) {
+            throw interrupted();
+        } catch (CellException e) {
+            throw runner.stopped() ? interrupted() : e;
+        } catch (DslException e) {
+            throw runner.stopped() ? interrupted() : new CellException(e.getMessage());
+        } catch (Exception e) {
+            throw runner.stopped() ? interrupted() : new CellException(Errors.brief(e));
+        }
+    }
+
+    /**
+     * The interrupt (Jupyter's interrupt_request; SIGINT): stops the running cell. Called on the
+     * control channel's thread while the shell channel's thread waits for the cell.
+     */
+    @Override
+    public void interrupt() {
+        runner.stop();
+    }
+
+    /**
+     * The one line of an interrupted cell, after reopening the DSL session's image: an
+     * interrupted file read closes the image's channel (as the REPL does after Ctrl-C).
+     */
+    private CellException interrupted() {
+        String note = runner.stopMessage();
+        if (!dsl.isDone() || dsl.isCompletedExceptionally()) return new CellException(note);
+        if (dslLock.tryLock()) {           // not while an abandoned cell still holds the session
+            try {
+                var s = dsl.join().getSession();
+                if (s.isOpen()) {
+                    Path p = s.getPath();
+                    boolean writable = s.isWritable();
+                    s.close();
+                    s.open(Map.of("writable", writable), p.toString());
+                }
+            } catch (RuntimeException e) {
+                note += "; the image could not be reopened: " + Errors.brief(e);
+            } finally {
+                dslLock.unlock();
+            }
+        }
+        return new CellException(note);
+    }
+
+    @Override
+    public DisplayData inspect(String code, int at, boolean extraDetail) {
+        return null;
     }
 
     /** The cell without its {@code %%dsl} line, or null for a Java cell. */
@@ -161,7 +296,7 @@ public final class Qcow2Kernel extends BaseKernel {
 
     /** One line, without a Java stack trace. */
     @Override
-    public List<String> formatError(Exception e) {
+    public List<String> formatError(Throwable e) {
         String line = e instanceof CellException ? e.getMessage() : Errors.brief(e);
         return List.of(errorStyler.primary(line));
     }
@@ -174,8 +309,7 @@ public final class Qcow2Kernel extends BaseKernel {
         }
     }
 
-    @Override
-    public LanguageInfo getLanguageInfo() {
+    private static LanguageInfo languageInfo() {
         return new LanguageInfo.Builder("java").version(Runtime.version().toString()).mimetype("text/x-java-source")
                 .fileExtension(".jshell").pygments("java").codemirror("java").build();
     }

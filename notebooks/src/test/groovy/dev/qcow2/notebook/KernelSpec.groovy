@@ -2,8 +2,8 @@ package dev.qcow2.notebook
 
 import dev.qcow2.testing.Sha256
 
-import io.github.spencerpark.jupyter.kernel.display.DisplayData
-import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType
+import org.dflib.jjava.jupyter.kernel.display.DisplayData
+import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType
 import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -144,6 +144,41 @@ class KernelSpec extends Specification {
         dsl.replacements == ['mismatches']
         dsl.sourceStart == 16
         command.replacements.contains('snapshot')
+    }
+
+    def "interrupt stops #what from another thread; the session lives on"() {
+        given:
+        kernel.eval('int kept = 7;')
+        kernel.eval('%%dsl\nkeptToo = 8')
+        def stopper = Thread.start { sleep 500; kernel.interrupt() }
+
+        when:
+        kernel.evaluate(cell)
+
+        then:
+        def e = thrown(CellException)
+        e.message == 'interrupted'
+
+        and:
+        text(kernel.eval('kept')) == '7'
+        text(kernel.eval('%%dsl\nkeptToo')) == '8'
+
+        cleanup:
+        stopper.join()
+
+        where:
+        what                          | cell
+        'a Java while (true) {}'      | 'while (true) {}'
+        'a Java Thread.sleep'         | 'Thread.sleep(600_000);'
+        'a DSL while (true) {}'       | '%%dsl\nwhile (true) {}'
+    }
+
+    def "an interrupt before a cell does not stop it"() {
+        when:
+        kernel.interrupt()
+
+        then:
+        text(kernel.eval('40 + 2')) == '42'
     }
 
     def "isComplete tells the front end whether a cell needs more lines"() {

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit
 /**
  * Executes every notebook headlessly as CI does (/usr/bin/jupyter nbconvert --execute, Debian's
  * jupyter-nbconvert + jupyter-client, which .ci/run installs), with the kernelspec installed
- * into a temporary JUPYTER_PATH; and measures kernel start to first result with jupyter_client.
+ * (with its AOT cache) into a test JUPYTER_PATH ({@link TestKernels}); and measures kernel start
+ * to first result with jupyter_client.
  * Fails (does not skip) when Jupyter is missing.
  */
 class NotebooksSpec extends Specification {
@@ -26,12 +27,7 @@ class NotebooksSpec extends Specification {
 
     def setupSpec() {
         assert Files.isExecutable(Path.of(JUPYTER)): "$JUPYTER is missing: apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client"
-        Path cpFile = MODULE.resolve('target/kernel.classpath')
-        assert Files.exists(cpFile): 'target/kernel.classpath is written in generate-resources'
-        List<String> cp = [MODULE.resolve('target/classes').toString()] + Files.readString(cpFile).trim().split(File.pathSeparator).toList()
-        Install.install(tmp.resolve('jupyter/kernels'), cp)
-        env = [JUPYTER_PATH: tmp.resolve('jupyter').toString(), JUPYTER_DATA_DIR: tmp.resolve('data').toString(),
-               JUPYTER_RUNTIME_DIR: tmp.resolve('runtime').toString(), JUPYTER_CONFIG_DIR: tmp.resolve('config').toString()]
+        env = TestKernels.env(TestKernels.jupyterPath('message'), tmp)
         Path out = Files.createDirectories(tmp.resolve('out'))
         def cmd = [JUPYTER, 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=120',
                    '--output-dir', out.toString()] + NOTEBOOKS.collect { MODULE.resolve("${it}.ipynb").toString() }
@@ -94,34 +90,38 @@ class NotebooksSpec extends Specification {
     }
 
     def "the kernel starts and answers its first cell (start-up time recorded in target/kernel-start.txt, not asserted)"() {
-        given:
+        given: 'three starts of the installed kernel (with its AOT cache); the fastest tells the least disturbed'
         Path script = tmp.resolve('first-result.py')
         Files.writeString(script, '''
             import time
             from jupyter_client.manager import KernelManager
-            t0 = time.monotonic()
-            km = KernelManager(kernel_name='qcow2-java'); km.start_kernel()
-            kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
-            ready = time.monotonic() - t0
-            msg = kc.execute('6 * 7')
-            while True:
-                m = kc.get_iopub_msg(timeout=60)
-                if m['parent_header'].get('msg_id') == msg and m['msg_type'] == 'execute_result':
-                    value = m['content']['data']['text/plain']; break
-            first = time.monotonic() - t0
-            kc.stop_channels(); km.shutdown_kernel(now=True)
-            print(f"{ready:.2f} {first:.2f} {value}")
+            for attempt in range(3):
+                t0 = time.monotonic()
+                km = KernelManager(kernel_name='qcow2-java'); km.start_kernel()
+                kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+                ready = time.monotonic() - t0
+                msg = kc.execute('6 * 7')
+                while True:
+                    m = kc.get_iopub_msg(timeout=60)
+                    if m['parent_header'].get('msg_id') == msg and m['msg_type'] == 'execute_result':
+                        value = m['content']['data']['text/plain']; break
+                first = time.monotonic() - t0
+                kc.stop_channels(); km.shutdown_kernel(now=True)
+                print(f"{ready:.2f} {first:.2f} {value}")
             '''.stripIndent())
 
         when:
-        def r = run(['/usr/bin/python3', script.toString()], 120)
-        def (ready, first, value) = r.out.readLines().last().split(' ')
+        def r = run(['/usr/bin/python3', script.toString()], 180)
+        def runs = r.out.readLines().findAll { it ==~ /[\d.]+ [\d.]+ \S+/ }*.split(' ')
+        def best = runs.min { it[1] as double }
         def load = Files.readString(Path.of('/proc/loadavg')).split(' ')[0]
-        Files.writeString(MODULE.resolve('target/kernel-start.txt'), "ready ${ready} s, first result ${first} s, load average ${load}\n")
-        println "kernel start: ready ${ready} s, first result ${first} s (load average ${load})"
+        String line = "first result ${runs*.getAt(1).join(' / ')} s (fastest ${best[1]} s, ready after ${best[0]} s), load average ${load}"
+        Files.writeString(MODULE.resolve('target/kernel-start.txt'), line + '\n')
+        println "kernel start: $line"
 
         then:
         r.exit == 0
-        value == '42'
+        runs.size() == 3
+        runs.every { it[2] == '42' }
     }
 }
