@@ -29,12 +29,12 @@ final class Unreferenced {
             def storage = scan.image.storage()
             long fileSize = storage.size()
             int cs = scan.image.header().clusterSize()
-            long clusters = scan.onDisk.clustersInFile()
+            long clusters = scan.clustersInFile()
             List<long[]> candidates = []      // [cluster, references]; refcount kept apart (null: unreadable)
             List<Long> refcounts = []
             for (long c = 0; c < clusters; c++) {
                 if ((c & 0xfff) == 0) Meter.cancelPoint()
-                Long rc = scan.onDisk.get(c)
+                Long rc = scan.recorded(c)
                 long ref = scan.references(c)
                 if (ref == 0 || rc == 0L) {
                     candidates << ([c, ref] as long[])
