@@ -2,6 +2,7 @@ package dev.qcow2.repl;
 
 import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
+import dev.qcow2.dsl.FrontEnd;
 import groovy.lang.Closure;
 
 import java.io.PrintStream;
@@ -39,13 +40,6 @@ public final class ScriptRunner {
         public Object doCall() { throw new ExitRequest(0); }
     }
 
-    /** {@code fail 'message'}: stops the script with that one line and status 1. */
-    public static final class FailClosure extends Closure<Object> {
-        FailClosure() { super(null); }
-
-        public Object doCall(Object message) { throw new DslException(String.valueOf(message)); }
-    }
-
     private ScriptRunner() { }
 
     public static int run(Path script, List<String> args, PrintStream err) {
@@ -55,8 +49,8 @@ public final class ScriptRunner {
             return 1;
         }
         try (DslShell shell = new DslShell()) {
+            shell.setFrontEnd(FrontEnd.RUN);
             shell.getBinding().setVariable("exit", new ExitClosure());
-            shell.getBinding().setVariable("fail", new FailClosure());
             Object last = shell.run(script, args);
             System.out.flush();
             return last instanceof Integer || last instanceof Short || last instanceof Byte ? ((Number) last).intValue() : 0;
@@ -65,7 +59,7 @@ public final class ScriptRunner {
             return e.status;
         } catch (Throwable e) {
             System.out.flush();
-            err.println("qcow2: " + name + ": " + Evaluator.describe(e));
+            err.println("qcow2: " + name + ": " + DslShell.errorLine(e));
             err.flush();
             return 1;
         }
