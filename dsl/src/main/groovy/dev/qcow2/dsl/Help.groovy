@@ -66,7 +66,7 @@ final class Help {
             new Entry('display', 'display check', 'show a value now, before the cell\'s result', FrontEnd.NOTEBOOK),
             new Entry('charts', 'charts.hostMap(path)', 'the charts (PNG): hostMap, guestMap, leaks, refcountHistogram, …', FrontEnd.NOTEBOOK),
             new Entry('dsl', 'dsl("refcounts.leaks")', 'run DSL text from Java in the session the %%dsl cells share (JShell: its own)', FrontEnd.JAVA),
-            new Entry('share', 'share("disk", path)', 'make a Java value a variable of the %%dsl cells', FrontEnd.JAVA),
+            new Entry('share', 'share("disk", path)', 'make a Java value a variable of the %%dsl cells (notebooks only)', FrontEnd.JAVA),
     ].asImmutable()
 
     /** Every word's name, in help order. */

@@ -28,9 +28,10 @@ abstract class SessionScript extends Script {
         if (b.hasVariable(name)) return b.getVariable(name)
         if (Words.isCommand(name)) {
             if (Words.isValue(name)) return InvokerHelper.getProperty(session, name)
+            String usage = Help.usage(name)
             throw new DslException(Words.takesNoArguments(name)
-                    ? "$name is a command: run it as $name()" + (Help.usage(name) ? "; use: ${Help.usage(name)}" : '')
-                    : "$name needs arguments; use: ${Help.usage(name) ?: name + '(…)'}")
+                    ? "$name is a command: run it as $name()" + (usage && usage != "$name()" ? "; use: $usage" : '')
+                    : "$name needs arguments; use: ${usage ?: name + '(…)'}")
         }
         super.getProperty(name)
     }

@@ -30,7 +30,7 @@ final class Words {
     /** The command can be read without arguments ({@code info}, {@code refcounts}, {@code l2}). */
     static boolean isValue(String name) { getter(Session, name) != null }
 
-    /** The command is a method only; {@code withoutArguments}: one of its forms takes none ({@code close()}). */
+    /** One of the command's method forms takes no arguments ({@code close()}, {@code undo()}). */
     static boolean takesNoArguments(String name) {
         Session.methods.any { Method m -> m.name == name && m.parameterCount == 0 && isWord(m) }
     }

@@ -112,7 +112,7 @@ class KernelSpec extends Specification {
         'Object o = null; o.toString()'                  | /NullPointerException.*/
         'Qcow2Image.open(Path.of("/no/such.qcow2"))'     | /.*no\/such\.qcow2.*/
         '%%dsl\nopen "/no/such.qcow2"'                   | "Could not open '/no/such.qcow2': No such file or directory"
-        '%%dsl\nclose'                                  | /close is a command: run it as close\(\).*/
+        '%%dsl\nclose'                                  | /close is a command: run it as close\(\)/
         '%%dsl\nfrobnicate 3'                            | /unknown command frobnicate\(Integer\).*/
         '%%dsl verbose\ninfo'                            | /%%dsl takes no arguments, found 'verbose'/
     }

@@ -117,8 +117,8 @@ class BatchSpec extends Specification {
 
         then:
         r.exit == 1
-        r.err.readLines() == ['qcow2: line 1: close is a command: run it as close(); use: close()',
-                              'qcow2: line 2: undo is a command: run it as undo(); use: undo()',
+        r.err.readLines() == ['qcow2: line 1: close is a command: run it as close()',
+                              'qcow2: line 2: undo is a command: run it as undo()',
                               "qcow2: line 5: no image open — use open 'file.qcow2'"]
         r.out.readLines() == ['qcow2']
         Sha256.of(demo) == sha
