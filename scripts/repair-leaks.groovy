@@ -41,7 +41,7 @@ def r = repair leaks
 def after = check
 println "repair: ${r.leaks_fixed} leaked clusters freed; now ${after.result} (${after.leaks} leaked, ${after.corruptions} corruptions)"
 if (r.fields.failure) fail "repair failed: ${r.fields.failure}"
-close
+close()
 
 if (inPlace) {
     if (r.journal) println "undo journal kept: ${r.journal} (undo with: qcow2 undo ${target})"

@@ -13,6 +13,22 @@ final class Dsl {
 
     static DslShell shell() { new DslShell() }
 
+    private static DslShell shared
+
+    /**
+     * The one session of this JVM for Java callers without a shell of their own ({@code dsl("…")}
+     * in {@code qcow2 jshell}): made on first use, with {@code file} opened if not null.
+     */
+    static synchronized DslShell shared(FrontEnd frontEnd, String file) {
+        if (shared == null) {
+            def s = new DslShell()
+            s.frontEnd = frontEnd
+            if (file != null) s.session.open(file)
+            shared = s
+        }
+        shared
+    }
+
     /** Text, HTML or JSON of any DSL value (tables, records, hexdumps; other values as they print). */
     static String render(Object value, String format = 'text') {
         switch (format) {

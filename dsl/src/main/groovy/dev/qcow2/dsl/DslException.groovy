@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.OneLineMessage
 import groovy.transform.CompileStatic
 
 /**
@@ -7,7 +8,7 @@ import groovy.transform.CompileStatic
  * user ("no image open — use open 'file.qcow2'"). Carries no stack trace: it is never a bug report.
  */
 @CompileStatic
-class DslException extends RuntimeException {
+class DslException extends RuntimeException implements OneLineMessage {
     DslException(String message) { super(message, null, false, false) }
 
     DslException(String message, Throwable cause) { super(message, cause, false, false) }

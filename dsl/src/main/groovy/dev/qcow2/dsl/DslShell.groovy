@@ -23,18 +23,24 @@ import java.nio.file.Path
  * println value                  // aligned text; value.toHtml() / value.toJson() for the others
  * </pre>
  * Every failure comes out as a {@link DslException} with one line to show: misuse, image
- * errors, syntax errors, unknown names; never a stack trace.
+ * errors, syntax errors, unknown names; never a stack trace. Names resolve as
+ * {@link SessionScript} says: the user's variables win over commands of the same name, and
+ * commands with effects run only when called. {@link #complete} offers what can follow the
+ * cursor ({@link Completions}); {@code help} lists every word with where it applies.
  */
 class DslShell implements Closeable {
     final Session session
     final Binding binding
     private final GroovyShell shell
 
+    /** The front end this shell serves (its own words are offered in completion); null: none. */
+    FrontEnd frontEnd
+
     DslShell(Session session = new Session(), Binding binding = new Binding()) {
         this.session = session
         this.binding = binding
         def config = new CompilerConfiguration()
-        config.scriptBaseClass = DelegatingScript.name
+        config.scriptBaseClass = SessionScript.name
         config.addCompilationCustomizers(new ImportCustomizer()
                 .addStarImports('dev.qcow2.dsl')
                 .addImports('dev.qcow2.repair.RepairMode'))
@@ -46,8 +52,8 @@ class DslShell implements Closeable {
     /** Evaluates {@code code}; returns the value of its last statement. */
     Object evaluate(String code, String name = 'dsl') {
         BareSizes.check(code)
-        DelegatingScript script = compile(code, name)
-        script.setDelegate(session)
+        SessionScript script = compile(code, name)
+        script.setSession(session)
         runScript(script)
     }
 
@@ -57,7 +63,7 @@ class DslShell implements Closeable {
         try {
             code = Files.readString(file)
         } catch (IOException e) {
-            throw new DslException(Guard.describe(e))
+            throw new DslException(Guard.line(e), e)
         }
         binding.setVariable('args', args as String[])
         evaluate(code, file.fileName.toString().replaceAll(/\W/, '_'))
@@ -84,9 +90,15 @@ class DslShell implements Closeable {
 
     enum Completeness { COMPLETE, INCOMPLETE, INVALID }
 
-    private DelegatingScript compile(String code, String name) {
+    /** What can replace the word before {@code cursor} in {@code code}: commands, variables, members, snapshot and file names. */
+    Completions complete(String code, int cursor) { Completions.of(this, code, cursor) }
+
+    /** The one line to show for anything an evaluation threw (the same in every front end). */
+    static String errorLine(Throwable t) { Guard.line(t) }
+
+    private SessionScript compile(String code, String name) {
         try {
-            return (DelegatingScript) shell.parse(code, name + '.groovy')
+            return (SessionScript) shell.parse(code, name + '.groovy')
         } catch (MultipleCompilationErrorsException e) {
             def first = e.errorCollector.errors[0]
             if (first instanceof SyntaxErrorMessage) {
@@ -99,7 +111,7 @@ class DslShell implements Closeable {
         }
     }
 
-    private Object runScript(DelegatingScript script) {
+    private Object runScript(SessionScript script) {
         try {
             // 64.KiB, 1.5.MiB: sizes as numbers with a unit, for this evaluation (see SizeUnits)
             return GroovyCategorySupport.use(SizeUnits) { script.run() }
@@ -109,12 +121,8 @@ class DslShell implements Closeable {
             throw new DslException("unknown name '${e.property}'" + (e.type in [Session, script.getClass()] ? ' — type help for the commands' : " on ${e.type.simpleName}"))
         } catch (MissingMethodException e) {
             throw new DslException(missingMethod(e))
-        } catch (IOException e) {
-            throw new DslException(Guard.describe(e), e)
-        } catch (StackOverflowError e) {
-            throw new DslException('stack overflow (endless recursion?)', e)
-        } catch (RuntimeException e) {
-            throw new DslException("${e.class.simpleName}: ${e.message?.readLines()?.find() ?: 'no message'}", e)
+        } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            throw new DslException(Guard.line(e), e)
         }
     }
 
@@ -122,7 +130,7 @@ class DslShell implements Closeable {
         String args = e.arguments.collect { it == null ? 'null' : it.getClass().simpleName }.join(', ')
         String usage = Help.usage(e.method)
         if (usage != null) return "wrong arguments for ${e.method}($args); use: $usage"
-        "unknown command ${e.method}($args)" + (e.type in [Session] || DelegatingScript.isAssignableFrom(e.type) ? ' — type help for the commands' : " on ${e.type.simpleName}")
+        "unknown command ${e.method}($args)" + (e.type in [Session] || SessionScript.isAssignableFrom(e.type) ? ' — type help for the commands' : " on ${e.type.simpleName}")
     }
 
     @Override void close() { session.close() }

@@ -8,6 +8,7 @@ import dev.qcow2.write.Qcow2Writer
 import dev.qcow2.write.WriteOptions
 
 import java.nio.file.Files
+import java.nio.file.NoSuchFileException
 import java.nio.file.Path
 
 /**
@@ -24,8 +25,14 @@ class Session implements Closeable {
     private Qcow2Writer writer
     private Qcow2Image image
 
+    private ProgressListener progress
+
     /** Told how far check, export, find and snapshot.diff have got (null: nobody); see {@link ProgressListener}. */
-    ProgressListener progress
+    @Internal
+    ProgressListener getProgress() { progress }
+
+    @Internal
+    void setProgress(ProgressListener listener) { progress = listener }
 
     // ---- open / close -------------------------------------------------------------------
 
@@ -38,7 +45,7 @@ class Session implements Closeable {
             def unknown = options.keySet() - ['writable', 'backing']
             if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing")
             Path p = Path.of(file)
-            if (!Files.exists(p)) throw new DslException("$file: no such file")
+            if (!Files.exists(p)) throw new NoSuchFileException(file)
             close()
             boolean w = options.writable as boolean
             boolean follow = options.containsKey('backing') ? options.backing as boolean : true
@@ -57,7 +64,10 @@ class Session implements Closeable {
         }
     }
 
-    /** {@code close}: closes the image (a writable one is flushed and unlocked). */
+    /**
+     * {@code close()}: closes the image (a writable one is flushed and unlocked). Only with
+     * parentheses: a bare {@code close} is a one-line error, not a close (see {@link SessionScript}).
+     */
     @Override
     void close() {
         Guard.run {
@@ -73,13 +83,7 @@ class Session implements Closeable {
         }
     }
 
-    /** {@code close} written without parentheses. */
-    String getClose() {
-        String was = path?.toString()
-        close()
-        was ? "closed $was" : 'no image was open'
-    }
-
+    @Internal
     boolean isOpen() { path != null }
 
     boolean isWritable() { writable }
@@ -88,18 +92,21 @@ class Session implements Closeable {
     Path getPath() { path }
 
     /** One line for a prompt or a banner: "disk.qcow2 (read-only)". */
+    @Internal
     String getLabel() { path == null ? 'no image' : "${path.fileName} (${writable ? 'writable' : 'read-only'})" }
 
     String toString() { label }
 
     // ---- what commands use ------------------------------------------------------------
 
+    @Internal
     Path requirePath() {
         if (path == null) throw new DslException("no image open — use open 'file.qcow2'")
         path
     }
 
     /** The image as the file is now (re-read after a change). */
+    @Internal
     Qcow2Image image() {
         requirePath()
         if (image == null) {
@@ -108,18 +115,21 @@ class Session implements Closeable {
         image
     }
 
+    @Internal
     Qcow2Writer writer() {
         requireWritable()
         if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults()) }
         writer
     }
 
+    @Internal
     void requireWritable() {
         requirePath()
         if (!writable) throw new DslException("image is open read-only — use open '$path', writable: true")
     }
 
     /** After a change: the next read command re-reads the image. */
+    @Internal
     void changed() {
         Guard.run {
             try { image?.close() } finally { image = null }
@@ -130,6 +140,7 @@ class Session implements Closeable {
      * Runs an operation that opens the file for writing itself (snapshots, repair, undo): the
      * session's writer lets go of the file (and its lock) first, and is reopened on next use.
      */
+    @Internal
     def <T> T exclusive(Closure<T> op) {
         requireWritable()
         Guard.run {
@@ -144,6 +155,7 @@ class Session implements Closeable {
     }
 
     /** The snapshot with this ID or name (as qemu-img finds it), or a one-line error listing the known ones. */
+    @Internal
     SnapshotEntry snapshotEntry(String idOrName) {
         Guard.run {
             def found = image().findSnapshot(idOrName)
@@ -209,6 +221,7 @@ class Session implements Closeable {
     Table getUnreferenced() { Unreferenced.of(this) }
 
     /** The view named by a {@code from:} option (a view or a snapshot name), else the active state. */
+    @Internal
     View source(Map options, String command) {
         def from = options.from
         if (from == null) return getActive()
@@ -240,13 +253,25 @@ class Session implements Closeable {
     /** {@code repair leaks} or {@code repair all}, as qemu-img check -r; keeps an undo journal. */
     Record repair(RepairMode mode) { Mutations.repair(this, mode) }
 
-    /** {@code undo}: restores the bytes the last repair changed. */
-    Record getUndo() { Mutations.undo(this) }
+    /** {@code repair 'leaks'} / {@code repair 'all'}: the mode by name (when a variable hides {@code leaks} or {@code all}). */
+    Record repair(String mode) {
+        def m = RepairMode.values().find { it.name().equalsIgnoreCase(mode) }
+        if (m == null) throw new DslException("repair: the mode is leaks or all, not '$mode'")
+        repair(m)
+    }
 
+    /** {@code undo()}: restores the bytes the last repair changed (parentheses required: it changes the image). */
     Record undo() { Mutations.undo(this) }
 
     /** The last repair's undo journal as a table of the ranges it changed; see {@link UndoJournalView}. */
     UndoJournalView getUndoJournal() { UndoJournalView.of(this) }
 
+    /** {@code fail 'message'}: stops the script or input with this one-line error. */
+    Object fail(Object message) { throw new DslException(String.valueOf(message)) }
+
+    /** {@code help}: every word, with where it applies. */
     Table getHelp() { Help.table() }
+
+    /** {@code help 'walk'}: one word. */
+    Record help(String word) { Help.one(word) }
 }

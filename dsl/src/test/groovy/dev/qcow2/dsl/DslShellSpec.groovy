@@ -75,7 +75,7 @@ class DslShellSpec extends Specification {
         code                     | message
         'info'                   | "no image open — use open 'file.qcow2'"
         'walk l2'                | "no image open — use open 'file.qcow2'"
-        "open 'nope.qcow2'"      | "nope.qcow2: no such file"
+        "open 'nope.qcow2'"      | "Could not open 'nope.qcow2': No such file or directory"
         'infoo'                  | "unknown name 'infoo' — type help for the commands"
         'walk l2, l1'            | "wrong arguments for walk(Level, Level); use: walk l1  /  walk l2  /  walk l2, at: 0x10000000  /  walk(l2).findAll { it.compressed }"
         'frobnicate 3'           | "unknown command frobnicate(Integer) — type help for the commands"

@@ -113,7 +113,7 @@ class RefcountsRepairSpec extends Specification {
         !shell.evaluate('refcounts.leaks')
 
         when:
-        Record undone = shell.evaluate('undo')
+        Record undone = shell.evaluate('undo()')
 
         then:
         undone.ranges_restored > 0
@@ -146,7 +146,7 @@ class RefcountsRepairSpec extends Specification {
         shell?.close()
 
         where:
-        code << ['repair leaks', 'repair all', 'undo']
+        code << ['repair leaks', 'repair all', 'undo()']
     }
 
     def "undo without a repair says there is nothing to undo"() {
@@ -156,7 +156,7 @@ class RefcountsRepairSpec extends Specification {
         shell.evaluate("open '$img', writable: true")
 
         when:
-        shell.evaluate('undo')
+        shell.evaluate('undo()')
 
         then:
         def e = thrown(DslException)

@@ -23,12 +23,16 @@ class SessionSpec extends Specification {
         shell.session.label == 'mixed.qcow2 (writable)'
 
         when:
-        def closed = shell.evaluate('close')
+        shell.evaluate('close()')
 
         then:
-        closed == "closed $img"
         shell.session.label == 'no image'
-        shell.evaluate('close') == 'no image was open'
+
+        when: 'closing again does nothing'
+        shell.evaluate('close()')
+
+        then:
+        shell.session.label == 'no image'
 
         when: 'the write lock went with it'
         new DslShell().withCloseable { it.evaluate("open '$img', writable: true") }
@@ -56,14 +60,34 @@ class SessionSpec extends Specification {
         shell?.close()
     }
 
-    def "help lists every command with an example"() {
+    def "help lists every word with an example and where it applies"() {
         when:
         Table help = new DslShell().evaluate('help')
 
         then:
         help*.command == Help.names()
-        help*.command.containsAll(['open', 'walk', 'refcounts', 'snapshot', 'find', 'export', 'repair', 'undo'])
-        help.every { it.example.startsWith(it.command) }
+        help*.command.containsAll(['open', 'walk', 'refcounts', 'snapshot', 'find', 'export', 'repair', 'undo', ':quit', 'display', 'exit'])
+        help.every { it.example.contains(it.command) }
+        help.find { it.command == 'walk' }.where == 'everywhere'
+        help.find { it.command == ':quit' }.where == 'REPL'
+        help.find { it.command == 'display' }.where == 'notebook %%dsl cells'
+        help.find { it.command == 'exit' }.where == 'qcow2 run'
+    }
+
+    def "help 'word' shows one word; an unknown one is a one-line error naming the words"() {
+        given:
+        def shell = new DslShell()
+
+        expect:
+        shell.evaluate("help 'walk'").example.startsWith('walk l1')
+        shell.evaluate("help 'quit'").where == 'REPL'
+
+        when:
+        shell.evaluate("help 'frob'")
+
+        then:
+        def e = thrown(DslException)
+        e.message.startsWith("no command 'frob'; commands: open, close, info")
     }
 
     def "Dsl.render gives text, HTML and JSON for tables, records, hexdumps and plain values"() {

@@ -81,7 +81,7 @@ class WriteCommandsSpec extends Specification {
         "write '1M', 'hello'"             | true     | 'IMG: write of 5 bytes at offset 1048576 is outside the disk (1048576 bytes)'
         "writeCompressed 512, 'x'"        | true     | 'writeCompressed: offset 0x200 is not cluster-aligned (clusters are 65536 bytes)'
         'write 0, 3.5'                    | true     | 'write: data must be bytes, a string, a file or a list of byte values, not BigDecimal'
-        "write 0, from: 'missing.bin'"    | true     | 'missing.bin: no such file'
+        "write 0, from: 'missing.bin'"    | true     | "Could not open 'missing.bin': No such file or directory"
         "zero 'lots', 1"                  | true     | "bad offset 'lots': use a number, 0x… or a size like 512, 64k, 1M, 2G"
     }
 

@@ -118,8 +118,8 @@ public final class JavaCells implements AutoCloseable {
         if (e instanceof UnresolvedReferenceException u) {
             return "unresolved reference: " + oneLine(u.getSnippet().source()) + " uses a declaration that does not compile";
         }
-        if (e instanceof EvalException ee) return Errors.brief(ee.getExceptionClassName(), ee.getMessage());
-        return Errors.brief(e.getClass().getName(), e.getMessage());
+        if (e instanceof EvalException ee) return dev.qcow2.ErrorLine.of(ee.getExceptionClassName(), ee.getMessage());
+        return dev.qcow2.ErrorLine.of(e.getClass().getName(), e.getMessage());
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.qcow2.notebook;
 
+import dev.qcow2.ErrorLine;
 import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
+import dev.qcow2.dsl.FrontEnd;
 import dev.qcow2.notebook.charts.Charts;
 import groovy.lang.Closure;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
@@ -109,6 +111,7 @@ public final class Qcow2Kernel extends BaseKernel {
 
     private DslShell newDslShell() {
         DslShell shell = new DslShell();
+        shell.setFrontEnd(FrontEnd.NOTEBOOK);
         shell.getBinding().setVariable("display", new Closure<Object>(this) {
             @SuppressWarnings("unused")
             public Object doCall(Object value) {
@@ -169,7 +172,7 @@ public final class Qcow2Kernel extends BaseKernel {
         try {
             return dsl.join();
         } catch (RuntimeException e) {
-            throw new CellException("the DSL shell did not start: " + Errors.brief(e.getCause() == null ? e : e.getCause()));
+            throw new CellException("the DSL shell did not start: " + ErrorLine.of(e.getCause() == null ? e : e.getCause()));
         }
     }
 
@@ -270,8 +273,8 @@ public final class Qcow2Kernel extends BaseKernel {
         if (body != null) {
             int offset = code.length() - body.length();
             if (at < offset) return null;
-            var c = new DslCompleter(dslShell()).complete(body, at - offset);
-            return c.candidates().isEmpty() ? null : new ReplacementOptions(c.candidates(), c.start() + offset, c.end() + offset);
+            var c = dslShell().complete(body, at - offset);
+            return c.getCandidates().isEmpty() ? null : new ReplacementOptions(c.getValues(), c.getStart() + offset, c.getEnd() + offset);
         }
         var c = javaCells().complete(code, at);
         return c.candidates().isEmpty() ? null : new ReplacementOptions(c.candidates(), c.start(), c.end());
@@ -297,7 +300,7 @@ public final class Qcow2Kernel extends BaseKernel {
     /** One line, without a Java stack trace. */
     @Override
     public List<String> formatError(Throwable e) {
-        String line = e instanceof CellException ? e.getMessage() : Errors.brief(e);
+        String line = ErrorLine.of(e);
         return List.of(errorStyler.primary(line));
     }
 
@@ -305,7 +308,7 @@ public final class Qcow2Kernel extends BaseKernel {
         try {
             return java.join();
         } catch (RuntimeException e) {
-            throw new CellException("the Java shell did not start: " + Errors.brief(e.getCause() == null ? e : e.getCause()));
+            throw new CellException("the Java shell did not start: " + ErrorLine.of(e.getCause() == null ? e : e.getCause()));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.qcow2.notebook
 
+import dev.qcow2.dsl.Words
 import dev.qcow2.testing.Sha256
 
 import org.dflib.jjava.jupyter.kernel.display.DisplayData
@@ -110,7 +111,8 @@ class KernelSpec extends Specification {
         '1 + 1;\nString s = 5;'                          | /line 2: incompatible types: int cannot be converted to .*String/
         'Object o = null; o.toString()'                  | /NullPointerException.*/
         'Qcow2Image.open(Path.of("/no/such.qcow2"))'     | /.*no\/such\.qcow2.*/
-        '%%dsl\nopen "/no/such.qcow2"'                   | '/no/such.qcow2: no such file'
+        '%%dsl\nopen "/no/such.qcow2"'                   | "Could not open '/no/such.qcow2': No such file or directory"
+        '%%dsl\nclose'                                  | /close is a command: run it as close\(\)/
         '%%dsl\nfrobnicate 3'                            | /unknown command frobnicate\(Integer\).*/
         '%%dsl verbose\ninfo'                            | /%%dsl takes no arguments, found 'verbose'/
     }
@@ -141,8 +143,8 @@ class KernelSpec extends Specification {
         java.replacements.contains('Qcow2Image')
         java.sourceStart == 10 && java.sourceEnd == 18
         member.replacements.any { it.startsWith('toUpperCase') }
-        dsl.replacements == ['mismatches']
-        dsl.sourceStart == 16
+        dsl.replacements == ['refcounts.mismatches']
+        dsl.sourceStart == 6
         command.replacements.contains('snapshot')
     }
 
@@ -179,6 +181,30 @@ class KernelSpec extends Specification {
 
         then:
         text(kernel.eval('40 + 2')) == '42'
+    }
+
+    def "%%dsl completion is the engine's: the notebook's own words, a class's static methods, no other front end's words"() {
+        when:
+        def charts = kernel.complete('%%dsl\ncharts.host', 17)
+        def words = kernel.complete('%%dsl\ndis', 9)
+        def exit = kernel.complete('%%dsl\nexi', 9)
+
+        then:
+        charts.replacements.containsAll(['charts.hostMap', 'charts.hostClusters'])
+        words.replacements.containsAll(['display', 'discard'])
+        exit == null
+    }
+
+    def "in a %%dsl cell a variable named '#name' wins over the command '#name'"() {
+        expect:
+        text(kernel.eval("%%dsl\n${name} = [1, 2, 3]\n${name}.size()")) == '3'
+        text(kernel.eval("%%dsl\n${name}.sum()")) == '6'
+
+        cleanup: 'the other features share this kernel'
+        kernel.dslShell().binding.variables.remove(name)
+
+        where:
+        name << Words.commands()
     }
 
     def "isComplete tells the front end whether a cell needs more lines"() {

@@ -1,11 +1,10 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.ErrorLine;
+import dev.qcow2.OneLineMessage;
 import picocli.CommandLine;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
 
 /**
  * Turns every failure into one line on stderr and exit status 1 (qemu-img's convention):
@@ -26,19 +25,13 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         return EXIT_ERROR;
     }
 
-    /** One line for any exception: the library's message, or the file and the system's reason. */
+    /** The CLI's commands for getting out of a dirty image or a pending undo journal. */
+    static final ErrorLine.Hints HINTS = new ErrorLine.Hints("; run `qcow2 check -r all` first", " (qcow2 undo IMAGE)");
+
+    /** One line for any exception ({@link ErrorLine}); what is not the user's to fix is an internal error. */
     static String describe(Throwable e) {
-        if (e instanceof NoSuchFileException n) return "Could not open '" + n.getFile() + "': No such file or directory";
-        if (e instanceof AccessDeniedException a) return "Could not open '" + a.getFile() + "': Permission denied";
-        if (e instanceof OutOfMemoryError) return "out of memory";
-        String msg = e.getMessage();
-        if (msg == null || msg.isBlank()) msg = e.getClass().getSimpleName();
-        if (e instanceof dev.qcow2.DirtyImageException) return msg + "; run `qcow2 check -r all` first";
-        if (e instanceof dev.qcow2.repair.PendingUndoException) return msg + " (qcow2 undo IMAGE)";
-        if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof CliException) {
-            return msg.replace('\n', ' ');
-        }
-        return "internal error: " + e.getClass().getSimpleName() + ": " + msg.replace('\n', ' ');
+        String line = ErrorLine.of(e, HINTS);
+        return ErrorLine.isExpected(e) ? line : "internal error: " + line;
     }
 
     static int parameterError(CommandLine.ParameterException e, String[] args) {
@@ -63,7 +56,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     }
 
     /** A usage or input problem the command detected itself; its message is the whole line. */
-    static final class CliException extends RuntimeException {
+    static final class CliException extends RuntimeException implements OneLineMessage {
         CliException(String message) { super(message); }
     }
 }

@@ -1,15 +1,16 @@
 package dev.qcow2.repl;
 
 import dev.qcow2.dsl.Dsl;
+import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.Help;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * What one complete input does, for both front ends (the terminal REPL and piped input):
- * {@code :help [command]}, {@code :load FILE}, {@code :quit [N]}, or DSL code evaluated by the
- * {@link Evaluator}. The reply is text to print, or one error line, or a request to quit.
+ * {@code :help [word]} (the engine's {@code help}), {@code :load FILE}, {@code :quit [N]}, or DSL
+ * code evaluated by the {@link Evaluator}. The reply is text to print, or one error line, or a
+ * request to quit. The REPL's own words are listed in {@code help} with where they apply.
  */
 public final class Commands {
     /** {@code text}: output (may be empty); {@code error}: the one line to show; {@code quit}: leave with {@code status}. */
@@ -18,11 +19,7 @@ public final class Commands {
         static Reply error(String e) { return new Reply("", e, false, 0); }
     }
 
-    public static final String META_HELP = String.join("\n",
-            ":help [command]   this list, or one command's usage",
-            ":load FILE        run a script file in this session",
-            ":quit [N]         leave (exit status N, default 0)",
-            "Ctrl-C cancels a running command; Tab completes; Ctrl-D on an empty line leaves.");
+    public static final String KEYS = "Ctrl-C cancels a running command; Tab completes; Ctrl-D on an empty line leaves.";
 
     private final Evaluator evaluator;
 
@@ -53,16 +50,18 @@ public final class Commands {
                 String file = arg.replaceAll("^['\"]|['\"]$", "");
                 return reply(evaluator.load(Path.of(file)));
             }
-            default -> { return Reply.error("unknown REPL command '" + parts[0] + "'; use :help, :load FILE or :quit"); }
+            default -> { return Reply.error("unknown REPL command '" + parts[0] + "'; use :help, :load FILE or :quit (help lists every word)"); }
         }
     }
 
     static Reply help(String name) {
-        if (name.isEmpty()) return Reply.text(Help.table() + "\n" + META_HELP);
-        for (List<String> c : Help.getCOMMANDS()) {
-            if (c.get(0).equals(name)) return Reply.text(c.get(0) + " — " + c.get(2) + "\n  " + c.get(1));
+        if (name.isEmpty()) return Reply.text(Help.table() + "\n" + KEYS);
+        try {
+            var e = Help.one(name.replaceAll("^['\"]|['\"]$", ""));
+            return Reply.text(e.getAt("command") + " — " + e.getAt("what") + " (" + e.getAt("where") + ")\n  " + e.getAt("example"));
+        } catch (DslException e) {
+            return Reply.error(e.getMessage());
         }
-        return Reply.error("no command '" + name + "'; commands: " + String.join(", ", Help.names()));
     }
 
     private static Reply reply(Evaluator.Outcome o) {

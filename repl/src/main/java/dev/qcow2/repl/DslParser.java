@@ -1,5 +1,6 @@
 package dev.qcow2.repl;
 
+import dev.qcow2.dsl.Completions;
 import dev.qcow2.dsl.DslShell;
 import org.jline.reader.CompletingParsedLine;
 import org.jline.reader.EOFError;
@@ -12,12 +13,10 @@ import java.util.List;
  * JLine's view of DSL input. On Enter: input that {@link DslShell#completeness} calls INCOMPLETE
  * (an open brace, bracket or string) asks for another line (JLine's secondary prompt); anything
  * else is accepted, and syntax errors come from the evaluation as one line. For completion: the
- * word under the cursor is what follows the last delimiter, or, inside a quoted string, what
- * follows the opening quote (so file names and snapshot names complete inside quotes).
+ * word under the cursor is the engine's ({@link Completions#wordAt}): what follows the last
+ * delimiter, or, inside a quoted string, what follows the opening quote.
  */
 public final class DslParser implements Parser {
-    private static final String DELIMITERS = " \t\n(),[]{};=+<>!&|*/%";
-
     private final DslShell shell;
 
     public DslParser(DslShell shell) { this.shell = shell; }
@@ -33,26 +32,8 @@ public final class DslParser implements Parser {
 
     /** The word before {@code cursor}: from the last delimiter, or from an opening quote if inside a string. */
     public static Word wordAt(String line, int cursor) {
-        char quote = 0;
-        int quoteStart = -1;
-        for (int i = 0; i < cursor; i++) {
-            char c = line.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') i++;
-                else if (c == quote) quote = 0;
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-                quoteStart = i;
-            }
-        }
-        int start;
-        if (quote != 0) {
-            start = quoteStart + 1;
-        } else {
-            start = cursor;
-            while (start > 0 && DELIMITERS.indexOf(line.charAt(start - 1)) < 0 && line.charAt(start - 1) != '\'' && line.charAt(start - 1) != '"') start--;
-        }
-        return new Word(line, cursor, line.substring(start, cursor), start, quote);
+        Completions.Word w = Completions.wordAt(line, cursor);
+        return new Word(line, cursor, w.getWord(), w.getStart(), w.getQuote());
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.qcow2.repl;
 
-import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
 
 import java.nio.file.Path;
@@ -63,7 +62,7 @@ public final class Evaluator implements AutoCloseable {
             return cancelled();
         } catch (ExecutionException e) {
             if (cancelRequested) return cancelled();
-            return new Outcome(null, describe(e.getCause()), false);
+            return new Outcome(null, DslShell.errorLine(e.getCause()), false);
         } finally {
             running = null;
         }
@@ -93,17 +92,8 @@ public final class Evaluator implements AutoCloseable {
             s.open(java.util.Map.of("writable", w), p.toString());
             return null;
         } catch (RuntimeException e) {
-            return "could not reopen " + p + ": " + describe(e);
+            return "could not reopen " + p + ": " + DslShell.errorLine(e);
         }
-    }
-
-    /** One line for anything an evaluation threw. */
-    static String describe(Throwable t) {
-        if (t instanceof DslException) return t.getMessage();
-        if (t instanceof InterruptedException) return "cancelled";
-        String m = t.getMessage();
-        String first = m == null ? "" : m.lines().findFirst().orElse("");
-        return t.getClass().getSimpleName() + (first.isEmpty() ? "" : ": " + first);
     }
 
     private static ExecutorService newWorker() {

@@ -19,14 +19,18 @@ public final class JShellLauncher {
 
     private JShellLauncher() { }
 
-    /** The startup snippet: imports, and the image opened as qemu-img opens it (following its backing file). */
+    /**
+     * The startup snippet: imports, the image opened as qemu-img opens it (following its backing
+     * file), and {@code dsl("…")}: the DSL engine every other front end uses, in one session of
+     * this JShell (made on first use, so Groovy loads only if asked for; FILE is open in it).
+     */
     static String startup(String file) {
         StringBuilder s = new StringBuilder();
         for (String p : PACKAGES) s.append("import ").append(p).append(".*;\n");
-        if (file != null) {
-            String lit = file.replace("\\", "\\\\").replace("\"", "\\\"");
-            s.append("var image = Qcow2Image.open(Path.of(\"").append(lit).append("\"), OpenOptions.permissive());\n");
-        }
+        String lit = file == null ? "null" : "\"" + file.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        if (file != null) s.append("var image = Qcow2Image.open(Path.of(").append(lit).append("), OpenOptions.permissive());\n");
+        s.append("Object dsl(String code) { return dev.qcow2.dsl.Dsl.shared(dev.qcow2.dsl.FrontEnd.JAVA, ").append(lit)
+                .append(").evaluate(code); }\n");
         return s.toString();
     }
 

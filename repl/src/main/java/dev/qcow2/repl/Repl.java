@@ -1,5 +1,9 @@
 package dev.qcow2.repl;
 
+import dev.qcow2.dsl.Completions;
+import dev.qcow2.dsl.DslShell;
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
@@ -14,7 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The interactive REPL on a JLine terminal: completion ({@link DslCompleter}), history in
+ * The interactive REPL on a JLine terminal: completion (the engine's, {@link DslShell#complete}), history in
  * {@code history} (written after every line), multi-line input ({@link DslParser}), the open image
  * in the prompt, Ctrl-C to cancel a running command (the session stays), Ctrl-C at the prompt to
  * drop the line, Ctrl-D on an empty line or {@code :quit} to leave. On a dumb terminal: no
@@ -44,7 +48,7 @@ public final class Repl {
                 .terminal(terminal)
                 .appName("qcow2")
                 .parser(new DslParser(evaluator.shell()))
-                .completer(new DslCompleter(evaluator.shell()))
+                .completer(completer(evaluator.shell()))
                 .variable(LineReader.HISTORY_FILE, history)
                 .variable(LineReader.SECONDARY_PROMPT_PATTERN, "%P...> ")
                 .variable(LineReader.INDENTATION, 2)
@@ -54,6 +58,15 @@ public final class Repl {
     }
 
     public LineReader reader() { return reader; }
+
+    /** JLine's view of the engine's completion: the candidates replace the parser's word (the same word the engine sees). */
+    static Completer completer(DslShell shell) {
+        return (reader, line, candidates) -> {
+            for (Completions.Candidate c : shell.complete(line.line(), line.cursor()).getCandidates()) {
+                candidates.add(new Candidate(c.getValue(), c.getDisplay(), c.getGroup(), null, null, null, c.getComplete()));
+            }
+        };
+    }
 
     /** A terminal that can show colors and page: not JLine's dumb (or dumb-color) one. */
     static boolean isReal(Terminal t) {

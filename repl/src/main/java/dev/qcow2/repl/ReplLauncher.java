@@ -2,6 +2,7 @@ package dev.qcow2.repl;
 
 import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
+import dev.qcow2.dsl.FrontEnd;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 
@@ -39,7 +40,9 @@ public final class ReplLauncher {
     public static int launch(String file, InputStream in, PrintStream out, PrintStream err) throws IOException {
         Path demoDir = null;
         String banner = "qcow2 repl — Groovy DSL over qcow2 images; :help for commands, :quit to leave.";
-        try (Evaluator evaluator = new Evaluator(new DslShell())) {
+        DslShell shell = new DslShell();
+        shell.setFrontEnd(FrontEnd.REPL);
+        try (Evaluator evaluator = new Evaluator(shell)) {
             if (file == null) {
                 demoDir = Files.createTempDirectory("qcow2-demo-");
                 Path demo = DemoImage.create(demoDir);

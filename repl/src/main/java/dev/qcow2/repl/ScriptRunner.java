@@ -2,6 +2,7 @@ package dev.qcow2.repl;
 
 import dev.qcow2.dsl.DslException;
 import dev.qcow2.dsl.DslShell;
+import dev.qcow2.dsl.FrontEnd;
 import groovy.lang.Closure;
 
 import java.io.PrintStream;
@@ -39,13 +40,6 @@ public final class ScriptRunner {
         public Object doCall() { throw new ExitRequest(0); }
     }
 
-    /** {@code fail 'message'}: stops the script with that one line and status 1. */
-    public static final class FailClosure extends Closure<Object> {
-        FailClosure() { super(null); }
-
-        public Object doCall(Object message) { throw new DslException(String.valueOf(message)); }
-    }
-
     private ScriptRunner() { }
 
     /**
@@ -59,8 +53,8 @@ public final class ScriptRunner {
             return 1;
         }
         try (DslShell shell = new DslShell()) {
+            shell.setFrontEnd(FrontEnd.RUN);
             shell.getBinding().setVariable("exit", new ExitClosure());
-            shell.getBinding().setVariable("fail", new FailClosure());
             shell.getBinding().setVariable("out", out);
             Object last = shell.run(script, args);
             out.flush();
@@ -70,7 +64,7 @@ public final class ScriptRunner {
             return e.status;
         } catch (Throwable e) {
             out.flush();
-            err.println("qcow2: " + name + ": " + Evaluator.describe(e));
+            err.println("qcow2: " + name + ": " + DslShell.errorLine(e));
             err.flush();
             return 1;
         }

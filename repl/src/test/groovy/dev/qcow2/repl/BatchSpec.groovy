@@ -3,6 +3,7 @@ package dev.qcow2.repl
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.cli.Cli
+import dev.qcow2.dsl.Words
 import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -85,6 +86,35 @@ class BatchSpec extends Specification {
 
         then:
         r.exit == 1
-        r.err == "qcow2: ${dir.resolve('missing.qcow2')}: no such file\n"
+        r.err == "qcow2: Could not open '${dir.resolve('missing.qcow2')}': No such file or directory\n"
+    }
+
+    def "in the REPL a variable named '#name' wins over the command '#name'"() {
+        when:
+        def r = repl("${name} = [1, 2, 3]\n${name}.size()\n${name}.sum()\n", [demo.toString()])
+
+        then:
+        r.exit == 0
+        r.err == ''
+        r.out.readLines()[-2..-1] == ['3', '6']
+
+        where:
+        name << Words.commands()
+    }
+
+    def "close and undo as bare words say how to call them and change nothing; close() closes"() {
+        given:
+        String sha = Sha256.of(demo)
+
+        when:
+        def r = repl("close\nundo\ninfo.format\nclose()\ninfo\n", [demo.toString()])
+
+        then:
+        r.exit == 1
+        r.err.readLines() == ['qcow2: line 1: close is a command: run it as close()',
+                              'qcow2: line 2: undo is a command: run it as undo()',
+                              "qcow2: line 5: no image open — use open 'file.qcow2'"]
+        r.out.readLines() == ['qcow2']
+        Sha256.of(demo) == sha
     }
 }

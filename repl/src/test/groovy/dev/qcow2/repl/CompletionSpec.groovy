@@ -1,6 +1,7 @@
 package dev.qcow2.repl
 
 import dev.qcow2.dsl.DslShell
+import dev.qcow2.dsl.FrontEnd
 import spock.lang.AutoCleanup
 import spock.lang.Shared
 import spock.lang.Specification
@@ -9,13 +10,13 @@ import spock.lang.TempDir
 import java.nio.file.Files
 import java.nio.file.Path
 
-/** Completion candidates for the word under the cursor, on the demo image (two snapshots). */
+/** The REPL's completion (the engine's, {@code DslShell.complete}) for the word under the cursor, on the demo image (two snapshots). */
 class CompletionSpec extends Specification {
     @Shared @TempDir Path dir
     @Shared @AutoCleanup DslShell shell = new DslShell()
-    @Shared DslCompleter completer = new DslCompleter(shell)
 
     def setupSpec() {
+        shell.frontEnd = FrontEnd.REPL
         shell.session.open(DemoImage.create(dir).toString())
         shell.evaluate("leaks = refcounts.leaks; facts = info")
         Files.createDirectories(dir.resolve('sub'))
@@ -23,29 +24,37 @@ class CompletionSpec extends Specification {
     }
 
     List<String> complete(String line) {
-        completer.candidates(DslParser.wordAt(line, line.length()))*.value().sort()
+        shell.complete(line, line.length()).values.sort()
     }
 
     def "#line completes to #expected"() {
         expect:
-        complete(line).findAll { it.startsWith(DslParser.wordAt(line, line.length()).word()) } == expected.sort()
+        complete(line) == expected.sort()
 
         where:
         line                          || expected
-        'refcounts.'                  || ['refcounts.leaks', 'refcounts.mismatches', 'refcounts.histogram', 'refcounts.of']
         'refcounts.h'                 || ['refcounts.histogram']
+        'refcounts.mis'               || ['refcounts.mismatches']
         'snapshot.d'                  || ['snapshot.diff', 'snapshot.delete']
         'wa'                          || ['walk']
         'x = writeC'                  || ['writeCompressed']
         're'                          || ['read', 'refcounts', 'repair']
-        'lea'                         || ['leaks']                       // a variable of the session
-        'leaks.s'                     || ['leaks.size()', 'leaks.sort']   // a table's members
+        'lea'                         || ['leaks']                       // a command and a variable of the session: once
+        'leaks.si'                    || ['leaks.size()']                 // a table's members
+        'leaks.so'                    || ['leaks.sort']
         'facts.virtual'               || ['facts.virtual_size']           // a record's fields
+        'refcounts.leaks.findA'       || ['refcounts.leaks.findAll']      // a command's result type, through a property
         ":q"                          || [':quit']
         "snapshot('"                  || ['after', 'before']
         "snapshot.diff 'before', 'a"  || ['after']
         "read 0, 16, from: 'b"        || ['before']
         'nosuch.'                     || []
+    }
+
+    def "refcounts. offers leaks, mismatches, histogram and of, and a table's members"() {
+        expect:
+        complete('refcounts.').containsAll(['refcounts.leaks', 'refcounts.mismatches', 'refcounts.histogram', 'refcounts.of',
+                                            'refcounts.size()', 'refcounts.findAll', 'refcounts.toJson()', 'refcounts.each'])
     }
 
     def "file names complete inside quotes, directories with a slash"() {
@@ -54,10 +63,11 @@ class CompletionSpec extends Specification {
         complete("open '$dir/sub/n") == ["$dir/sub/notes.groovy".toString()]
     }
 
-    def "the word under the cursor stops at delimiters, or at the opening quote inside a string"() {
+    def "JLine's word is the engine's: Tab replaces exactly what the engine completes"() {
         expect:
         DslParser.wordAt(line, line.length()).word() == word
         DslParser.wordAt(line, line.length()).inString() == inString
+        shell.complete(line, line.length()).start == line.length() - word.length()
 
         where:
         line                        || word          | inString

@@ -26,6 +26,7 @@ class JShellSpec extends Specification {
             it << 'System.out.println("size=" + image.size() + " snapshots=" + image.snapshots().size() + " backing=" + image.backingLink().get().name());\n'
             it << 'System.out.println("cluster=" + new ClusterGeometry(16, 4, false).clusterSize());\n'
             it << 'System.out.println("disk=" + (image.storage().allocatedBytes() > 0));\n'   // fstat through java.lang.foreign
+            it << 'System.out.println("dsl=" + dsl("info.snapshots") + " " + dsl("x = [1, 2]; x.size()"));\n'   // the DSL engine, FILE open
             it << 'image.close();\n/exit\n'
         }
         boolean done = p.waitFor(60, TimeUnit.SECONDS)
@@ -36,14 +37,16 @@ class JShellSpec extends Specification {
         out.contains("size=${DemoImage.SIZE} snapshots=2 backing=base.qcow2")
         out.contains('cluster=65536')
         out.contains('disk=true')
+        out.contains('dsl=2 2')
         !out.contains('Exception')
         !out.contains('WARNING')       // native access is enabled for jshell's VMs
         Sha256.of(demo) == sha
     }
 
-    def "the snippet without FILE only imports"() {
+    def "the snippet without FILE only imports and defines dsl(...)"() {
         expect:
-        JShellLauncher.startup(null).readLines().every { it ==~ /import [a-z0-9.]+\.\*;/ }
+        JShellLauncher.startup(null).readLines().init().every { it ==~ /import [a-z0-9.]+\.\*;/ }
+        JShellLauncher.startup(null).readLines().last().startsWith('Object dsl(String code)')
         JShellLauncher.startup('/x/it"s.qcow2').contains('Qcow2Image.open(Path.of("/x/it\\"s.qcow2"), OpenOptions.permissive())')
     }
 }

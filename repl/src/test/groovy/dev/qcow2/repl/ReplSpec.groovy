@@ -48,6 +48,13 @@ class ReplSpec extends Specification {
             long deadline = System.nanoTime() + 10_000_000_000L
             while (!out.toString('UTF-8').contains('banner line') && System.nanoTime() < deadline) Thread.sleep(5)
             feed.write(input.getBytes('UTF-8'))
+            // end of input while a command still runs makes the stream terminal drop what the
+            // REPL prints afterwards: close it only once the REPL is idle at its prompt
+            int seen = -1
+            while (runner.alive && System.nanoTime() < deadline + 10_000_000_000L && (evaluator.busy() || out.size() != seen)) {
+                seen = out.size()
+                Thread.sleep(300)
+            }
         }
         feed.close()
         runner.join(20_000)

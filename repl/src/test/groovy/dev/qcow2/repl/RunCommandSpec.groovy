@@ -1,6 +1,7 @@
 package dev.qcow2.repl
 
 import dev.qcow2.cli.Cli
+import dev.qcow2.dsl.Words
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -49,11 +50,24 @@ class RunCommandSpec extends Specification {
         where:
         what                 | code                                   || message
         'fail'               | "fail 'the image is not what I want'"  || 'the image is not what I want'
-        'a DSL error'        | "open 'missing.qcow2'"                 || 'missing.qcow2: no such file'
+        'a DSL error'        | "open 'missing.qcow2'"                 || "Could not open 'missing.qcow2': No such file or directory"
         'misuse'             | "info"                                 || "no image open — use open 'file.qcow2'"
         'a syntax error'     | "def x = [1,\n"                        || 'syntax error'
         'an exception'       | "throw new IllegalStateException('boom')" || 'IllegalStateException: boom'
         'exit with no number'| "exit 'x'"                             || "exit takes a number, not 'x'"
+    }
+
+    def "in a script a variable named '#name' wins over the command '#name'"() {
+        when:
+        def r = run("${name} = [1, 2, 3]\nprintln ${name}.size()\nexit ${name}.sum()\n")
+
+        then:
+        r.err == ''
+        r.out == '3\n'
+        r.exit == 6
+
+        where:
+        name << Words.commands()
     }
 
     def "the arguments after SCRIPT are the script's, options included"() {
