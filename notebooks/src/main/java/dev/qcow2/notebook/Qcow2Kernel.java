@@ -214,7 +214,7 @@ public final class Qcow2Kernel extends BaseKernel {
         } catch (DslException e) {
             throw runner.stopped() ? interrupted() : new CellException(e.getMessage());
         } catch (Exception e) {
-            throw runner.stopped() ? interrupted() : new CellException(Errors.brief(e));
+            throw runner.stopped() ? interrupted() : new CellException(ErrorLine.of(e));
         }
     }
 
@@ -244,7 +244,7 @@ public final class Qcow2Kernel extends BaseKernel {
                     s.open(Map.of("writable", writable), p.toString());
                 }
             } catch (RuntimeException e) {
-                note += "; the image could not be reopened: " + Errors.brief(e);
+                note += "; the image could not be reopened: " + ErrorLine.of(e);
             } finally {
                 dslLock.unlock();
             }
