@@ -58,4 +58,23 @@ class RefcountDumpSpec extends Specification {
         rows == [[type: 'reftable-entry', reftable_index: 0, first_cluster: 0, refblock_offset: block, refcount: 1,
                   reserved_bits: 3, status: 'reserved-bits', raw: block | 3]]
     }
+
+    def "a refcount table offset that is not cluster aligned: dump #what refuses the image in one line, as qemu-img does"() {
+        given: 'the header names the refcount table half a cluster off (qcow2_open: "Reference count table offset invalid")'
+        def img = Qemu.create(dir.resolve('c.qcow2'), '1M')
+        Qemu.io(img, 'write -P 1 0 64k')
+        put64(img, 48, u64(img, 48) + 512)
+
+        when:
+        def r = Cli.run('dump', what, img)
+
+        then:
+        r.exit == 1
+        r.out.isEmpty()
+        r.err.readLines() == ["qcow2: $img: Reference count table: Reference count table offset invalid (raw 0x10200)".toString()]
+        !Qemu.img(['info', img.toString()], false).err.isEmpty()
+
+        where:
+        what << ['l2', 'refcounts', 'refcount-table', 'header']
+    }
 }
