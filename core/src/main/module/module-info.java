@@ -6,6 +6,7 @@ module dev.qcow2.core {
     exports dev.qcow2;
     exports dev.qcow2.amend;
     exports dev.qcow2.chain;
+    exports dev.qcow2.convert;
     exports dev.qcow2.check;
     exports dev.qcow2.create;
     exports dev.qcow2.format;
@@ -17,6 +18,7 @@ module dev.qcow2.core {
     exports dev.qcow2.snapshot;
     exports dev.qcow2.storage;
     exports dev.qcow2.units;
+    exports dev.qcow2.view;
     exports dev.qcow2.walk;
     exports dev.qcow2.write;
 }
