@@ -189,7 +189,7 @@ class ExportSpec extends Specification {
         "export to: d + '/new.qcow2', level: 9"                                | "export: unknown option level; known: raw, qcow2, to, snapshot, from, format, overwrite, compress, options"
         "export raw: d + '/exists.raw'"                                        | "export: D/exists.raw exists; use overwrite: true to replace it"
         "export to: d, overwrite: true"                                        | "export: D is a directory"
-        "export to: d + '/no/such/dir/new.qcow2'"                              | "D/no/such/dir/new.qcow2: no such file"
+        "export to: d + '/no/such/dir/new.qcow2'"                              | "Could not open 'D/no/such/dir/new.qcow2': No such file or directory"
     }
 
     def "export on a closed session says to open an image"() {

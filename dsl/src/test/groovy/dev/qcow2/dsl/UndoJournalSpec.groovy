@@ -43,7 +43,7 @@ class UndoJournalSpec extends Specification {
         j*.index == (0..<j.size()).toList()
 
         when: 'undo restores exactly what the journal showed'
-        shell.evaluate('undo')
+        shell.evaluate('undo()')
 
         then:
         Files.readAllBytes(img) == damaged
@@ -118,7 +118,7 @@ class UndoJournalSpec extends Specification {
         what                 | setup                                                                          | message
         'no image open'      | { s, i, j -> }                                                                 | "no image open — use open 'file.qcow2'"
         'no repair yet'      | { s, i, j -> s.evaluate("open '$i'") }                                         | "mixed.qcow2: no undo journal (J does not exist): no repair since the last undo, or its journal was removed"
-        'undone already'     | { s, i, j -> s.evaluate("open '$i', writable: true"); s.evaluate('repair leaks'); s.evaluate('undo') } | "mixed.qcow2: no undo journal (J does not exist): no repair since the last undo, or its journal was removed"
+        'undone already'     | { s, i, j -> s.evaluate("open '$i', writable: true"); s.evaluate('repair leaks'); s.evaluate('undo()') } | "mixed.qcow2: no undo journal (J does not exist): no repair since the last undo, or its journal was removed"
         'not a journal'      | { s, i, j -> Files.writeString(j, 'garbage that is no journal at all'); s.evaluate("open '$i'") } | 'J: not a qcow2 undo journal'
     }
 }

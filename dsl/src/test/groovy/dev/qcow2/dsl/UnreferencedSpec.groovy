@@ -177,7 +177,7 @@ class UnreferencedSpec extends Specification {
         'unreferenced[0].save()'                        | true  | "save: use save(to: 'file.bin') or save(to: 'directory')"
         'unreferenced[0].save(to: 3)'                   | true  | "save: use save(to: 'file.bin') or save(to: 'directory')"
         "unreferenced[0].save(to: 'x', mode: 1)"        | true  | 'save: unknown option mode; known: to, overwrite'
-        "unreferenced[0].save(to: '/no/such/dir/x')"    | true  | '/no/such/dir/x: no such file'
+        "unreferenced[0].save(to: '/no/such/dir/x')"    | true  | "Could not open '/no/such/dir/x': No such file or directory"
         'unreferenced[0].save(to: path.toString(), overwrite: true)' | true | "save: ${'$'}IMG is the file these bytes come from; save to another file"
         'unreferenced[0].colour'                        | true  | "no column 'colour'; columns: cluster, host_offset, refcount, references, state, nonzero_bytes, entropy, first_bytes, owner"
     }
