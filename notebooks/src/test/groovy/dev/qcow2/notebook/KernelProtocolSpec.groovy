@@ -104,7 +104,7 @@ class KernelProtocolSpec extends Specification {
             ['Qcow2Image.open(Path.of("d.qcow2")).hea', 'header()'],
             ['ImageChecker.',                           'check('],
             ['dev.qcow2.dsl.DslSh',                     'DslShell'],
-            ['%%dsl\nrefcounts.mis',                    'mismatches'],
+            ['%%dsl\nrefcounts.mis',                    'refcounts.mismatches'],
     ]
     @Shared List<Map> completed
 
@@ -133,7 +133,7 @@ class KernelProtocolSpec extends Specification {
         r[0].error.evalue == 'line 1: cannot find symbol (symbol: variable missingName)'
         r[1].error.evalue.startsWith('NullPointerException: ')
         r[2].error.evalue.startsWith('unknown command frobnicate(Integer)')
-        r[3].error.evalue == '/no/such.qcow2: no such file'
+        r[3].error.evalue == "Could not open '/no/such.qcow2': No such file or directory"
         r[4].error.evalue == 'IllegalStateException: two'
     }
 }
