@@ -57,6 +57,25 @@ public final class ClusterAllocator {
     }
 
     /**
+     * QEMU's qcow2_alloc_clusters_at: as many of the {@code n} clusters from cluster-aligned
+     * {@code offset} on as are free, up to the first one in use, gain a reference; returns how
+     * many (0 when the first is in use). The free-cluster cursor does not move.
+     */
+    public long allocateAt(long offset, long n) throws IOException {
+        long first = offset >>> geo.clusterBits();
+        while (true) {
+            long free = 0;
+            while (free < n && refcounts.get(first + free) == 0) free++;
+            if (free == 0) return 0;
+            if (!ensureCovered(first, free)) continue;       // a new refcount block may have taken one
+            for (long c = first; c < first + free; c++) add(c, 1, false);
+            refcounts.writeRange(first, free);
+            storage.extendTo((first + free) << geo.clusterBits());
+            return free;
+        }
+    }
+
+    /**
      * Allocates {@code size} bytes (less than a cluster) for a compressed cluster, packing them
      * after the previous compressed allocation when they fit, like QEMU's qcow2_alloc_bytes.
      * Every host cluster the range touches gains one reference.

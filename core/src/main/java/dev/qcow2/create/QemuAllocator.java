@@ -124,54 +124,22 @@ final class QemuAllocator {
         return EAGAIN;
     }
 
-    /**
-     * qcow2_refcount_area: new refcount blocks from {@code startOffset} on, then a new refcount
-     * table after them, covering the file up to there plus {@code additionalClusters}; the old
-     * table is freed. Returns the end of the new structures.
-     */
+    /** qcow2_refcount_area ({@link RefcountArea}) applied in memory; returns the end of the new structures. */
     long refcountArea(long startOffset, long additionalClusters, boolean exactSize, int newRefblockIndex,
                       long newRefblockOffset) {
-        long totalBlocks = RefcountMath.metadata(startOffset / clusterSize + additionalClusters, clusterSize,
-                refcountOrder, !exactSize)[0];
-        long areaIndex = (startOffset / clusterSize) / refblockEntries();
-        long tableSize = exactSize ? totalBlocks : totalBlocks + RefcountMath.divRoundUp(totalBlocks, 2);
-        long perCluster = clusterSize / 8;
-        tableSize = RefcountMath.divRoundUp(tableSize, perCluster) * perCluster;
-        long tableClusters = tableSize * 8 / clusterSize;
-        if (tableSize > Integer.MAX_VALUE / 8) throw new IllegalStateException("refcount table too large");
-
-        long[] newTable = new long[(int) tableSize];
-        System.arraycopy(reftable, 0, newTable, 0, (int) Math.min(reftable.length, tableSize));
-        if (newRefblockOffset != 0) newTable[newRefblockIndex] = newRefblockOffset;
-
-        long additional = 0;
-        for (long i = areaIndex; i < totalBlocks; i++) if (newTable[(int) i] == 0) additional++;
-        long tableOffset = startOffset + additional * clusterSize;
-        long endOffset = tableOffset + tableClusters * clusterSize;
-
-        long blockOffset = startOffset;
-        for (long i = areaIndex; i < totalBlocks; i++) {
-            if (newTable[(int) i] == 0) {
-                newTable[(int) i] = blockOffset;
-                wrote(blockOffset, clusterSize);
-                blockOffset += clusterSize;
-            }
-            long firstCovered = i * refblockEntries() * clusterSize;
-            if (firstCovered < endOffset) {
-                long j = firstCovered < startOffset ? (startOffset - firstCovered) / clusterSize : 0;
-                long endIndex = Math.min((endOffset - firstCovered) / clusterSize, refblockEntries());
-                for (; j < endIndex; j++) used.set(index(firstCovered / clusterSize + j));
-            }
-        }
-        wrote(tableOffset, tableSize * 8);
+        RefcountArea area = RefcountArea.plan(reftable, clusterBits, refcountOrder, startOffset, additionalClusters,
+                exactSize, newRefblockIndex, newRefblockOffset);
+        for (int i : area.newBlocks()) wrote(area.table()[i], clusterSize);
+        for (long c = startOffset / clusterSize; c < area.endOffset() / clusterSize; c++) used.set(index(c));
+        wrote(area.tableOffset(), area.tableClusters() * clusterSize);
 
         long oldOffset = reftableOffset;
         long oldSize = reftable.length;
         stale.put(oldOffset, tableBytes(reftable));
-        reftable = newTable;
-        reftableOffset = tableOffset;
+        reftable = area.table();
+        reftableOffset = area.tableOffset();
         free(oldOffset, oldSize * 8);
-        return endOffset;
+        return area.endOffset();
     }
 
     /** qcow2_get_last_cluster: the highest cluster below {@code size} clusters with a refcount. */

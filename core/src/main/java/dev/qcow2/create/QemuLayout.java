@@ -18,9 +18,6 @@ import java.util.TreeMap;
  */
 final class QemuLayout {
     private static final long COPIED = 1L << 63;
-    /** BDRV_REQUEST_MAX_BYTES: MIN(SIZE_MAX, INT_MAX) rounded down to a 512-byte sector. */
-    private static final long REQUEST_MAX_BYTES = (Integer.MAX_VALUE >> 9) << 9;
-    private static final long INV = -1;
 
     /**
      * Everything the writer needs.
@@ -82,82 +79,64 @@ final class QemuLayout {
         return result();
     }
 
-    /** preallocate_co(0, size): allocation request by request, each up to INT_MAX bytes. */
+    /** preallocate_co(0, size) through the one {@link Preallocator}. */
     private void preallocateMetadata() {
-        long offset = 0;
-        long bytes = o.size();
-        long end = 0;
-        while (bytes > 0) {
-            long cur = Math.min(bytes, (Integer.MAX_VALUE / cs) * cs);
-            long[] hostAndBytes = allocHostOffset(offset, cur);
-            cur = hostAndBytes[1];
-            end = RefcountMath.divRoundUp(hostAndBytes[0] + cur, cs) * cs;   // qemu extends to whole clusters
-            bytes -= cur;
-            offset += cur;
+        try {
+            Preallocator.metadata(new InMemory(), 0, o.size());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);   // nothing here does I/O
         }
-        // "the image file is large enough to actually contain all of the allocated clusters"
-        if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, end);
-        else a.fileEnd = Math.max(a.fileEnd, end);
     }
 
-    /** qcow2_alloc_host_offset on unallocated clusters: {host offset of guest offset, bytes mapped}. */
-    private long[] allocHostOffset(long offset, long bytes) {
-        long start = offset;
-        long remaining = bytes;
-        long clusterOffset = INV;
-        long hostOffset = INV;
-        long cur = 0;
-        while (true) {
-            if (hostOffset == INV && clusterOffset != INV) hostOffset = clusterOffset;
-            start += cur;
-            remaining -= cur;
-            if (clusterOffset != INV) clusterOffset += cur;
-            if (remaining == 0) break;
-            cur = remaining;
-            long[] table = clusterTable(start);               // handle_copied: finds (allocates) the L2 table
-            long inCluster = start & (cs - 1);
-            long l2Index = (start >>> cb) & (l2Entries - 1);
-            long nb = Math.min(RefcountMath.divRoundUp(inCluster + cur, cs), l2Entries - l2Index);
-            nb = Math.min(nb, REQUEST_MAX_BYTES >>> cb);
-            long alloc;
-            if (o.dataFile() != null) {
-                alloc = start - inCluster;                    // external data: host offset = guest offset
-            } else if (clusterOffset == INV) {
-                alloc = a.allocClusters(nb * cs);
-            } else {
-                alloc = clusterOffset - (clusterOffset & (cs - 1));
-                nb = a.allocClustersAt(alloc, nb);
-                if (nb == 0) break;                           // cannot extend the contiguous run
-            }
-            link(table, l2Index, alloc, nb);
-            cur = Math.min(cur, nb * cs - inCluster);
-            clusterOffset = alloc + inCluster;
-        }
-        return new long[]{hostOffset, bytes - remaining};
-    }
-
-    /** The falloc/full branch of qcow2_co_truncate (no external data file). */
+    /** The falloc/full branch of qcow2_co_truncate (no external data file) through the one {@link Preallocator}. */
     private void preallocateData() {
-        long oldFileSize = RefcountMath.divRoundUp(a.fileEnd, cs) * cs;
-        long last = a.lastUsedCluster(oldFileSize / cs);
-        oldFileSize = last >= 0 ? (last + 1) * cs : 0;
-        long nbData = RefcountMath.divRoundUp(o.size(), cs);
-        long nbL2 = RefcountMath.divRoundUp(nbData, l2Entries) + 1;
-        long allocationStart = a.refcountArea(oldFileSize, nbData + nbL2, true, 0, 0);
-        long got = a.allocClustersAt(allocationStart, nbData);
-        if (got != nbData) throw new IllegalStateException("preallocation area not free");
-        long newFileSize = allocationStart + nbData * cs;
-        a.fileEnd = Math.max(a.fileEnd, newFileSize);
-        if (nbData > 0) dataRuns.add(new long[]{allocationStart, nbData * cs});
-        long host = allocationStart;
-        long guest = 0;
-        while (nbData > 0) {
-            long l2Index = (guest >>> cb) & (l2Entries - 1);
-            long n = Math.min(nbData, l2Entries - l2Index);
-            link(clusterTable(guest), l2Index, host, n);
-            guest += n * cs;
-            host += n * cs;
-            nbData -= n;
+        try {
+            Preallocator.data(new InMemory(), 0, o.size(), o.preallocation(), false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The new image in memory as the preallocator's target: {@link QemuAllocator} for clusters and
+     * refcount areas, the planned L1/L2 tables for entries. Nothing is allocated yet, so there is
+     * nothing to copy on write; QEMU's cow_end of an unaligned last cluster extends the file to
+     * that cluster's end, which {@link #extendFile} rounds to.
+     */
+    private final class InMemory implements Preallocator.Target {
+        @Override public int clusterBits() { return cb; }
+        @Override public long l2Entries() { return l2Entries; }
+        @Override public boolean externalData() { return o.dataFile() != null; }
+        @Override public long allocClusters(long bytes) { return a.allocClusters(bytes); }
+        @Override public long allocClustersAt(long offset, long nb) { return a.allocClustersAt(offset, nb); }
+        @Override public long copiedHost(long guestCluster) { return -1; }
+        @Override public void clusterTable(long guest) { QemuLayout.this.clusterTable(guest); }
+
+        @Override
+        public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) {
+            long l2Index = (guestCluster >>> cb) & (l2Entries - 1);
+            QemuLayout.this.link(QemuLayout.this.clusterTable(guestCluster), l2Index, host, nb);
+        }
+
+        @Override public long refcountArea(long startOffset, long additionalClusters) {
+            return a.refcountArea(startOffset, additionalClusters, true, 0, 0);
+        }
+
+        @Override public long lastUsedCluster(long fileLength) { return a.lastUsedCluster(RefcountMath.divRoundUp(fileLength, cs)); }
+
+        @Override public long fileLength() { return RefcountMath.divRoundUp(a.fileEnd, cs) * cs; }
+
+        @Override
+        public void extendFile(long end) {
+            long rounded = RefcountMath.divRoundUp(end, cs) * cs;
+            if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, rounded);
+            else a.fileEnd = Math.max(a.fileEnd, rounded);
+        }
+
+        @Override
+        public void growData(long dataStart, long newLength, Preallocation mode) {
+            a.fileEnd = Math.max(a.fileEnd, newLength);
+            dataRuns.add(new long[]{dataStart, newLength - dataStart});
         }
     }
 

@@ -4,6 +4,8 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.LayerReader;
+import dev.qcow2.units.GuestOffset;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.HostOffset;
 
@@ -22,9 +24,10 @@ public final class ResizeHooks {
     private final ZeroDiscard zeroDiscard;
     private final DirtyBit dirty;
     private final BlockDevice backing;
+    private final LayerReader reader;
 
     ResizeHooks(Qcow2Writer writer, SyncedStorage storage, ClusterAllocator allocator, L2Tables tables,
-                ZeroDiscard zeroDiscard, DirtyBit dirty, BlockDevice backing) {
+                ZeroDiscard zeroDiscard, DirtyBit dirty, BlockDevice backing, LayerReader reader) {
         this.writer = writer;
         this.storage = storage;
         this.allocator = allocator;
@@ -32,6 +35,7 @@ public final class ResizeHooks {
         this.zeroDiscard = zeroDiscard;
         this.dirty = dirty;
         this.backing = backing;
+        this.reader = reader;
     }
 
     public SyncedStorage storage() { return storage; }
@@ -89,5 +93,74 @@ public final class ResizeHooks {
             allocator.free(l2, geo.clusterSize());
             tables.forget(table);
         }
+    }
+
+    /**
+     * QEMU's handle_copied for preallocation: the host cluster of the guest cluster at
+     * {@code guestCluster} when it is written in place (a data cluster with OFLAG_COPIED), else -1.
+     */
+    public long copiedHost(long guestCluster) throws IOException {
+        if (tables.l1Index(guestCluster) >= tables.l1Size()) return -1;
+        return switch (tables.entry(guestCluster)) {
+            case null -> -1;
+            case L2Entry.Normal n when n.copied() && n.hostOffset() != 0 -> n.hostOffset();
+            case L2Entry.Normal n -> -1;
+            case L2Entry.Zero z -> -1;
+            case L2Entry.Compressed c -> -1;
+            case L2Entry.Unallocated u -> -1;
+        };
+    }
+
+    /** QEMU's get_cluster_table: the L2 table of {@code guest} allocated, or copied when shared. */
+    public void clusterTable(long guest) throws IOException { tables.writable(guest); }
+
+    /**
+     * QEMU's qcow2_alloc_cluster_link_l2 for preallocated clusters: the guest bytes of
+     * [0, {@code cowStart}) and [{@code cowEnd}, nb clusters) relative to {@code guestCluster} are
+     * copied into the new clusters (perform_cow: head and tail of a run that does not cover
+     * whole clusters), then {@code nb} entries from {@code guestCluster} (one L2 table) point at
+     * the clusters from {@code host} with OFLAG_COPIED. With {@code prealloc} an extended-L2
+     * entry keeps its subcluster bitmap (the new area reads as before: zeros or the backing
+     * file); without, every subcluster becomes allocated (the area reads the new clusters). The
+     * clusters the entries replace are freed once the entries are durable ({@link Updates}).
+     */
+    public void linkPreallocated(long guestCluster, long host, long nb, long cowStart, long cowEnd, boolean prealloc)
+            throws IOException {
+        ClusterGeometry geo = writer.geometry();
+        long cs = geo.clusterSize();
+        if (cowStart > 0) copyGuest(guestCluster, host, (int) cowStart);
+        if (cowEnd < nb * cs) copyGuest(guestCluster + cowEnd, host + cowEnd, (int) (nb * cs - cowEnd));
+        Updates updates = new Updates();
+        for (long i = 0; i < nb; i++) {
+            L2Tables.Slot slot = tables.writable(guestCluster + i * cs);
+            L2Entry old = tables.entry(slot);
+            long bitmap = !geo.extendedL2() ? 0 : prealloc ? keptBitmap(old, i == 0 ? cowStart : 0, geo) : ALL_SUBCLUSTERS_ALLOCATED;
+            updates.add(slot, (host + i * cs) | L2Entry.COPIED, bitmap, old != null && Updates.hasHost(old) ? old : null);
+        }
+        updates.commit(storage, tables, allocator, geo);
+    }
+
+    private static final long ALL_SUBCLUSTERS_ALLOCATED = 0xFFFF_FFFFL;
+
+    /**
+     * The bitmap a preallocated entry keeps (QEMU leaves it as it was). A compressed cluster has
+     * no bitmap; its copied head is marked allocated so that it stays readable (QEMU would
+     * leave it unallocated, showing the backing file or zeros instead of the data).
+     */
+    private static long keptBitmap(L2Entry old, long headBytes, ClusterGeometry geo) {
+        return switch (old) {
+            case null -> 0;
+            case L2Entry.Compressed c -> headBytes == 0 ? 0 : (1L << ((headBytes + geo.subclusterSize() - 1) / geo.subclusterSize())) - 1;
+            case L2Entry.Normal n -> n.bitmap();
+            case L2Entry.Zero z -> z.bitmap();
+            case L2Entry.Unallocated u -> u.bitmap();
+        };
+    }
+
+    /** Copies {@code len} guest bytes as the image reads them now (backing file included) to {@code host}. */
+    private void copyGuest(long guest, long host, int len) throws IOException {
+        byte[] bytes = new byte[len];
+        reader.read(new GuestOffset(guest), bytes, 0, len);
+        storage.write(host, bytes);
     }
 }
