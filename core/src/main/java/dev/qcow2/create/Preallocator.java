@@ -28,9 +28,12 @@ public final class Preallocator {
 
     /**
      * The copy-on-write regions of one link (QCowL2Meta's cow_start and cow_end), relative to
-     * the first cluster linked: bytes [0, {@code startBytes}) and [{@code endOffset}, clusters * size).
+     * the first cluster linked: bytes [{@code startFrom}, {@code startTo}) and [{@code endFrom}, {@code endTo}).
      */
-    public record Cow(long startBytes, long endOffset) { }
+    public record Cow(long startFrom, long startTo, long endFrom, long endTo) {
+        /** cow_start [0, head) and no cow_end, as the falloc/full branch sets them for {@code nb} clusters. */
+        static Cow head(long head, long nb, long clusterSize) { return new Cow(0, head, nb * clusterSize, nb * clusterSize); }
+    }
 
     /** What preallocation needs from an image: QEMU's allocator and L2 updates. */
     public interface Target {
@@ -52,6 +55,13 @@ public final class Preallocator {
 
         /** get_cluster_table: the L2 table of {@code guest} made writable (allocated when missing). */
         void clusterTable(long guest) throws IOException;
+
+        /**
+         * calculate_l2_meta: the copy-on-write regions when guest bytes [{@code from}, {@code to})
+         * (relative to cluster-aligned {@code guestCluster}) of {@code nb} clusters get new host
+         * clusters; they depend on what the first and last cluster hold now.
+         */
+        Cow cowRegions(long guestCluster, long nb, long from, long to) throws IOException;
 
         /**
          * qcow2_alloc_cluster_link_l2 for {@code nb} clusters from cluster-aligned {@code guestCluster}
@@ -134,7 +144,7 @@ public final class Preallocator {
                 if (nb == 0) break;                           // cannot extend the contiguous run
             }
             long mapped = Math.min(cur, nb * cs - inCluster);
-            t.link(start - inCluster, alloc, nb, new Cow(inCluster, inCluster + mapped), true);
+            t.link(start - inCluster, alloc, nb, t.cowRegions(start - inCluster, nb, inCluster, inCluster + mapped), true);
             cur = mapped;
             clusterOffset = alloc + inCluster;
         }
@@ -168,7 +178,7 @@ public final class Preallocator {
             long n = Math.min(nbData, t.l2Entries() - l2Index);
             long cowStart = guest & (cs - 1);
             guest -= cowStart;
-            t.link(guest, host, n, new Cow(cowStart, n * cs), !needAllocation);
+            t.link(guest, host, n, Cow.head(cowStart, n, cs), !needAllocation);
             guest += n * cs;
             host += n * cs;
             nbData -= n;

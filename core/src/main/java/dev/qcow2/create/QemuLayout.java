@@ -111,6 +111,9 @@ final class QemuLayout {
         @Override public long allocClustersAt(long offset, long nb) { return a.allocClustersAt(offset, nb); }
         @Override public long copiedHost(long guestCluster) { return -1; }
         @Override public void clusterTable(long guest) { QemuLayout.this.clusterTable(guest); }
+        @Override public Preallocator.Cow cowRegions(long guestCluster, long nb, long from, long to) {
+            return new Preallocator.Cow(0, from, to, RefcountMath.divRoundUp(to, cs) * cs);
+        }
 
         @Override
         public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) {

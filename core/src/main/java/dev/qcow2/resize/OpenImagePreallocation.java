@@ -51,8 +51,15 @@ final class OpenImagePreallocation implements Preallocator.Target {
     @Override public void clusterTable(long guest) throws IOException { hooks.clusterTable(guest); }
 
     @Override
+    public Preallocator.Cow cowRegions(long guestCluster, long nb, long from, long to) throws IOException {
+        long[] r = hooks.cowRegions(guestCluster, nb, from, to);
+        return new Preallocator.Cow(r[0], r[1], r[2], r[3]);
+    }
+
+    @Override
     public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) throws IOException {
-        hooks.linkPreallocated(guestCluster, host, nb, cow.startBytes(), cow.endOffset(), prealloc);
+        if (cow.endTo() > cow.endFrom()) copiedTailEnd = Math.max(copiedTailEnd, host + cow.endTo());
+        hooks.linkPreallocated(guestCluster, host, nb, new long[]{cow.startFrom(), cow.startTo(), cow.endFrom(), cow.endTo()}, prealloc);
     }
 
     /**
@@ -104,8 +111,34 @@ final class OpenImagePreallocation implements Preallocator.Target {
 
     @Override public long fileLength() { return storage.length(); }
 
+    /** Where preallocate_co's truncate put the end of the file, or -1 (see {@link #cutToPreallocatedEnd}). */
+    private long preallocatedEnd = -1;
+    /** The end of the last tail copied on write (perform_cow's cow_end), which the file keeps. */
+    private long copiedTailEnd = -1;
+
     /** preallocate_co's truncate with preallocation off: the file reaches the last allocated byte. */
-    @Override public void extendFile(long end) { storage.extendTo(end); }
+    @Override
+    public void extendFile(long end) {
+        storage.extendTo(end);
+        preallocatedEnd = end;
+    }
+
+    /**
+     * The allocator grows the file to whole clusters; QEMU's allocation does not, and with no
+     * copy-on-write of the last cluster's tail (extended L2: its trailing subclusters stay
+     * unallocated) its file ends at the last preallocated byte. Cuts the file back to there when
+     * only that cluster's tail lies beyond (called once everything is flushed).
+     */
+    void cutToPreallocatedEnd() throws IOException {
+        if (preallocatedEnd < 0) return;
+        long end = Math.max(preallocatedEnd, copiedTailEnd);
+        long size = storage.raw().size();
+        long clusterEnd = (end + geo.clusterSize() - 1) / geo.clusterSize() * geo.clusterSize();
+        if (size > end && size <= clusterEnd) {
+            storage.raw().setLength(end);
+            storage.flush();
+        }
+    }
 
     /**
      * The data area: falloc reserves it with fallocate, full writes zeros there (file-posix's

@@ -77,8 +77,9 @@ public final class Resizer {
         ClusterGeometry geo = image.geometry();
         long old = image.size();
         hooks.beforeChange();
+        OpenImagePreallocation target = new OpenImagePreallocation(hooks, geo);
         if (newSize < old) shrink(hooks, geo, old, newSize);
-        else grow(image, hooks, geo, old, newSize, mode);
+        else grow(image, hooks, target, geo, old, newSize, mode);
         SyncedStorage storage = hooks.storage();
         // qcow2_write_caches: the preallocated area is on disk before the size that exposes it
         if (mode != Preallocation.OFF) storage.barrier();
@@ -86,13 +87,13 @@ public final class Resizer {
         storage.flush();
         hooks.setSize(newSize);
         if (newSize < old) TailTrim.trim(hooks);
+        if (mode == Preallocation.METADATA) target.cutToPreallocatedEnd();
     }
 
-    private static void grow(Qcow2Writer image, ResizeHooks hooks, ClusterGeometry geo, long old, long newSize,
-                             Preallocation mode) throws IOException {
+    private static void grow(Qcow2Writer image, ResizeHooks hooks, Preallocator.Target target, ClusterGeometry geo,
+                             long old, long newSize, Preallocation mode) throws IOException {
         hooks.growL1(l1Entries(geo, newSize));
         boolean zeroWrite = newSize > old && hooks.backingSize() > old;
-        Preallocator.Target target = new OpenImagePreallocation(hooks, geo);
         switch (mode) {
             case OFF -> { }
             case METADATA -> Preallocator.metadata(target, old, newSize);

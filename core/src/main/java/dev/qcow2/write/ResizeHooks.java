@@ -115,29 +115,84 @@ public final class ResizeHooks {
     public void clusterTable(long guest) throws IOException { tables.writable(guest); }
 
     /**
-     * QEMU's qcow2_alloc_cluster_link_l2 for preallocated clusters: the guest bytes of
-     * [0, {@code cowStart}) and [{@code cowEnd}, nb clusters) relative to {@code guestCluster} are
-     * copied into the new clusters (perform_cow: head and tail of a run that does not cover
-     * whole clusters), then {@code nb} entries from {@code guestCluster} (one L2 table) point at
-     * the clusters from {@code host} with OFLAG_COPIED. With {@code prealloc} an extended-L2
-     * entry keeps its subcluster bitmap (the new area reads as before: zeros or the backing
-     * file); without, every subcluster becomes allocated (the area reads the new clusters). The
-     * clusters the entries replace are freed once the entries are durable ({@link Updates}).
+     * QEMU's calculate_l2_meta: the copy-on-write regions {startFrom, startTo, endFrom, endTo}
+     * (relative to {@code guestCluster}) when bytes [{@code from}, {@code to}) of {@code nb}
+     * clusters from it get new host clusters. The head is copied from the cluster's start, the
+     * tail up to its end, except that with extended L2 leading and trailing subclusters with no
+     * data (unallocated or zero) are not copied: they stay so in the new cluster.
      */
-    public void linkPreallocated(long guestCluster, long host, long nb, long cowStart, long cowEnd, boolean prealloc)
+    public long[] cowRegions(long guestCluster, long nb, long from, long to) throws IOException {
+        ClusterGeometry geo = writer.geometry();
+        long cs = geo.clusterSize();
+        int scBits = Integer.numberOfTrailingZeros(geo.subclusterSize());
+        int perCluster = geo.subclustersPerCluster();
+        long lastCluster = guestCluster + (nb - 1) * cs;
+        long endInLast = to - (nb - 1) * cs;
+        int firstSc = (int) (from >>> scBits);
+        int lastSc = (int) ((endInLast - 1) >>> scBits);
+        L2Entry first = entryOrNull(guestCluster);
+        L2Entry last = entryOrNull(lastCluster);
+        long startFrom = switch (first) {
+            case null -> (long) firstSc << scBits;
+            case L2Entry.Compressed c -> 0;
+            case L2Entry.Normal n -> geo.extendedL2()
+                    ? (long) Math.min(firstSc, Long.numberOfTrailingZeros(n.bitmap() & ALL_SUBCLUSTERS_ALLOCATED | (1L << 32))) << scBits : 0;
+            case L2Entry.Zero z -> z.preallocated() ? 0 : (long) firstSc << scBits;
+            case L2Entry.Unallocated u -> (long) firstSc << scBits;
+        };
+        long endTo = switch (last) {
+            case null -> roundUp(endInLast, 1L << scBits);
+            case L2Entry.Compressed c -> cs;
+            case L2Entry.Normal n -> geo.extendedL2()
+                    ? cs - ((long) Math.min(perCluster - lastSc - 1, Integer.numberOfLeadingZeros((int) n.bitmap())) << scBits) : cs;
+            case L2Entry.Zero z -> z.preallocated() ? cs : roundUp(endInLast, 1L << scBits);
+            case L2Entry.Unallocated u -> roundUp(endInLast, 1L << scBits);
+        };
+        long base = (nb - 1) * cs;
+        return new long[]{startFrom, from, base + endInLast, base + endTo};
+    }
+
+    private L2Entry entryOrNull(long guest) throws IOException {
+        return tables.l1Index(guest) >= tables.l1Size() ? null : tables.entry(guest);
+    }
+
+    private static long roundUp(long value, long unit) { return (value + unit - 1) / unit * unit; }
+
+    /**
+     * QEMU's qcow2_alloc_cluster_link_l2 for preallocated clusters: the guest bytes of the
+     * copy-on-write regions {@code cow} ({startFrom, startTo, endFrom, endTo} relative to
+     * {@code guestCluster}) are copied into the new clusters (perform_cow), then {@code nb}
+     * entries from {@code guestCluster} (one L2 table) point at the clusters from {@code host}
+     * with OFLAG_COPIED. With {@code prealloc} an extended-L2 entry keeps its subcluster bitmap
+     * (the new area reads as before: zeros or the backing file); without, the subclusters from
+     * the start of the copied head to the end of the copied tail become allocated. The clusters
+     * the entries replace are freed once the entries are durable ({@link Updates}).
+     */
+    public void linkPreallocated(long guestCluster, long host, long nb, long[] cow, boolean prealloc)
             throws IOException {
         ClusterGeometry geo = writer.geometry();
         long cs = geo.clusterSize();
-        if (cowStart > 0) copyGuest(guestCluster, host, (int) cowStart);
-        if (cowEnd < nb * cs) copyGuest(guestCluster + cowEnd, host + cowEnd, (int) (nb * cs - cowEnd));
+        if (cow[1] > cow[0]) copyGuest(guestCluster + cow[0], host + cow[0], (int) (cow[1] - cow[0]));
+        if (cow[3] > cow[2]) copyGuest(guestCluster + cow[2], host + cow[2], (int) (cow[3] - cow[2]));
         Updates updates = new Updates();
         for (long i = 0; i < nb; i++) {
             L2Tables.Slot slot = tables.writable(guestCluster + i * cs);
             L2Entry old = tables.entry(slot);
-            long bitmap = !geo.extendedL2() ? 0 : prealloc ? keptBitmap(old, i == 0 ? cowStart : 0, geo) : ALL_SUBCLUSTERS_ALLOCATED;
+            long bitmap = !geo.extendedL2() ? 0
+                    : prealloc ? keptBitmap(old, i == 0 ? cow[1] : 0, geo)
+                    : writtenBitmap(geo, Math.max(cow[0] - i * cs, 0), Math.min(cow[3] - i * cs, cs));
             updates.add(slot, (host + i * cs) | L2Entry.COPIED, bitmap, old != null && Updates.hasHost(old) ? old : null);
         }
         updates.commit(storage, tables, allocator, geo);
+    }
+
+    /** Allocation bits for the subclusters of bytes [from, to) of one cluster (zero bits cleared). */
+    private static long writtenBitmap(ClusterGeometry geo, long from, long to) {
+        if (to <= from) return 0;
+        int sc = geo.subclusterSize();
+        int first = (int) (from / sc);
+        int last = (int) ((to - 1) / sc);
+        return ((1L << (last + 1)) - 1) & ~((1L << first) - 1);
     }
 
     private static final long ALL_SUBCLUSTERS_ALLOCATED = 0xFFFF_FFFFL;
