@@ -29,6 +29,8 @@ public final class ClusterAllocator {
     private final ReftableGrowth growth;
     private final FreeClusterSearch search = new FreeClusterSearch();
     private long freeByteOffset;
+    /** Where clusters whose refcount drops to 0 are noted ({@link DiscardPassthrough}); null when none. */
+    private java.util.List<Long> freedLog;
 
     public ClusterAllocator(SyncedStorage storage, RefcountStore refcounts) {
         this.storage = storage;
@@ -148,10 +150,14 @@ public final class ClusterAllocator {
         else refcounts.setCached(cluster, now);
         if (now == 0) {
             search.freed(cluster);
+            if (freedLog != null) freedLog.add(cluster);
             // A freed cluster may be reused for anything: compressed packing must not continue in it.
             if (freeByteOffset != 0 && (freeByteOffset >>> geo.clusterBits()) == cluster) freeByteOffset = 0;
         }
     }
+
+    /** Notes clusters whose refcount drops to 0 in {@code log} from now on (null: stop). */
+    void recordFreed(java.util.List<Long> log) { this.freedLog = log; }
 
     /** First fit of {@code n} clusters with refcount 0, from the cursor; moves the cursor past them. */
     long findFree(long n) throws IOException {

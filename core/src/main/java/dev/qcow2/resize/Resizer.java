@@ -3,6 +3,7 @@ package dev.qcow2.resize;
 import dev.qcow2.alloc.L1Growth;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
+import dev.qcow2.alloc.DiscardPassthrough;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.create.Preallocation;
@@ -25,7 +26,8 @@ import java.io.IOException;
  * old size would show through, the new area is zeroed (QEMU's BDRV_REQ_ZERO_WRITE from
  * bdrv_co_truncate; falloc and full get it from the file instead, their clusters read as
  * zeros); then everything is flushed and the header's size written and flushed.
- * Shrink: the clusters past the new end are discarded for good, L1 entries past it cleared
+ * Shrink: the clusters past the new end are discarded for good (and punched out of the file,
+ * {@link DiscardPassthrough}), L1 entries past it cleared
  * and their tables freed (the L1 keeps its size, as in QEMU), refcount blocks that count
  * nothing but themselves dropped (qcow2_shrink_reftable), the size written, and the file cut
  * after its last used cluster. Data in the last cluster past an unaligned new end stays, as in
@@ -114,8 +116,13 @@ public final class Resizer {
     private static void shrink(ResizeHooks hooks, ClusterGeometry geo, long old, long newSize) throws IOException {
         int newL1 = (int) l1Entries(geo, newSize);
         long keptEnd = Math.min(old, (long) newL1 * geo.bytesPerL2Table());
-        hooks.discardFully(geo.roundUpToCluster(newSize), keptEnd);
-        hooks.shrinkL1(newL1);
+        // QCOW2_DISCARD_ALWAYS: what the shrink frees is discarded in the file (refcount blocks are not)
+        DiscardPassthrough discard = new DiscardPassthrough(hooks.storage(), hooks.allocator());
+        discard.freeing(() -> {
+            hooks.discardFully(geo.roundUpToCluster(newSize), keptEnd);
+            hooks.shrinkL1(newL1);
+        });
+        discard.punch();
         ReftableShrink.shrink(hooks);
     }
 
