@@ -118,10 +118,8 @@ public final class Resizer {
         long keptEnd = Math.min(old, (long) newL1 * geo.bytesPerL2Table());
         // QCOW2_DISCARD_ALWAYS: what the shrink frees is discarded in the file (refcount blocks are not)
         DiscardPassthrough discard = new DiscardPassthrough(hooks.storage(), hooks.allocator());
-        discard.freeing(() -> {
-            hooks.discardFully(geo.roundUpToCluster(newSize), keptEnd);
-            hooks.shrinkL1(newL1);
-        });
+        discard.freeing(() -> hooks.discardFully(geo.roundUpToCluster(newSize), keptEnd));
+        hooks.shrinkL1(newL1, discard);
         discard.punch();
         ReftableShrink.shrink(hooks);
     }

@@ -130,7 +130,7 @@ public final class Snapshots implements Closeable {
                 0, 0, SnapshotTableWriter.KNOWN_EXTRA, header.size() & ~511L, 0, new byte[0]));
         // the old table is freed with QCOW2_DISCARD_SNAPSHOT: punched
         DiscardPassthrough discard = new DiscardPassthrough(storage, allocator);
-        discard.freeing(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(),
+        discard.freeingAlone(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(),
                 old.isEmpty() ? 0 : table.tableLength()));
         reloadHeader();
         discard.punch();
@@ -150,14 +150,12 @@ public final class Snapshots implements Closeable {
         // What deletion frees (the old table, the snapshot's clusters and L1) goes with
         // QCOW2_DISCARD_SNAPSHOT: punched once the refcounts are durable.
         DiscardPassthrough discard = new DiscardPassthrough(storage, allocator);
-        discard.freeing(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), table.tableLength()));
+        discard.freeingAlone(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), table.tableLength()));
         reloadHeader();
 
         // The snapshot is gone from the table: from here a crash only leaks clusters.
-        discard.freeing(() -> {
-            treeRefs.decrement(new Tree.Snapshot(sn.id(), sn.name()), L1Tree.at(sn.l1TableOffset(), snL1));
-            if (sn.l1Size() > 0) allocator.free(sn.l1TableOffset(), 8L * sn.l1Size());
-        });
+        discard.freeing(() -> treeRefs.decrement(new Tree.Snapshot(sn.id(), sn.name()), L1Tree.at(sn.l1TableOffset(), snL1)));
+        if (sn.l1Size() > 0) discard.freeingAlone(() -> allocator.free(sn.l1TableOffset(), 8L * sn.l1Size()));
         storage.barrier();
         discard.punch();
         fixActiveCopied();

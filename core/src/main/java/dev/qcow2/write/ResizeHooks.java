@@ -1,6 +1,7 @@
 package dev.qcow2.write;
 
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.DiscardPassthrough;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.BlockDevice;
@@ -80,17 +81,23 @@ public final class ResizeHooks {
      * reference, and the tables themselves, lose one reference (what QEMU's copy-discard-free
      * of a shared table amounts to). A crash in between leaves only leaked clusters.
      */
-    public void shrinkL1(int newSize) throws IOException {
+    public void shrinkL1(int newSize) throws IOException { shrinkL1(newSize, new DiscardPassthrough(storage, allocator)); }
+
+    /** {@link #shrinkL1(int)}, noting what it frees in {@code discard}, to be punched as QEMU discards it. */
+    public void shrinkL1(int newSize, DiscardPassthrough discard) throws IOException {
         long[] released = tables.clearL1Tail(newSize);
         ClusterGeometry geo = writer.geometry();
         for (long l2 : released) {
             if (l2 == 0) continue;
             HostOffset table = new HostOffset(l2);
-            for (int i = 0; i < geo.l2Entries(); i++) {
-                L2Entry e = tables.entry(new L2Tables.Slot(table, i));
-                if (Updates.hasHost(e)) Updates.free(e, allocator, geo);
-            }
-            allocator.free(l2, geo.clusterSize());
+            // the data with qcow2_cluster_discard's (merged), each table apart (qcow2_shrink_l1_table)
+            discard.freeing(() -> {
+                for (int i = 0; i < geo.l2Entries(); i++) {
+                    L2Entry e = tables.entry(new L2Tables.Slot(table, i));
+                    if (Updates.hasHost(e)) Updates.free(e, allocator, geo);
+                }
+            });
+            discard.freeingAlone(() -> allocator.free(l2, geo.clusterSize()));
             tables.forget(table);
         }
     }

@@ -26,15 +26,16 @@ class DiscardPassthroughSpec extends Specification {
     @TempDir Path dir
 
     def "#op (#options): the clusters it frees are holes, as qemu-img leaves them"() {
-        given: 'data whose high guest clusters sit low in the file, and a snapshot'
+        given: 'data whose high guest clusters sit low in the file, and (but for the shrink) a snapshot'
+        boolean snapshot = !op.startsWith('shrink')
         def (ours, twin) = ['ours.qcow2', 'twin.qcow2'].collect { name ->
             def image = Qemu.create(dir.resolve(name), '4M', options)
             Qemu.io(image, ['write -P 0x31 3M 1M', 'write -P 0x32 0 2M', 'write -c -P 0x35 2M 64k'])
-            Qemu.img('snapshot', '-c', 's1', image.toString())
+            if (snapshot) Qemu.img('snapshot', '-c', 's1', image.toString())
             Qemu.io(image, ['write -P 0x33 0 1M', 'write -P 0x34 3M 512k'])
             image
         }
-        sameSnapshotDates(ours, twin)
+        if (snapshot) sameSnapshotDates(ours, twin)
 
         when:
         ourOp.call(ours)
@@ -53,9 +54,9 @@ class DiscardPassthroughSpec extends Specification {
         where:
         op             | options                            | minimumPunched | ourOp                                                             | qemuOp
         'shrink to 1M' | 'cluster_size=65536'               | 8              | { Path p -> resize(p, 1 << 20) }                                 | ['resize', '-q', '--shrink', 'IMG', '1M']
-        'shrink to 1M' | 'cluster_size=512'                 | 100            | { Path p -> resize(p, 1 << 20) }                                 | ['resize', '-q', '--shrink', 'IMG', '1M']
+        'shrink to 1M' | 'cluster_size=512'                 | 1000           | { Path p -> resize(p, 1 << 20) }                                 | ['resize', '-q', '--shrink', 'IMG', '1M']
         'delete s1'    | 'cluster_size=65536'               | 16             | { Path p -> Snapshots.open(p).withCloseable { it.delete('1') } } | ['snapshot', '-d', 's1', 'IMG']
-        'delete s1'    | 'cluster_size=4096,extended_l2=on' | 100            | { Path p -> Snapshots.open(p).withCloseable { it.delete('1') } } | ['snapshot', '-d', 's1', 'IMG']
+        'delete s1'    | 'cluster_size=16384,extended_l2=on' | 40            | { Path p -> Snapshots.open(p).withCloseable { it.delete('1') } } | ['snapshot', '-d', 's1', 'IMG']
         'apply s1'     | 'cluster_size=65536'               | 16             | { Path p -> Snapshots.open(p).withCloseable { it.apply('1') } }  | ['snapshot', '-a', 's1', 'IMG']
     }
 
