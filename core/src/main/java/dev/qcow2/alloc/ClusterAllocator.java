@@ -42,6 +42,7 @@ public final class ClusterAllocator {
         this(refcounts, new AppendedRefcountArea(storage, refcounts));
     }
 
+    /** The allocator over any backing with any growth policy (create: {@link NewImageRefcounts} + {@link QemuRefcountArea}). */
     public ClusterAllocator(RefcountBacking refcounts, ReftableGrowth growth) {
         this.refcounts = refcounts;
         this.geo = refcounts.geometry();
@@ -55,8 +56,6 @@ public final class ClusterAllocator {
             case NewImageRefcounts n -> throw new IllegalStateException("the refcounts of a new image are not on disk yet");
         };
     }
-
-    FreeClusterSearch search() { return search; }
 
     /** Allocates {@code bytes} (rounded up to clusters) of contiguous free clusters; returns the host offset (qcow2_alloc_clusters). */
     public long allocate(long bytes) throws IOException {
