@@ -2,8 +2,7 @@ package dev.qcow2.alloc;
 
 /**
  * QEMU's {@code free_cluster_index} and the first-fit scan of {@code alloc_clusters_noref}
- * (block/qcow2-refcount.c): the one free-cluster search, used by the writer's
- * {@link ClusterAllocator} and by create's replay of QEMU's layout (create/QemuAllocator).
+ * (block/qcow2-refcount.c): the free-cluster search of {@link ClusterAllocator}.
  *
  * <p>Invariant: every cluster below {@link #cursor()} that was free when the cursor passed it
  * has been allocated since, unless {@link #freed} lowered the cursor again; so a search never

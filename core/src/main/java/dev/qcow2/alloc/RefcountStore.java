@@ -19,7 +19,7 @@ import java.nio.ByteBuffer;
  * <p>Invariant: the reader's {@link Reftable} mirrors the on-disk refcount table; a cached
  * block mirrors the on-disk block at its offset (or the queued write-back of it).
  */
-public final class RefcountStore {
+public final class RefcountStore implements RefcountBacking {
 
     private final SyncedStorage storage;
     private final ClusterGeometry geo;
@@ -34,7 +34,11 @@ public final class RefcountStore {
                 RefcountReader.Cache.RETAIN);
     }
 
+    @Override
     public ClusterGeometry geometry() { return geo; }
+
+    @Override
+    public String describe() { return storage.describe(); }
 
     /** The reader this store writes through: the same cache and table. */
     public RefcountReader reader() { return reader; }
@@ -48,6 +52,7 @@ public final class RefcountStore {
 
     public long tableOffset() { return reader.reftable().offset(); }
 
+    @Override
     public int tableEntries() { return reader.reftable().size(); }
 
     public int tableClusters() { return reader.reftable().clusters(); }
@@ -63,6 +68,7 @@ public final class RefcountStore {
      *
      * @throws RefcountUnreadableException when the entry names an unaligned block or one past the end of the file
      */
+    @Override
     public long blockOffset(int tableIndex) throws RefcountUnreadableException {
         return reader.reftable().refblockOffset(tableIndex);
     }
@@ -72,17 +78,14 @@ public final class RefcountStore {
         return blockOffset(tableIndex(clusterIndex)) != 0;
     }
 
-    public int tableIndex(long clusterIndex) {
-        long t = clusterIndex / entriesPerBlock();
-        return t > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) t;
-    }
-
     /** The refcount of a host cluster; 0 when no refcount block describes it. */
+    @Override
     public long get(long clusterIndex) throws IOException {
         return reader.get(clusterIndex);
     }
 
     /** Stores a refcount; the cluster's refcount block must exist. Written through. */
+    @Override
     public void set(long clusterIndex, long value) throws IOException {
         setCached(clusterIndex, value);
         writeRange(clusterIndex, 1);
@@ -92,6 +95,7 @@ public final class RefcountStore {
      * Stores a refcount in the cached block only; {@link #writeRange} must write it before
      * anything relies on it being on disk.
      */
+    @Override
     public void setCached(long clusterIndex, long value) throws IOException {
         long off = blockOffset(tableIndex(clusterIndex));
         if (off == 0) throw new IllegalStateException("no refcount block for cluster " + clusterIndex);
@@ -99,6 +103,7 @@ public final class RefcountStore {
     }
 
     /** Writes the cached refcounts of clusters {@code [first, first+n)}: one write per refcount block touched. */
+    @Override
     public void writeRange(long first, long n) throws IOException {
         int bits = geo.refcountBits();
         long epb = entriesPerBlock();
@@ -126,7 +131,22 @@ public final class RefcountStore {
         reader.cached(offset, content);
     }
 
+    /** A zeroed block (counting itself when it lies in its own range), written through; see {@link #writeBlock}. */
+    @Override
+    public void writeNewBlock(long offset, boolean countsItself) throws IOException {
+        byte[] content = new byte[geo.clusterSize()];
+        if (countsItself) RefcountBlockCodec.set(content, geo.refcountOrder(), (offset >>> geo.clusterBits()) % entriesPerBlock(), 1);
+        writeBlock(offset, content);
+    }
+
+    @Override
+    public void barrier() throws IOException { storage.barrier(); }
+
+    @Override
+    public void extendTo(long end) { storage.extendTo(end); }
+
     /** Points table entry {@code tableIndex} at a refcount block already written and flushed. */
+    @Override
     public void link(int tableIndex, long blockOffset) throws IOException {
         reader.reftable().set(tableIndex, blockOffset);
         storage.write(reader.reftable().entryFileOffset(tableIndex), ByteBuffer.allocate(8).putLong(blockOffset).array());

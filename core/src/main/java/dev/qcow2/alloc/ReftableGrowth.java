@@ -1,86 +1,32 @@
 package dev.qcow2.alloc;
 
-import dev.qcow2.ImageLimitException;
-import dev.qcow2.format.Qcow2Header;
-import dev.qcow2.format.RefcountBlockCodec;
-import dev.qcow2.units.ClusterGeometry;
-
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
- * Grows a full refcount table, as QEMU's qcow2_refcount_area: a new area past every cluster
- * the old table can describe holds the refcount blocks for the area itself followed by the new,
- * larger table. Order: area blocks written, new table written, both flushed; then the header
- * names the new table (one atomic write), flushed; only then is the old table freed. A crash at
- * any point leaves either the old or the new table in force, at worst with leaked clusters.
+ * What {@link ClusterAllocator} does where QEMU's alloc_refcount_block (block/qcow2-refcount.c)
+ * finds the refcount table too small, and how its free-cluster search resumes after it created
+ * refcount metadata (QEMU's -EAGAIN). The two policies:
+ * <ul>
+ *   <li>{@link QemuRefcountArea}: QEMU 7.2's own rules, so that {@code create} lays an image out
+ *       byte for byte as qemu-img create (and the start of qemu-img convert's target) does;</li>
+ *   <li>{@link AppendedRefcountArea}: the writer's growth of an open image, ordered for crash
+ *       safety (area, flush, header, flush, free).</li>
+ * </ul>
  */
-final class ReftableGrowth {
-    private final SyncedStorage storage;
-    private final RefcountStore refcounts;
-    private final ClusterAllocator allocator;
-    private final ClusterGeometry geo;
+public sealed interface ReftableGrowth permits QemuRefcountArea, AppendedRefcountArea {
 
-    ReftableGrowth(SyncedStorage storage, RefcountStore refcounts, ClusterAllocator allocator) {
-        this.storage = storage;
-        this.refcounts = refcounts;
-        this.allocator = allocator;
-        this.geo = refcounts.geometry();
-    }
+    /**
+     * The table has no entry {@code neededIndex} (for host cluster {@code cluster}, the first of
+     * a request in that range): grows it. Afterwards the caller searches again.
+     */
+    void grow(ClusterAllocator allocator, int neededIndex, long cluster) throws IOException;
 
-    /** Grows the table so that it has an entry {@code neededIndex}. */
-    void grow(int neededIndex) throws IOException {
-        int cs = geo.clusterSize();
-        long perBlock = refcounts.entriesPerBlock();
-        long fileClusters = geo.clustersCovering(storage.length());
-        // Every cluster in use has a refcount, hence lies below coveredClusters: the area is free.
-        long areaStart = Math.max(refcounts.coveredClusters(), fileClusters);
-        long oldEntries = refcounts.tableEntries();
-        long entries = Math.max(neededIndex + 1L, oldEntries + oldEntries / 2 + 1);
-        long firstIndex = areaStart / perBlock;
-        long blockCount, tableClusters;
-        while (true) {
-            tableClusters = (entries * 8 + cs - 1) / cs;
-            blockCount = 1;
-            long lastIndex;
-            while (true) {
-                lastIndex = (areaStart + blockCount + tableClusters - 1) / perBlock;
-                long need = lastIndex - firstIndex + 1;
-                if (need <= blockCount) break;
-                blockCount = need;
-            }
-            if (entries >= lastIndex + 1) break;
-            entries = lastIndex + 1;
-        }
-        entries = tableClusters * cs / 8;
-        if (tableClusters * cs > Qcow2Header.MAX_REFTABLE_BYTES) {
-            throw new ImageLimitException(storage.describe(), "refcount table would grow beyond "
-                    + Qcow2Header.MAX_REFTABLE_BYTES + " bytes");
-        }
-        long areaEnd = areaStart + blockCount + tableClusters;
-        long[] table = new long[(int) entries];
-        long[] old = refcounts.tableCopy();
-        System.arraycopy(old, 0, table, 0, old.length);
-        for (long j = 0; j < blockCount; j++) {
-            long blockCluster = areaStart + j;
-            long describedFirst = (firstIndex + j) * perBlock;
-            byte[] content = new byte[cs];
-            for (long c = Math.max(describedFirst, areaStart); c < Math.min(describedFirst + perBlock, areaEnd); c++) {
-                RefcountBlockCodec.set(content, geo.refcountOrder(), c - describedFirst, 1);
-            }
-            refcounts.writeBlock(blockCluster << geo.clusterBits(), content);
-            table[(int) (firstIndex + j)] = blockCluster << geo.clusterBits();
-        }
-        long tableOffset = (areaStart + blockCount) << geo.clusterBits();
-        ByteBuffer bytes = ByteBuffer.allocate((int) (tableClusters * cs));
-        bytes.asLongBuffer().put(table);
-        storage.write(tableOffset, bytes.array());
-        storage.barrier();
-        HeaderPatch.refcountTable(storage, tableOffset, (int) tableClusters);
-        storage.barrier();
-        long oldOffset = refcounts.tableOffset();
-        int oldClusters = refcounts.tableClusters();
-        refcounts.replaceTable(tableOffset, table);
-        allocator.free(oldOffset, (long) oldClusters * cs);
-    }
+    /**
+     * Where the free-cluster search resumes after refcount metadata was created. True (the
+     * writer): back at the cursor the interrupted search began at, also before searching for a
+     * block that the new block's own range lacks. False (QEMU): update_refcount's -EAGAIN rule,
+     * {@code free_cluster_index = MIN(free_cluster_index, start of the request)}, which keeps
+     * clusters freed meanwhile (an old refcount table) in reach.
+     */
+    boolean restartsAtSavedCursor();
 }

@@ -1,12 +1,20 @@
 package dev.qcow2.create;
 
+import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.NewImageRefcounts;
+import dev.qcow2.alloc.QemuRefcountArea;
+import dev.qcow2.units.ClusterGeometry;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Where QEMU 7.2 puts everything in a new image, found by replaying qcow2_co_create:
+ * Where QEMU 7.2 puts everything in a new image, found by running the one
+ * {@link ClusterAllocator} with QEMU's rules ({@link QemuRefcountArea}) over the new image's
+ * in-memory refcounts ({@link NewImageRefcounts}) through the steps of qcow2_co_create:
  * header (cluster 0), refcount table (cluster 1), refcount block (cluster 2), allocation of
  * those three, then qcow2_co_truncate to the virtual size: qcow2_grow_l1_table, and for
  * preallocation either preallocate_co (metadata; and falloc/full with an external data file)
@@ -30,7 +38,9 @@ final class QemuLayout {
                   List<long[]> dataRuns, long dataFileLength, boolean fallocated) { }
 
     private final CreateOptions o;
-    private final QemuAllocator a;
+    private final NewImageRefcounts refcounts;
+    private final QemuRefcountArea qemuGrowth;
+    private final ClusterAllocator a;
     private final long cs;
     private final int cb;
     private final long l2Entries;
@@ -47,28 +57,30 @@ final class QemuLayout {
         this.cb = o.clusterBits();
         this.l2Entries = o.l2Entries();
         this.l2Words = o.extendedL2() ? 2 : 1;
-        this.a = new QemuAllocator(cb, o.refcountOrder());
+        // qcow2_co_create: header (cluster 0), a one-cluster refcount table (cluster 1) whose first
+        // entry names the refcount block at cluster 2
+        this.refcounts = new NewImageRefcounts("new image", new ClusterGeometry(cb, o.refcountOrder(), o.extendedL2()),
+                cs, (int) (cs / 8), 2 * cs);
+        this.qemuGrowth = new QemuRefcountArea(refcounts);
+        this.a = new ClusterAllocator(refcounts, qemuGrowth);
     }
 
-    static Layout plan(CreateOptions o) {
+    static Layout plan(CreateOptions o) throws IOException {
         return new QemuLayout(o).run();
     }
 
-    private Layout run() {
-        // qcow2_co_create: header, a one-cluster refcount table and its first block, then their refcounts
-        a.reftable = new long[(int) (cs / 8)];
-        a.reftable[0] = 2 * cs;
-        a.reftableOffset = cs;
-        a.wrote(0, 3 * cs);
-        a.allocClusters(3 * cs);
+    private Layout run() throws IOException {
+        // qcow2_co_create: the three clusters written, then their refcounts
+        refcounts.wrote(0, 3 * cs);
+        a.allocate(3 * cs);
         dataFileLength = o.dataFile() != null ? o.size() : 0;
 
         // qcow2_co_truncate
         long l1Size = o.l1Entries();
         if (l1Size > 0) {
-            l1Offset = a.allocClusters(l1Size * 8);
+            l1Offset = a.allocate(l1Size * 8);
             l1 = new long[(int) l1Size];
-            a.wrote(l1Offset, l1Size * 8);
+            refcounts.wrote(l1Offset, l1Size * 8);
         }
         Preallocation p = o.preallocation();
         if (p == Preallocation.METADATA || (p != Preallocation.OFF && o.dataFile() != null)) {
@@ -80,26 +92,18 @@ final class QemuLayout {
     }
 
     /** preallocate_co(0, size) through the one {@link Preallocator}. */
-    private void preallocateMetadata() {
-        try {
-            Preallocator.metadata(new InMemory(), 0, o.size());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);   // nothing here does I/O
-        }
+    private void preallocateMetadata() throws IOException {
+        Preallocator.metadata(new InMemory(), 0, o.size());
     }
 
     /** The falloc/full branch of qcow2_co_truncate (no external data file) through the one {@link Preallocator}. */
-    private void preallocateData() {
-        try {
-            Preallocator.data(new InMemory(), 0, o.size(), o.preallocation(), false);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    private void preallocateData() throws IOException {
+        Preallocator.data(new InMemory(), 0, o.size(), o.preallocation(), false);
     }
 
     /**
-     * The new image in memory as the preallocator's target: {@link QemuAllocator} for clusters and
-     * refcount areas, the planned L1/L2 tables for entries. Nothing is allocated yet, so there is
+     * The new image in memory as the preallocator's target: the one {@link ClusterAllocator}
+     * over the new image's refcounts for clusters, {@link QemuRefcountArea} for refcount areas, the planned L1/L2 tables for entries. Nothing is allocated yet, so there is
      * nothing to copy on write; QEMU's cow_end of an unaligned last cluster extends the file to
      * that cluster's end, which {@link #extendFile} rounds to.
      */
@@ -107,51 +111,51 @@ final class QemuLayout {
         @Override public int clusterBits() { return cb; }
         @Override public long l2Entries() { return l2Entries; }
         @Override public boolean externalData() { return o.dataFile() != null; }
-        @Override public long allocClusters(long bytes) { return a.allocClusters(bytes); }
-        @Override public long allocClustersAt(long offset, long nb) { return a.allocClustersAt(offset, nb); }
+        @Override public long allocClusters(long bytes) throws IOException { return a.allocate(bytes); }
+        @Override public long allocClustersAt(long offset, long nb) throws IOException { return a.allocateAt(offset, nb); }
         @Override public long copiedHost(long guestCluster) { return -1; }
-        @Override public void clusterTable(long guest) { QemuLayout.this.clusterTable(guest); }
+        @Override public void clusterTable(long guest) throws IOException { QemuLayout.this.clusterTable(guest); }
         @Override public Preallocator.Cow cowRegions(long guestCluster, long nb, long from, long to) {
             return new Preallocator.Cow(0, from, to, RefcountMath.divRoundUp(to, cs) * cs);
         }
 
         @Override
-        public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) {
+        public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) throws IOException {
             long l2Index = (guestCluster >>> cb) & (l2Entries - 1);
             QemuLayout.this.link(QemuLayout.this.clusterTable(guestCluster), l2Index, host, nb);
         }
 
-        @Override public long refcountArea(long startOffset, long additionalClusters) {
-            return a.refcountArea(startOffset, additionalClusters, true, 0, 0);
+        @Override public long refcountArea(long startOffset, long additionalClusters) throws IOException {
+            return qemuGrowth.area(a, startOffset, additionalClusters, true, 0, 0);
         }
 
-        @Override public long lastUsedCluster(long fileLength) { return a.lastUsedCluster(RefcountMath.divRoundUp(fileLength, cs)); }
+        @Override public long lastUsedCluster(long fileLength) { return refcounts.lastUsedCluster(RefcountMath.divRoundUp(fileLength, cs)); }
 
-        @Override public long fileLength() { return RefcountMath.divRoundUp(a.fileEnd, cs) * cs; }
+        @Override public long fileLength() { return RefcountMath.divRoundUp(refcounts.end(), cs) * cs; }
 
         @Override
         public void extendFile(long end) {
             long rounded = RefcountMath.divRoundUp(end, cs) * cs;
             if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, rounded);
-            else a.fileEnd = Math.max(a.fileEnd, rounded);
+            else refcounts.wrote(0, rounded);
         }
 
         @Override
         public void growData(long dataStart, long newLength, Preallocation mode) {
-            a.fileEnd = Math.max(a.fileEnd, newLength);
+            refcounts.wrote(0, newLength);
             dataRuns.add(new long[]{dataStart, newLength - dataStart});
         }
     }
 
     /** get_cluster_table: the L2 table for a guest offset, allocated (l2_allocate) if missing. */
-    private long[] clusterTable(long guest) {
+    private long[] clusterTable(long guest) throws IOException {
         int l1Index = (int) (guest >>> (cb + Long.numberOfTrailingZeros(l2Entries)));
         if (l1[l1Index] == 0) {
-            long offset = a.allocClusters(cs);
+            long offset = a.allocate(cs);
             l2Tables.put(offset, new long[(int) (l2Entries * l2Words)]);
-            a.wrote(offset, cs);
+            refcounts.wrote(offset, cs);
             l1[l1Index] = offset | COPIED;
-            a.wrote(l1Offset + 8L * l1Index, 8);             // qcow2_write_l1_entry
+            refcounts.wrote(l1Offset + 8L * l1Index, 8);             // qcow2_write_l1_entry
         }
         return l2Tables.get(l1[l1Index] & ~COPIED);
     }
@@ -163,15 +167,15 @@ final class QemuLayout {
 
     private Layout result() {
         TreeMap<Long, byte[]> meta = new TreeMap<>();
-        meta.put(a.reftableOffset, QemuAllocator.tableBytes(a.reftable));
-        for (int i = 0; i < a.reftable.length; i++) {
-            if (a.reftable[i] != 0) meta.put(a.reftable[i], a.refcountBlock(i));
+        meta.put(refcounts.tableOffset(), refcounts.tableBytes());
+        for (int i = 0; i < refcounts.tableEntries(); i++) {
+            if (refcounts.blockOffset(i) != 0) meta.put(refcounts.blockOffset(i), refcounts.refcountBlock(i));
         }
-        if (l1.length > 0) meta.put(l1Offset, QemuAllocator.tableBytes(l1));
-        l2Tables.forEach((off, words) -> meta.put(off, QemuAllocator.tableBytes(words)));
-        byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, a.reftableOffset,
-                a.reftable.length * 8L / cs));
-        return new Layout(header, a.stale, meta, a.fileEnd, dataRuns, dataFileLength,
+        if (l1.length > 0) meta.put(l1Offset, NewImageRefcounts.tableBytes(l1));
+        l2Tables.forEach((off, words) -> meta.put(off, NewImageRefcounts.tableBytes(words)));
+        byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, refcounts.tableOffset(),
+                refcounts.tableEntries() * 8L / cs));
+        return new Layout(header, refcounts.stale(), meta, refcounts.end(), dataRuns, dataFileLength,
                 o.preallocation() == Preallocation.FALLOC);
     }
 }

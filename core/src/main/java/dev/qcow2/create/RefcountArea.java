@@ -10,7 +10,7 @@ import java.util.List;
  * file up to there plus {@code additionalClusters}; every cluster of
  * [{@code startOffset}, {@code endOffset}) gets refcount 1, and the old table is freed.
  *
- * <p>The one model of it: {@link QemuAllocator} applies it to a new image in memory (create),
+ * <p>The one model of it: {@code alloc.QemuRefcountArea} applies it to a new image in memory (create),
  * the resize preallocation ({@code preallocation=falloc|full}) to an open image on disk.
  * Precondition (QEMU's): nothing from {@code startOffset} on is in use.
  *

@@ -1,7 +1,7 @@
 package dev.qcow2.create;
 
 /** Sizes of refcount metadata, as QEMU 7.2 computes them (block/qcow2-refcount.c). */
-final class RefcountMath {
+public final class RefcountMath {
     private RefcountMath() { }
 
     /**
@@ -11,7 +11,7 @@ final class RefcountMath {
      *
      * @return {blocks, tableClusters}
      */
-    static long[] metadata(long clusters, long clusterSize, int refcountOrder, boolean generousIncrease) {
+    public static long[] metadata(long clusters, long clusterSize, int refcountOrder, boolean generousIncrease) {
         long blocksPerTableCluster = clusterSize / 8;
         long refcountsPerBlock = clusterSize * 8 / (1L << refcountOrder);
         long table = 0;
@@ -32,5 +32,5 @@ final class RefcountMath {
         return new long[]{blocks, table};
     }
 
-    static long divRoundUp(long a, long b) { return (a + b - 1) / b; }
+    public static long divRoundUp(long a, long b) { return (a + b - 1) / b; }
 }

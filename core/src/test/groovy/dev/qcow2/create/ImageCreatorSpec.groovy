@@ -2,6 +2,7 @@ package dev.qcow2.create
 
 import dev.qcow2.testing.Extents
 import dev.qcow2.testing.Qemu
+import dev.qcow2.testing.Sha256
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -67,6 +68,47 @@ class ImageCreatorSpec extends Specification {
                 ['extended_l2=on,cluster_size=16k,preallocation=metadata', '16M'],
                 ['preallocation=metadata', '100k'],
         ]
+    }
+
+    /**
+     * Layouts where create's run of the one allocator (alloc.ClusterAllocator with
+     * alloc.QemuRefcountArea over alloc.NewImageRefcounts) meets QEMU's rarer rules: a refcount
+     * block whose own range has none yet (alloc_refcount_block recursing through update_refcount),
+     * a refcount table grown by qcow2_refcount_area with the old table's bytes left behind, the
+     * exactly sized area of preallocation=falloc|full, every refcount width, the smallest and
+     * largest clusters, and large virtual sizes.
+     */
+    def "allocation #options #size (#rule): same sha256 as qemu-img create"() {
+        given:
+        def twins = new Twins(dir)
+
+        when:
+        def q = twins.qemuCreate(options, size)
+        twins.ourCreate(options, size)
+
+        then:
+        q.exit == 0
+        Sha256.of(twins.ourImage()) == Sha256.of(twins.qemuImage())
+        !options.contains('data_file') || Sha256.of(twins.ourDir.resolve('data.raw')) == Sha256.of(twins.qemuDir.resolve('data.raw'))
+        Twins.check(twins.ourImage()) == 0
+
+        where:
+        options                                                                      | size    | rule
+        'cluster_size=512,refcount_bits=16'                                          | '1G'    | 'the L1 table spans a refcount range with no block: its block is made first'
+        'cluster_size=1024,refcount_bits=64,preallocation=metadata'                  | '16M'   | 'that, and the table grown by alloc_refcount_block + qcow2_refcount_area'
+        'cluster_size=512,refcount_bits=64,preallocation=metadata'                   | '4M'    | 'table grown while L2 tables and data clusters interleave'
+        'cluster_size=512,refcount_bits=2,preallocation=metadata'                    | '2M'    | 'refcount width 2'
+        'cluster_size=512,refcount_bits=4,preallocation=metadata'                    | '2M'    | 'refcount width 4'
+        'cluster_size=512,refcount_bits=8,preallocation=metadata'                    | '2M'    | 'refcount width 8'
+        'cluster_size=512,refcount_bits=32,preallocation=metadata'                   | '2M'    | 'refcount width 32'
+        'cluster_size=4096,refcount_bits=8,preallocation=full'                       | '8M'    | 'qcow2_refcount_area sized exactly for the data area'
+        'cluster_size=512,refcount_bits=64,preallocation=falloc'                     | '4M'    | 'the same with the smallest clusters'
+        'cluster_size=1024,refcount_bits=64,preallocation=falloc,data_file=data.raw' | '64M'   | 'external data file: metadata preallocation only'
+        'cluster_size=2M,refcount_bits=64,preallocation=metadata'                    | '64M'   | 'largest clusters'
+        'cluster_size=2M,extended_l2=on,preallocation=metadata'                      | '20M'   | 'largest clusters, extended L2 entries'
+        'cluster_size=64k,refcount_bits=1,preallocation=metadata'                    | '64M'   | 'one-bit refcounts'
+        ''                                                                           | '16T'   | 'a large L1 table'
+        'cluster_size=2M,refcount_bits=1'                                            | '256T'  | 'a very large virtual size'
     }
 
     def "preallocation #options #size: file size, disk usage and map equal to qemu-img's (falloc reserves, it writes nothing)"() {
