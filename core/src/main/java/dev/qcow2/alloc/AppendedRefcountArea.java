@@ -9,14 +9,15 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * The writer's {@link ReftableGrowth}: grows a full refcount table in the spirit of QEMU's
- * qcow2_refcount_area, though not at QEMU's offsets: a new area past every cluster the old table
- * can describe and past the end of the file holds the refcount blocks for the area itself
- * followed by the new table, which gains at least half the old size. (QEMU instead first places
- * the refcount block that was missing by first fit and starts the area at the next refcount
- * block boundary, see {@link QemuRefcountArea}.) Order: area blocks written, new table written, both flushed; then the header
- * names the new table (one atomic write), flushed; only then is the old table freed. A crash at
- * any point leaves either the old or the new table in force, at worst with leaked clusters.
+ * The writer's {@link ReftableGrowth}: a full refcount table grows as in QEMU up to 2.9's
+ * alloc_refcount_block (before qcow2_refcount_area): the new table gains at least half the old
+ * size, and one area holds the refcount blocks that describe the area itself followed by the new
+ * table. The area starts past every cluster the old table can describe and past the end of the
+ * file, so it is free without a search. (QEMU 7.2 first places the missing block by first fit
+ * and starts the area at the next refcount block boundary: {@link QemuRefcountArea}, used by
+ * create.) Order: area blocks written, new table written, both flushed; then the header names
+ * the new table (one atomic write), flushed; only then is the old table freed. A crash at any
+ * point leaves either the old or the new table in force, at worst with leaked clusters.
  */
 final class AppendedRefcountArea implements ReftableGrowth {
     private final SyncedStorage storage;

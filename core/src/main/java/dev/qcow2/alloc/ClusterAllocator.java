@@ -36,12 +36,15 @@ public final class ClusterAllocator {
     private final ReftableGrowth growth;
     private final FreeClusterSearch search = new FreeClusterSearch();
     private long freeByteOffset;
+    /** Where clusters whose refcount drops to 0 are noted ({@link DiscardPassthrough}); null when none. */
+    private java.util.List<Long> freedLog;
 
     /** The writer's allocator for an open image: on-disk refcounts, {@link AppendedRefcountArea}. */
     public ClusterAllocator(SyncedStorage storage, RefcountStore refcounts) {
         this(refcounts, new AppendedRefcountArea(storage, refcounts));
     }
 
+    /** The allocator over any backing with any growth policy (create: {@link NewImageRefcounts} + {@link QemuRefcountArea}). */
     public ClusterAllocator(RefcountBacking refcounts, ReftableGrowth growth) {
         this.refcounts = refcounts;
         this.geo = refcounts.geometry();
@@ -55,8 +58,6 @@ public final class ClusterAllocator {
             case NewImageRefcounts n -> throw new IllegalStateException("the refcounts of a new image are not on disk yet");
         };
     }
-
-    FreeClusterSearch search() { return search; }
 
     /** Allocates {@code bytes} (rounded up to clusters) of contiguous free clusters; returns the host offset (qcow2_alloc_clusters). */
     public long allocate(long bytes) throws IOException {
@@ -171,10 +172,14 @@ public final class ClusterAllocator {
         else refcounts.setCached(cluster, now);
         if (now == 0) {
             search.freed(cluster);
+            if (freedLog != null) freedLog.add(cluster);
             // A freed cluster may be reused for anything: compressed packing must not continue in it.
             if (freeByteOffset != 0 && (freeByteOffset >>> geo.clusterBits()) == cluster) freeByteOffset = 0;
         }
     }
+
+    /** Notes clusters whose refcount drops to 0 in {@code log} from now on (null: stop). */
+    void recordFreed(java.util.List<Long> log) { this.freedLog = log; }
 
     /** After refcount metadata was created: where the search for a request starting at {@code start} resumes. */
     private void restart(long savedCursor, long start) {

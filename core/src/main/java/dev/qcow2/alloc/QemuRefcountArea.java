@@ -1,5 +1,6 @@
 package dev.qcow2.alloc;
 
+import dev.qcow2.create.RefcountArea;
 import dev.qcow2.create.RefcountMath;
 import dev.qcow2.units.ClusterGeometry;
 
@@ -56,46 +57,17 @@ public final class QemuRefcountArea implements ReftableGrowth {
     public long area(ClusterAllocator allocator, long startOffset, long additionalClusters, boolean exactSize,
                      int newRefblockIndex, long newRefblockOffset) throws IOException {
         long clusterSize = geo.clusterSize();
-        long perBlock = geo.refblockEntries();
-        long totalBlocks = RefcountMath.metadata(startOffset / clusterSize + additionalClusters, clusterSize,
-                geo.refcountOrder(), !exactSize)[0];
-        long areaIndex = (startOffset / clusterSize) / perBlock;
-        long tableSize = exactSize ? totalBlocks : totalBlocks + RefcountMath.divRoundUp(totalBlocks, 2);
-        long perCluster = clusterSize / 8;
-        tableSize = RefcountMath.divRoundUp(tableSize, perCluster) * perCluster;
-        long tableClusters = tableSize * 8 / clusterSize;
-        if (tableSize > Integer.MAX_VALUE / 8) throw new IllegalStateException("refcount table too large");
-
         long[] old = refcounts.tableCopy();
-        long[] newTable = new long[(int) tableSize];
-        System.arraycopy(old, 0, newTable, 0, (int) Math.min(old.length, tableSize));
-        if (newRefblockOffset != 0) newTable[newRefblockIndex] = newRefblockOffset;
-
-        long additional = 0;
-        for (long i = areaIndex; i < totalBlocks; i++) if (newTable[(int) i] == 0) additional++;
-        long tableOffset = startOffset + additional * clusterSize;
-        long endOffset = tableOffset + tableClusters * clusterSize;
-
-        long blockOffset = startOffset;
-        for (long i = areaIndex; i < totalBlocks; i++) {
-            if (newTable[(int) i] == 0) {
-                newTable[(int) i] = blockOffset;
-                refcounts.wrote(blockOffset, clusterSize);
-                blockOffset += clusterSize;
-            }
-            // the area's clusters (blocks and table) that this block describes count 1
-            long firstCovered = i * perBlock * clusterSize;
-            if (firstCovered < endOffset) {
-                long j = firstCovered < startOffset ? (startOffset - firstCovered) / clusterSize : 0;
-                long endIndex = Math.min((endOffset - firstCovered) / clusterSize, perBlock);
-                for (; j < endIndex; j++) refcounts.setCached(firstCovered / clusterSize + j, 1);
-            }
-        }
-        refcounts.wrote(tableOffset, tableSize * 8);
+        RefcountArea plan = RefcountArea.plan(old, geo.clusterBits(), geo.refcountOrder(), startOffset,
+                additionalClusters, exactSize, newRefblockIndex, newRefblockOffset);
+        for (int i : plan.newBlocks()) refcounts.wrote(plan.table()[i], clusterSize);
+        // the area's clusters (new blocks and the new table) count 1
+        for (long c = startOffset / clusterSize; c < plan.endOffset() / clusterSize; c++) refcounts.setCached(c, 1);
+        refcounts.wrote(plan.tableOffset(), plan.tableClusters() * clusterSize);
 
         long oldOffset = refcounts.tableOffset();
-        refcounts.replaceTable(tableOffset, newTable);
+        refcounts.replaceTable(plan.tableOffset(), plan.table());
         allocator.free(oldOffset, old.length * 8L);
-        return endOffset;
+        return plan.endOffset();
     }
 }

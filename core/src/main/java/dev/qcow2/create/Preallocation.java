@@ -14,7 +14,7 @@ public enum Preallocation {
     public String qemuName() { return name().toLowerCase(java.util.Locale.ROOT); }
 
     /** qapi_enum_parse: the exact lower-case name, or empty. */
-    static java.util.Optional<Preallocation> parse(String text) {
+    public static java.util.Optional<Preallocation> parse(String text) {
         for (Preallocation p : values()) if (p.qemuName().equals(text)) return java.util.Optional.of(p);
         return java.util.Optional.empty();
     }

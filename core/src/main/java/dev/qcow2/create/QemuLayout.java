@@ -26,9 +26,6 @@ import java.util.TreeMap;
  */
 final class QemuLayout {
     private static final long COPIED = 1L << 63;
-    /** BDRV_REQUEST_MAX_BYTES: MIN(SIZE_MAX, INT_MAX) rounded down to a 512-byte sector. */
-    private static final long REQUEST_MAX_BYTES = (Integer.MAX_VALUE >> 9) << 9;
-    private static final long INV = -1;
 
     /**
      * Everything the writer needs.
@@ -94,82 +91,59 @@ final class QemuLayout {
         return result();
     }
 
-    /** preallocate_co(0, size): allocation request by request, each up to INT_MAX bytes. */
+    /** preallocate_co(0, size) through the one {@link Preallocator}. */
     private void preallocateMetadata() throws IOException {
-        long offset = 0;
-        long bytes = o.size();
-        long end = 0;
-        while (bytes > 0) {
-            long cur = Math.min(bytes, (Integer.MAX_VALUE / cs) * cs);
-            long[] hostAndBytes = allocHostOffset(offset, cur);
-            cur = hostAndBytes[1];
-            end = RefcountMath.divRoundUp(hostAndBytes[0] + cur, cs) * cs;   // qemu extends to whole clusters
-            bytes -= cur;
-            offset += cur;
-        }
-        // "the image file is large enough to actually contain all of the allocated clusters"
-        if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, end);
-        else refcounts.wrote(0, end);
+        Preallocator.metadata(new InMemory(), 0, o.size());
     }
 
-    /** qcow2_alloc_host_offset on unallocated clusters: {host offset of guest offset, bytes mapped}. */
-    private long[] allocHostOffset(long offset, long bytes) throws IOException {
-        long start = offset;
-        long remaining = bytes;
-        long clusterOffset = INV;
-        long hostOffset = INV;
-        long cur = 0;
-        while (true) {
-            if (hostOffset == INV && clusterOffset != INV) hostOffset = clusterOffset;
-            start += cur;
-            remaining -= cur;
-            if (clusterOffset != INV) clusterOffset += cur;
-            if (remaining == 0) break;
-            cur = remaining;
-            long[] table = clusterTable(start);               // handle_copied: finds (allocates) the L2 table
-            long inCluster = start & (cs - 1);
-            long l2Index = (start >>> cb) & (l2Entries - 1);
-            long nb = Math.min(RefcountMath.divRoundUp(inCluster + cur, cs), l2Entries - l2Index);
-            nb = Math.min(nb, REQUEST_MAX_BYTES >>> cb);
-            long alloc;
-            if (o.dataFile() != null) {
-                alloc = start - inCluster;                    // external data: host offset = guest offset
-            } else if (clusterOffset == INV) {
-                alloc = a.allocate(nb * cs);
-            } else {
-                alloc = clusterOffset - (clusterOffset & (cs - 1));
-                nb = a.allocateAt(alloc, nb);
-                if (nb == 0) break;                           // cannot extend the contiguous run
-            }
-            link(table, l2Index, alloc, nb);
-            cur = Math.min(cur, nb * cs - inCluster);
-            clusterOffset = alloc + inCluster;
-        }
-        return new long[]{hostOffset, bytes - remaining};
-    }
-
-    /** The falloc/full branch of qcow2_co_truncate (no external data file). */
+    /** The falloc/full branch of qcow2_co_truncate (no external data file) through the one {@link Preallocator}. */
     private void preallocateData() throws IOException {
-        long oldFileSize = RefcountMath.divRoundUp(refcounts.end(), cs) * cs;
-        long last = refcounts.lastUsedCluster(oldFileSize / cs);
-        oldFileSize = last >= 0 ? (last + 1) * cs : 0;
-        long nbData = RefcountMath.divRoundUp(o.size(), cs);
-        long nbL2 = RefcountMath.divRoundUp(nbData, l2Entries) + 1;
-        long allocationStart = qemuGrowth.area(a, oldFileSize, nbData + nbL2, true, 0, 0);
-        long got = a.allocateAt(allocationStart, nbData);
-        if (got != nbData) throw new IllegalStateException("preallocation area not free");
-        long newFileSize = allocationStart + nbData * cs;
-        refcounts.wrote(0, newFileSize);
-        if (nbData > 0) dataRuns.add(new long[]{allocationStart, nbData * cs});
-        long host = allocationStart;
-        long guest = 0;
-        while (nbData > 0) {
-            long l2Index = (guest >>> cb) & (l2Entries - 1);
-            long n = Math.min(nbData, l2Entries - l2Index);
-            link(clusterTable(guest), l2Index, host, n);
-            guest += n * cs;
-            host += n * cs;
-            nbData -= n;
+        Preallocator.data(new InMemory(), 0, o.size(), o.preallocation(), false);
+    }
+
+    /**
+     * The new image in memory as the preallocator's target: the one {@link ClusterAllocator}
+     * over the new image's refcounts for clusters, {@link QemuRefcountArea} for refcount areas, the planned L1/L2 tables for entries. Nothing is allocated yet, so there is
+     * nothing to copy on write; QEMU's cow_end of an unaligned last cluster extends the file to
+     * that cluster's end, which {@link #extendFile} rounds to.
+     */
+    private final class InMemory implements Preallocator.Target {
+        @Override public int clusterBits() { return cb; }
+        @Override public long l2Entries() { return l2Entries; }
+        @Override public boolean externalData() { return o.dataFile() != null; }
+        @Override public long allocClusters(long bytes) throws IOException { return a.allocate(bytes); }
+        @Override public long allocClustersAt(long offset, long nb) throws IOException { return a.allocateAt(offset, nb); }
+        @Override public long copiedHost(long guestCluster) { return -1; }
+        @Override public void clusterTable(long guest) throws IOException { QemuLayout.this.clusterTable(guest); }
+        @Override public Preallocator.Cow cowRegions(long guestCluster, long nb, long from, long to) {
+            return new Preallocator.Cow(0, from, to, RefcountMath.divRoundUp(to, cs) * cs);
+        }
+
+        @Override
+        public void link(long guestCluster, long host, long nb, Preallocator.Cow cow, boolean prealloc) throws IOException {
+            long l2Index = (guestCluster >>> cb) & (l2Entries - 1);
+            QemuLayout.this.link(QemuLayout.this.clusterTable(guestCluster), l2Index, host, nb);
+        }
+
+        @Override public long refcountArea(long startOffset, long additionalClusters) throws IOException {
+            return qemuGrowth.area(a, startOffset, additionalClusters, true, 0, 0);
+        }
+
+        @Override public long lastUsedCluster(long fileLength) { return refcounts.lastUsedCluster(RefcountMath.divRoundUp(fileLength, cs)); }
+
+        @Override public long fileLength() { return RefcountMath.divRoundUp(refcounts.end(), cs) * cs; }
+
+        @Override
+        public void extendFile(long end) {
+            long rounded = RefcountMath.divRoundUp(end, cs) * cs;
+            if (o.dataFile() != null) dataFileLength = Math.max(dataFileLength, rounded);
+            else refcounts.wrote(0, rounded);
+        }
+
+        @Override
+        public void growData(long dataStart, long newLength, Preallocation mode) {
+            refcounts.wrote(0, newLength);
+            dataRuns.add(new long[]{dataStart, newLength - dataStart});
         }
     }
 

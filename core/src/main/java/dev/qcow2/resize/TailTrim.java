@@ -21,12 +21,19 @@ public final class TailTrim {
         RefcountStore refcounts = hooks.allocator().refcounts();
         int bits = refcounts.geometry().clusterBits();
         long fileSize = storage.raw().size();
-        long last = ((fileSize + (1L << bits) - 1) >>> bits) - 1;
-        while (last >= 0 && refcounts.get(last) == 0) last--;
+        long last = lastUsedCluster(refcounts, fileSize);
         long end = (last + 1) << bits;
         if (last < 0 || end >= fileSize) return;
         storage.flush();
         storage.raw().setLength(end);
         storage.flush();
+    }
+
+    /** qcow2_get_last_cluster: the last cluster below {@code fileSize} bytes with a nonzero refcount, or -1. */
+    static long lastUsedCluster(RefcountStore refcounts, long fileSize) throws IOException {
+        int bits = refcounts.geometry().clusterBits();
+        long last = ((fileSize + (1L << bits) - 1) >>> bits) - 1;
+        while (last >= 0 && refcounts.get(last) == 0) last--;
+        return last;
     }
 }

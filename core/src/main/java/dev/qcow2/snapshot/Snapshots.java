@@ -3,6 +3,7 @@ package dev.qcow2.snapshot;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.alloc.ClusterAllocator;
+import dev.qcow2.alloc.DiscardPassthrough;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
@@ -127,8 +128,12 @@ public final class Snapshots implements Closeable {
         long micros = date.getNano() / 1000;
         records.add(new SnapshotRecord(newId, name, l1Offset, l1.length, date.getEpochSecond(), micros * 1000,
                 0, 0, SnapshotTableWriter.KNOWN_EXTRA, header.size() & ~511L, 0, new byte[0]));
-        SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), old.isEmpty() ? 0 : table.tableLength());
+        // the old table is freed with QCOW2_DISCARD_SNAPSHOT: punched
+        DiscardPassthrough discard = new DiscardPassthrough(storage, allocator);
+        discard.freeingAlone(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(),
+                old.isEmpty() ? 0 : table.tableLength()));
         reloadHeader();
+        discard.punch();
         return newId;
     }
 
@@ -142,13 +147,17 @@ public final class Snapshots implements Closeable {
 
         List<SnapshotRecord> records = new ArrayList<>();
         for (SnapshotEntry e : table.entries()) if (e != sn) records.add(SnapshotRecord.of(e));
-        SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), table.tableLength());
+        // What deletion frees (the old table, the snapshot's clusters and L1) goes with
+        // QCOW2_DISCARD_SNAPSHOT: punched once the refcounts are durable.
+        DiscardPassthrough discard = new DiscardPassthrough(storage, allocator);
+        discard.freeingAlone(() -> SnapshotTableWriter.replace(storage, allocator, records, header.snapshotsOffset(), table.tableLength()));
         reloadHeader();
 
         // The snapshot is gone from the table: from here a crash only leaks clusters.
-        treeRefs.decrement(new Tree.Snapshot(sn.id(), sn.name()), L1Tree.at(sn.l1TableOffset(), snL1));
-        if (sn.l1Size() > 0) allocator.free(sn.l1TableOffset(), 8L * sn.l1Size());
+        discard.freeing(() -> treeRefs.decrement(new Tree.Snapshot(sn.id(), sn.name()), L1Tree.at(sn.l1TableOffset(), snL1)));
+        if (sn.l1Size() > 0) discard.freeingAlone(() -> allocator.free(sn.l1TableOffset(), 8L * sn.l1Size()));
         storage.barrier();
+        discard.punch();
         fixActiveCopied();
     }
 
@@ -187,10 +196,13 @@ public final class Snapshots implements Closeable {
         storage.barrier();
         reloadHeader();
 
-        // The old active state is no longer named: drop its references.
-        treeRefs.decrement(Tree.ACTIVE, L1Tree.at(oldOffset, oldL1));
+        // The old active state is no longer named: drop its references (QCOW2_DISCARD_SNAPSHOT:
+        // punched; the old L1 table is freed with QCOW2_DISCARD_OTHER, which is not).
+        DiscardPassthrough discard = new DiscardPassthrough(storage, allocator);
+        discard.freeing(() -> treeRefs.decrement(Tree.ACTIVE, L1Tree.at(oldOffset, oldL1)));
         if (relocate && oldL1.length > 0) allocator.free(oldOffset, 8L * oldL1.length);
         storage.barrier();
+        discard.punch();
         fixActiveCopied();
     }
 

@@ -255,7 +255,7 @@ public final class Qcow2Writer implements Closeable {
     public void flush() throws IOException { storage.flush(); }
 
     /** The engine parts a resize changes (dev.qcow2.resize). */
-    public ResizeHooks resizeHooks() { return new ResizeHooks(this, storage, allocator, tables, zeroDiscard, dirty, backing); }
+    public ResizeHooks resizeHooks() { return new ResizeHooks(this, storage, allocator, tables, zeroDiscard, dirty, backing, reader); }
 
     void setSize(long newSize) { size = newSize; }
 

@@ -32,20 +32,28 @@ class ModelOps {
         this.session = session
     }
 
+    /** What the step in progress does ("apply", "resize", ...), for the failure message of a step that throws. */
+    String attempting
+
     String step() {
         steps++
         int dice = rnd.nextInt(100)
         boolean any = !model.snapshots.isEmpty()
-        if (dice < 28) return write()
-        if (dice < 38) return zero()
-        if (dice < 46) return discard()
-        if (dice < 58) return compressed()
-        if (dice < 68) return model.snapshots.size() < MAX_SNAPSHOTS ? create() : delete()
-        if (dice < 75) return any ? apply() : write()
-        if (dice < 81) return any ? delete() : compressed()
-        if (dice < 93) return resize()
+        if (dice < 28) return run('write') { write() }
+        if (dice < 38) return run('zero') { zero() }
+        if (dice < 46) return run('discard') { discard() }
+        if (dice < 58) return run('compressed') { compressed() }
+        if (dice < 68) return model.snapshots.size() < MAX_SNAPSHOTS ? run('create') { create() } : run('delete') { delete() }
+        if (dice < 75) return any ? run('apply') { apply() } : run('write') { write() }
+        if (dice < 81) return any ? run('delete') { delete() } : run('compressed') { compressed() }
+        if (dice < 93) return run('resize') { resize() }
         session.close()
         'reopen'
+    }
+
+    private String run(String what, Closure<String> op) {
+        attempting = what
+        op()
     }
 
     private long[] range() {
@@ -113,14 +121,13 @@ class ModelOps {
     private String create() {
         String name = "s$steps"
         String id = nextId()
-        if (kind.refcountBits == 1) {
-            // A snapshot shares every cluster (refcount 2), which 1-bit refcounts cannot count.
-            try {
-                assert session.snapshots().create(name, Instant.ofEpochSecond(1_700_000_000L + steps)) == id
-            } catch (Qcow2Exception e) {
-                assert e.message.contains('refcount'): e.message
-                return "create $name refused (refcount_bits=1)"
-            }
+        if (kind.refcountBits <= 4) {
+            // A snapshot adds one reference to every cluster of the active tree: with narrow refcounts
+            // that can overflow (refcount_bits=1: any allocated cluster; 4: a host cluster packing
+            // several compressed clusters, shared by snapshots). Ours refuses before changing
+            // anything; qemu-img fails there too (after leaking half-raised counts).
+            String refused = overflowRefused { session.snapshots().create(name, Instant.ofEpochSecond(1_700_000_000L + steps)) == id }
+            if (refused) return qemuRefusesToo(['snapshot', '-c', name], "create $name refused ($refused)")
         } else if (byQemu()) {
             session.close()
             Qemu.img('snapshot', '-c', name, session.image.toString())
@@ -133,10 +140,46 @@ class ModelOps {
         "create $name -> $id"
     }
 
+    /**
+     * Runs a snapshot operation that adds references; returns null when it succeeded, or the
+     * refusal when a refcount would overflow (any other failure propagates).
+     */
+    private String overflowRefused(Closure<Boolean> operation) {
+        try {
+            assert operation()
+            return null
+        } catch (Qcow2Exception e) {
+            assert e.message.contains('would overflow'): e.message
+            return e.message.substring(e.message.indexOf('refcount of host cluster'))
+        }
+    }
+
+    /** qemu-img, on a copy of the image ours refused to change, fails the same operation. */
+    private String qemuRefusesToo(List<String> args, String description) {
+        session.close()
+        def copy = session.image.resolveSibling('refused-twin.qcow2')
+        java.nio.file.Files.copy(session.image, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING)
+        try {
+            def r = Qemu.img(args + [copy.toString()], false)
+            assert r.exit == 1 && r.err.contains('Invalid argument'): "qemu-img ${args.join(' ')} succeeded where ours refused: $r"
+        } finally {
+            java.nio.file.Files.deleteIfExists(copy)
+        }
+        description
+    }
+
     private String pick() { model.snapshots.keySet().toList()[rnd.nextInt(model.snapshots.size())] }
 
     private String apply() {
         String id = pick()
+        if (kind.refcountBits <= 4) {
+            // The snapshot's tree gains a reference before the active one loses its own (QEMU's
+            // qcow2_snapshot_goto), so packed compressed clusters can overflow 4-bit counts.
+            String refused = overflowRefused { session.snapshots().apply(id); true }
+            if (refused) return qemuRefusesToo(['snapshot', '-a', id], "apply $id refused ($refused)")
+            model.applied(id)
+            return "apply $id"
+        }
         if (byQemu()) {
             session.close()
             if (growRefused(model.size(), model.snapshots[id].length)) {

@@ -56,7 +56,7 @@ class RandomOpsModelSpec extends Specification {
             int n = 10 + rnd.nextInt(OPS)
             for (int i = 0; i < n; i++) log << ops.step()
         } catch (Throwable e) {
-            throw new AssertionError("seed $seed ($kind) failed after $log: $e", e)
+            throw new AssertionError("seed $seed ($kind) failed in step ${log.size() + 1} (${ops.attempting}) after $log: $e", e)
         } finally {
             session.close()
         }

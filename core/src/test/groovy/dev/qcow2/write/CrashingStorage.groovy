@@ -6,7 +6,7 @@ import dev.qcow2.storage.WritableStorage
 import java.nio.ByteBuffer
 
 /**
- * A storage that "crashes" at its N-th mutating call (write or setLength): that call and every
+ * A storage that "crashes" at its N-th mutating call (write, setLength or punchHole): that call and every
  * later one fail with an IOException, as if the process died there. {@link #afterCrash} is
  * what the disk then holds: every executed write (STOP), or only what the last completed
  * flush made durable (LOSE_UNFLUSHED: the worst a volatile disk cache can do).
@@ -47,6 +47,14 @@ class CrashingStorage implements WritableStorage {
     @Override void write(long offset, ByteBuffer src) { tick(); mem.write(offset, src) }
 
     @Override void setLength(long length) { tick(); mem.setLength(length) }
+
+    /** A punched range reads as zeros afterwards; like a write, it is durable only after a flush. */
+    @Override boolean punchHole(long offset, long length) {
+        tick()
+        long end = Math.min(mem.size(), offset + length)
+        if (end > offset) mem.write(offset, ByteBuffer.allocate((int) (end - offset)))
+        true
+    }
 
     @Override void flush() {
         if (crashed) throw new Crash()

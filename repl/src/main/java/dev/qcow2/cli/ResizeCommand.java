@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.create.Preallocation;
 import dev.qcow2.resize.Resizer;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
@@ -19,7 +20,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code qcow2 resize [--shrink] [-f qcow2] [-q] FILE [+|-]SIZE}: qemu-img resize with its
- * checks, messages and exit codes; preallocation off only. As in qemu-img, the size is the
+ * checks, messages and exit codes, and {@code --preallocation=off|metadata|falloc|full} for the
+ * grown area. As in qemu-img, the size is the
  * last argument and may start with '-' without {@code --}.
  */
 @Command(name = "resize", mixinStandardHelpOptions = true,
@@ -37,7 +39,7 @@ final class ResizeCommand implements Callable<Integer> {
     @Option(names = "--shrink", description = "Allow the image to become smaller (data past the new end is lost).")
     boolean shrink;
 
-    @Option(names = "--preallocation", paramLabel = "MODE", description = "Only 'off' (the default) is supported.")
+    @Option(names = "--preallocation", paramLabel = "MODE", description = "How to allocate a grown area: off (default), metadata, falloc, full.")
     String preallocation;
 
     @Mixin QuietOption quiet;
@@ -60,7 +62,8 @@ final class ResizeCommand implements Callable<Integer> {
         if (args.size() > 2) throw new Errors.CliException("Expecting image file name and size");
         String file = args.get(0);
         String sizeArg = args.get(1);
-        boolean preallocate = checkPreallocation();
+        Preallocation mode = checkPreallocation();
+        boolean preallocate = mode != Preallocation.OFF;
         int relative = sizeArg.startsWith("+") ? 1 : sizeArg.startsWith("-") ? -1 : 0;
         long n = SizeArg.parse(relative == 0 ? sizeArg : sizeArg.substring(1));
         String format = formatOption.value;
@@ -73,7 +76,6 @@ final class ResizeCommand implements Callable<Integer> {
             if (total <= 0) throw new Errors.CliException("New image size must be positive");
             // qemu-img resize refuses before its --shrink check: a preallocation mode needs growth
             if (preallocate && total <= current) throw new Errors.CliException("Preallocation can only be used for growing images");
-            if (preallocate) throw new Errors.CliException("resize: --preallocation=" + preallocation + " is not supported (only off)");
             if (total < current && !shrink) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("qcow2: Use the --shrink option to perform a shrink operation.");
@@ -81,7 +83,7 @@ final class ResizeCommand implements Callable<Integer> {
                 err.flush();
                 return Errors.EXIT_ERROR;
             }
-            Resizer.resize(image, total);
+            Resizer.resize(image, total, mode);
         }
         if (!quiet.on) {
             PrintWriter out = spec.commandLine().getOut();
@@ -91,10 +93,10 @@ final class ResizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Whether a preallocation mode other than off was asked for; an unknown mode is refused as qemu-img does. */
-    private boolean checkPreallocation() {
-        if (preallocation == null || preallocation.equals("off")) return false;
-        if (List.of("metadata", "falloc", "full").contains(preallocation)) return true;
-        throw new Errors.CliException("Invalid preallocation mode '" + preallocation + "'");
+    /** The preallocation mode asked for (off when none); an unknown mode is refused as qemu-img does. */
+    private Preallocation checkPreallocation() {
+        if (preallocation == null) return Preallocation.OFF;
+        return Preallocation.parse(preallocation)
+                .orElseThrow(() -> new Errors.CliException("Invalid preallocation mode '" + preallocation + "'"));
     }
 }

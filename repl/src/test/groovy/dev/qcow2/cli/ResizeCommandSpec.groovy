@@ -63,6 +63,9 @@ class ResizeCommandSpec extends Specification {
         ''                 | []                        | '8E'
         ''                 | ['--preallocation=off']   | '4M'
         ''                 | ['--preallocation=bogus'] | '4M'
+        ''                 | ['--preallocation=metadata'] | '+1.5M'
+        'cluster_size=4096' | ['--preallocation=falloc'] | '5M'
+        'extended_l2=on'   | ['--preallocation=full', '-q'] | '+1000k'
         ''                 | ['--preallocation=full']  | '1M'
         ''                 | ['--preallocation=falloc'] | '+0'
         ''                 | ['--preallocation=metadata', '--shrink'] | '-512k'
@@ -95,7 +98,7 @@ class ResizeCommandSpec extends Specification {
         'v2 with snapshots'     | 'compat=0.10' | true     | ['IMG', '2M']        || "${'IMG'}: Can't resize a v2 image which has snapshots"
         'not whole sectors'     | ''            | false    | ['IMG', '+1000']     || "${'IMG'}: The new size must be a multiple of 512"
         'other format'          | ''            | false    | ['-f', 'raw', 'IMG', '2M'] || "resize: only qcow2 images can be resized, not 'raw'"
-        'preallocation'         | ''            | false    | ['--preallocation=full', 'IMG', '2M'] || 'resize: --preallocation=full is not supported (only off)'
+        'preallocation shrink'  | ''            | false    | ['--preallocation=full', '--shrink', 'IMG', '512k'] || 'Preallocation can only be used for growing images'
     }
 
     def "a raw file is refused with -f qcow2 like qemu-img (naming the file) and left unchanged"() {
