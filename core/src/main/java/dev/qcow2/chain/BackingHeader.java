@@ -28,7 +28,7 @@ public final class BackingHeader {
      * @param name   the backing file name to record as given, or null to remove the backing file
      * @param format the backing format for the format extension, or null for none
      */
-    public static void write(SyncedStorage storage, String name, String format) throws IOException {
+    static void write(SyncedStorage storage, String name, String format) throws IOException {
         storage.flush();
         // Flushed: the file itself holds the current header, with what the writer changed in it.
         Qcow2Header current = Qcow2Header.read(storage.raw());
