@@ -109,8 +109,11 @@ public final class UndoJournal implements Closeable {
      * show): a damaged record before the last is an error; a torn last record is ignored.
      */
     public static Contents read(Path path) throws IOException {
-        byte[] all = Files.readAllBytes(path);
         String name = path.toString();
+        if (Files.size(path) > Integer.MAX_VALUE - 8) {
+            throw new Qcow2Exception(name, "undo journal of " + Files.size(path) + " bytes is larger than this tool reads (2 GiB)");
+        }
+        byte[] all = Files.readAllBytes(path);
         ByteBuffer b = ByteBuffer.wrap(all);
         if (all.length < HEADER_BYTES || !Arrays.equals(Arrays.copyOf(all, 8), MAGIC)) {
             throw new Qcow2Exception(name, "not a qcow2 undo journal");
@@ -139,8 +142,12 @@ public final class UndoJournal implements Closeable {
             long offset = b.getLong(at + 8);
             byte[] data = Arrays.copyOfRange(all, at + RECORD_HEADER, at + RECORD_HEADER + len);
             switch (type) {
-                case OLD_BYTES -> ranges.add(new Range(offset, data));
+                case OLD_BYTES -> {
+                    if (offset < 0) throw new Qcow2Exception(name, "undo journal record at byte " + at + " names a negative file offset");
+                    ranges.add(new Range(offset, data));
+                }
                 case COMMIT -> {
+                    if (data.length < 8) throw new Qcow2Exception(name, "undo journal commit record at byte " + at + " is too short");
                     committedLength = ByteBuffer.wrap(data).getLong(0);
                     hash = Arrays.copyOfRange(data, 8, data.length);
                 }

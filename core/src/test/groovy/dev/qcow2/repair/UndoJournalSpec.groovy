@@ -77,6 +77,31 @@ class UndoJournalSpec extends Specification {
         e.message.contains('damaged')
     }
 
+    def "a well-formed record with impossible contents is refused in one line (#what)"() {
+        given: 'a journal whose last record has a valid checksum but #what'
+        Path image = leakyImage()
+        Repairer.repair(image, RepairMode.LEAKS, { })
+        Path journal = UndoJournal.pathFor(image)
+        String before = Sha256.of(image)
+        def rec = java.nio.ByteBuffer.allocate(UndoJournal.RECORD_HEADER + data + 4)
+        rec.put(type).put(new byte[3]).putInt(data).putLong(offset).put(new byte[data])
+        rec.putInt((int) UndoJournal.crc(rec.array(), 0, UndoJournal.RECORD_HEADER + data))
+        Files.write(journal, rec.array(), java.nio.file.StandardOpenOption.APPEND)
+
+        when:
+        UndoJournal.read(journal)
+
+        then:
+        def e = thrown(Qcow2Exception)
+        e.message.contains(message)
+        Sha256.of(image) == before
+
+        where:
+        what                         | type                  | data | offset | message
+        'a 4-byte commit record'     | UndoJournal.COMMIT    | 4    | 0      | 'commit record at byte'
+        'a negative file offset'     | UndoJournal.OLD_BYTES | 16   | -512   | 'negative file offset'
+    }
+
     def "a repair refuses to start while an earlier repair's journal exists, without touching the image"() {
         given:
         Path image = leakyImage()
