@@ -9,6 +9,7 @@ module dev.qcow2.core {
     exports dev.qcow2.convert;
     exports dev.qcow2.check;
     exports dev.qcow2.create;
+    exports dev.qcow2.crypto;
     exports dev.qcow2.format;
     exports dev.qcow2.image;
     exports dev.qcow2.mapping;

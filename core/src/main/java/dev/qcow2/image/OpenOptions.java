@@ -1,5 +1,7 @@
 package dev.qcow2.image;
 
+import dev.qcow2.crypto.SecretLookup;
+
 /**
  * How to open an image. Read-only always (writing comes with its own API).
  *
@@ -12,9 +14,18 @@ package dev.qcow2.image;
  * @param forCheck       open as qemu-img check does (QEMU's BDRV_O_CHECK): problems the check
  *                       reports itself (no refcount table, a bad snapshot table pointer) do not
  *                       refuse the open
+ * @param secrets        where the secrets of encrypted layers come from (never null)
  */
 public record OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat,
-                          boolean forCheck) {
+                          boolean forCheck, SecretLookup secrets) {
+
+    public OpenOptions {
+        if (secrets == null) secrets = SecretLookup.none();
+    }
+
+    public OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat, boolean forCheck) {
+        this(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, SecretLookup.none());
+    }
 
     public static final int MAX_CHAIN_DEPTH = 64;
 
@@ -26,7 +37,9 @@ public record OpenOptions(boolean followBacking, boolean openDataFile, long l2Ca
     /** Opens for {@code check}, following backing and data files like qemu-img check. */
     public static OpenOptions forChecking() { return new OpenOptions(true, true, 0, null, true); }
 
-    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat, forCheck); }
+    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat, forCheck, secrets); }
 
-    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat, forCheck); }
+    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets); }
+
+    public OpenOptions withSecrets(SecretLookup lookup) { return new OpenOptions(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, lookup); }
 }
