@@ -30,6 +30,15 @@ import java.util.Objects;
 public final class Amender {
     private Amender() { }
 
+    /**
+     * Amends the image at {@code path}; {@code secrets} holds the secret objects the options name
+     * ({@code encrypt.key-secret}, {@code encrypt.new-secret}). Key-slot amendment is being added
+     * (issue 12).
+     */
+    public static void amend(Path path, AmendOptions options, dev.qcow2.crypto.SecretObjects secrets) throws IOException {
+        amend(path, options);
+    }
+
     /** Amends the image at {@code path}, holding an exclusive lock on it meanwhile. */
     public static void amend(Path path, AmendOptions options) throws IOException {
         try (WritableFileStorage file = WritableFileStorage.open(path)) {
