@@ -26,11 +26,12 @@ public sealed interface LuksDescription {
         switch (this) {
             case Aes a -> m.put("format", "aes");
             case Luks l -> {
-                m.put("ivgen-alg", l.ivgenAlg());
-                if (l.ivgenHashAlg() != null) m.put("ivgen-hash-alg", l.ivgenHashAlg());
+                // qemu-img's order (QCryptoBlockInfoLUKS as the QAPI visitor emits it)
+                if (l.ivgenAlg() != null) m.put("ivgen-alg", l.ivgenAlg());
                 m.put("hash-alg", l.hashAlg());
                 m.put("cipher-alg", l.cipherAlg());
                 m.put("uuid", l.uuid());
+                if (l.ivgenHashAlg() != null) m.put("ivgen-hash-alg", l.ivgenHashAlg());
                 m.put("format", "luks");
                 m.put("cipher-mode", l.cipherMode());
                 List<Map<String, Object>> slots = new ArrayList<>();

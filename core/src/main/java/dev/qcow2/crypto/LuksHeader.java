@@ -182,7 +182,7 @@ public record LuksHeader(String cipherName, String cipherMode, String hashSpec, 
         } else if (ivHashName != null) {
             throw new UnsupportedFeatureException(resource, "Hash algorithm for IV generator only allowed with essiv");
         }
-        if ((mode == CipherMode.ECB) != (iv == IvGenerator.NONE)) {
+        if (mode != CipherMode.ECB && iv == IvGenerator.NONE) {
             throw new UnsupportedFeatureException(resource, "Unsupported cipher mode " + cipherMode);
         }
         HashAlgorithm hash = HashAlgorithm.byName(hashSpec).orElseThrow(() ->

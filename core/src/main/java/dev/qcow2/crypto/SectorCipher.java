@@ -38,8 +38,8 @@ public final class SectorCipher implements DataCipher {
         if (mode == CipherMode.XTS && algorithm.blockSize() != 16) {
             throw new IllegalArgumentException("Unsupported cipher mode xts");
         }
-        if ((mode == CipherMode.ECB) != (ivGenerator == IvGenerator.NONE)) {
-            throw new IllegalArgumentException(mode == CipherMode.ECB ? "ecb takes no IV generator" : "cipher mode " + mode.qemuName() + " needs an IV generator");
+        if (mode != CipherMode.ECB && ivGenerator == IvGenerator.NONE) {
+            throw new IllegalArgumentException("cipher mode " + mode.qemuName() + " needs an IV generator");
         }
         this.algorithm = algorithm;
         this.mode = mode;
@@ -145,7 +145,8 @@ public final class SectorCipher implements DataCipher {
             long sector = firstSector + done / SECTOR_SIZE;
             int at = bufOffset + done;
             int n = Math.min(SECTOR_SIZE, length - done);
-            if (ivGenerator != IvGenerator.NONE) iv(s, sector);
+            // ECB ignores the IV QEMU's "ecb-plain64" still names
+            if (mode != CipherMode.ECB) iv(s, sector);
             switch (mode) {
                 case ECB -> { if (encrypt) s.data.encrypt(buf, at, n); else s.data.decrypt(buf, at, n); }
                 case CBC -> { if (encrypt) cbcEncrypt(s, buf, at, n); else cbcDecrypt(s, buf, at, n); }
