@@ -13,10 +13,12 @@ import dev.qcow2.format.CompressionType;
  * @param dataFile      external data file name as given (stored in the header extension), or null
  * @param backingFile   backing file name as given (stored in the header), or null
  * @param backingFmt    backing format name (backing format header extension), or null
+ * @param encryption    the encrypt.* options, or null for an unencrypted image
  */
 public record CreateOptions(long size, int version, int clusterSize, int refcountBits, boolean lazyRefcounts,
                             boolean extendedL2, CompressionType compressionType, Preallocation preallocation,
-                            String backingFile, String backingFmt, String dataFile, boolean dataFileRaw) {
+                            String backingFile, String backingFmt, String dataFile, boolean dataFileRaw,
+                            EncryptionRequest encryption) {
 
     public static final int DEFAULT_CLUSTER_SIZE = 65536;
 
@@ -31,9 +33,6 @@ public record CreateOptions(long size, int version, int clusterSize, int refcoun
 
     /** Converts and validates, as qcow2_co_create_opts and qcow2_co_create do. */
     public static CreateOptions of(OptionList o) {
-        if (o.has("encryption") || o.get("encrypt.format") != null || hasAnyEncrypt(o)) {
-            throw new IllegalArgumentException("Encryption is not supported yet");
-        }
         if (!o.has("size")) throw new IllegalArgumentException("Image creation needs a size parameter");
         long size = roundUp(SizeParser.parseOption("size", o.get("size")), 512);
 
@@ -106,8 +105,10 @@ public record CreateOptions(long size, int version, int clusterSize, int refcoun
         if (compression != CompressionType.ZLIB && version < 3) {
             throw new IllegalArgumentException("Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         }
+        // qcow2_co_create_opts converts encrypt.* (QCryptoBlockCreateOptions) after the qcow2 options
+        EncryptionRequest encryption = EncryptionRequest.of(o);
         CreateOptions result = new CreateOptions(size, version, (int) clusterSize, (int) refcountBits, lazy, extendedL2,
-                compression, prealloc, backingFile, backingFmt, dataFile, dataFileRaw);
+                compression, prealloc, backingFile, backingFmt, dataFile, dataFileRaw, encryption);
         if (result.l1Entries() > MAX_L1_ENTRIES) {
             throw new IllegalArgumentException("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
         }
@@ -124,11 +125,6 @@ public record CreateOptions(long size, int version, int clusterSize, int refcoun
     public long l1Entries() {
         long perL1 = l2Entries() * clusterSize;
         return (size + perL1 - 1) / perL1;
-    }
-
-    private static boolean hasAnyEncrypt(OptionList o) {
-        for (OptionList.Def d : OptionList.DEFS) if (d.name().startsWith("encrypt") && o.has(d.name())) return true;
-        return false;
     }
 
     static long roundUp(long v, long to) { return (v + to - 1) / to * to; }

@@ -16,20 +16,29 @@ import dev.qcow2.format.Qcow2HeaderEncoder;
 final class HeaderEncoder {
     private HeaderEncoder() { }
 
-    /** Layout fields that the allocator decided. */
-    record Tables(long l1Size, long l1Offset, long reftableOffset, long reftableClusters) { }
+    /** Layout fields that the allocator decided; the LUKS area (offset, length) or 0, 0. */
+    record Tables(long l1Size, long l1Offset, long reftableOffset, long reftableClusters, long cryptoOffset, long cryptoLength) {
+        Tables(long l1Size, long l1Offset, long reftableOffset, long reftableClusters) {
+            this(l1Size, l1Offset, reftableOffset, reftableClusters, 0, 0);
+        }
+    }
 
     static byte[] encode(CreateOptions o, Tables t) {
         Qcow2Header.Builder h = new Qcow2Header.Builder()
                 .version(o.version())
                 .clusterBits(o.clusterBits())
                 .size(o.size())
-                .cryptMethod(Qcow2Header.CRYPT_NONE)
+                .cryptMethod(o.encryption() == null ? Qcow2Header.CRYPT_NONE
+                        : o.encryption().luks() ? Qcow2Header.CRYPT_LUKS : Qcow2Header.CRYPT_AES)
                 .l1Size(t.l1Size())
                 .l1TableOffset(t.l1Offset())
                 .refcountTableOffset(t.reftableOffset())
                 .refcountTableClusters(t.reftableClusters())
                 .backingFileName(o.backingFile());
+        if (t.cryptoLength() > 0) {
+            // qcow2_crypto_hdr_init_func: the full disk encryption header extension names the LUKS area
+            h.extensions(java.util.List.of(new dev.qcow2.format.HeaderExtension.CryptoHeader(0, 16, t.cryptoOffset(), t.cryptoLength())));
+        }
         if (o.version() >= 3) {
             long incompatible = 0;
             if (o.dataFile() != null) incompatible |= FeatureBits.INCOMPAT_DATA_FILE;

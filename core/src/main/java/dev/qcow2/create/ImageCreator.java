@@ -66,15 +66,38 @@ public final class ImageCreator {
 
     /**
      * Creates {@code image}; {@code secrets} holds the secret objects {@code encrypt.key-secret=ID}
-     * names (qemu-img create --object secret,...). Encryption is being added (issue 12): until
-     * then an encrypted create is refused by {@link #validate}.
+     * names (qemu-img create --object secret,...): the LUKS passphrase of key slot 0 (qemu's
+     * qcrypto_block_luks_create) or the legacy AES key, which the image does not store.
      */
     public static void create(Path image, CreateOptions o, dev.qcow2.crypto.SecretObjects secrets) throws IOException {
-        create(image, o);
+        byte[] luksArea = null;
+        if (o.encryption() != null) {
+            EncryptionRequest e = o.encryption();
+            if (e.keySecretId() == null) throw new Qcow2Exception(image.toString(), "Parameter 'encrypt.key-secret' is required for cipher");
+            dev.qcow2.crypto.Secret secret = secrets.byId(e.keySecretId()).orElseThrow(() ->
+                    new Qcow2Exception(image.toString(), "No secret with id '" + e.keySecretId() + "'"));
+            if (e.luks()) {
+                byte[] passphrase = secret.bytes();
+                try {
+                    luksArea = dev.qcow2.crypto.LuksFormatter.format(e.spec(), passphrase, e.iterTimeMs(),
+                            new java.security.SecureRandom()).area();
+                } catch (IllegalArgumentException ex) {
+                    throw new Qcow2Exception(image.toString(), ex.getMessage());
+                } finally {
+                    java.util.Arrays.fill(passphrase, (byte) 0);
+                }
+            }
+        }
+        create(image, o, luksArea);
     }
 
     /** Creates (or truncates and recreates) {@code image}, and its external data file if any. */
     public static void create(Path image, CreateOptions o) throws IOException {
+        if (o.encryption() != null) create(image, o, dev.qcow2.crypto.SecretObjects.none());
+        else create(image, o, (byte[]) null);
+    }
+
+    private static void create(Path image, CreateOptions o, byte[] luksArea) throws IOException {
         QemuLayout.Layout layout;
         try {
             layout = QemuLayout.plan(o);
@@ -94,6 +117,11 @@ public final class ImageCreator {
             }
         }
         try (WritableFileStorage file = openEmpty(image)) {
+            if (luksArea != null) {
+                // the LUKS header and slot 0's key material, before the header that names them
+                file.write(layout.cryptoOffset(), luksArea);
+                java.util.Arrays.fill(luksArea, (byte) 0);
+            }
             write(file, layout);
         }
     }

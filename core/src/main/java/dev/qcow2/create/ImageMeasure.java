@@ -69,8 +69,13 @@ public final class ImageMeasure {
         String p = options.get("preallocation");
         Preallocation prealloc = p == null ? Preallocation.OFF : Preallocation.parse(p)
                 .orElseThrow(() -> new IllegalArgumentException("invalid parameter value: " + p));
-        if (options.has("encryption") || options.has("encrypt.format")) {
-            throw new IllegalArgumentException("Encryption is not supported yet");
+        // qcow2_measure: a LUKS header takes its payload offset, rounded to clusters, in both
+        // numbers; creating it needs the passphrase even to measure (qcrypto_block_calculate_payload_offset)
+        EncryptionRequest encryption = EncryptionRequest.of(options);
+        long luksPayload = 0;
+        if (encryption != null && encryption.luks()) {
+            if (encryption.keySecretId() == null) throw new IllegalArgumentException("Parameter 'encrypt.key-secret' is required for cipher");
+            luksPayload = CreateOptions.roundUp(dev.qcow2.crypto.LuksFormatter.areaLength(encryption.spec()), clusterSize);
         }
         boolean hasBacking = options.has("backing_file");
 
@@ -97,7 +102,7 @@ public final class ImageMeasure {
         if (version >= 3 && source != null && image != null && image.header().version() >= 3) {
             bitmaps = OptionalLong.of(bitmapsSize(image, clusterSize));
         }
-        return new Result(fully - virtualSize + required, fully, bitmaps);
+        return new Result(fully - virtualSize + required + luksPayload, fully + luksPayload, bitmaps);
     }
 
     /** qcow2_calc_prealloc_size: header, L2 tables, L1 table, refcount structures and data, all allocated. */

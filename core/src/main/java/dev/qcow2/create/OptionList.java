@@ -45,7 +45,7 @@ public final class OptionList {
             new Def("nocow", Type.BOOL, null),
             new Def("extent_size_hint", Type.SIZE, null));
 
-    /** The help text of {@code -o help}, qemu-img 7.2's (options sorted by name; encryption is listed but not supported yet). */
+    /** The help text of {@code -o help}, qemu-img 7.2's (options sorted by name). */
     public static final String HELP = String.join("\n",
             "Supported options:",
             "  backing_file=<str>     - File name of a base image",
@@ -127,6 +127,9 @@ public final class OptionList {
 
     /** The value as typed, or null. */
     public String get(String name) { return raw.get(name); }
+
+    /** The value given for {@code name}, else {@code fallback}. */
+    String getOrDefault2(String name, String fallback) { return raw.getOrDefault(name, fallback); }
 
     /** The value, or the option's default (null when it has none). */
     String getOrDefault(String name) {

@@ -35,7 +35,7 @@ final class QemuLayout {
      *                    written (preallocation=falloc: file-posix's PREALLOC_MODE_FALLOC)
      */
     record Layout(byte[] header, Map<Long, byte[]> stale, Map<Long, byte[]> metadata, long fileLength,
-                  List<long[]> dataRuns, long dataFileLength, boolean fallocated) { }
+                  List<long[]> dataRuns, long dataFileLength, boolean fallocated, long cryptoOffset, long cryptoLength) { }
 
     private final CreateOptions o;
     private final NewImageRefcounts refcounts;
@@ -50,6 +50,8 @@ final class QemuLayout {
     private final TreeMap<Long, long[]> l2Tables = new TreeMap<>();   // host offset -> raw words
     private final List<long[]> dataRuns = new ArrayList<>();
     private long dataFileLength;
+    private long cryptoOffset;
+    private long cryptoLength;
 
     private QemuLayout(CreateOptions o) {
         this.o = o;
@@ -87,6 +89,13 @@ final class QemuLayout {
             preallocateMetadata();
         } else if (p == Preallocation.FALLOC || p == Preallocation.FULL) {
             preallocateData();
+        }
+        if (o.encryption() != null && o.encryption().luks()) {
+            // qcow2_set_up_encryption after the truncate: qcow2_crypto_hdr_init_func allocates the
+            // LUKS area (its payload offset) and zero-fills its clusters
+            cryptoLength = dev.qcow2.crypto.LuksFormatter.areaLength(o.encryption().spec());
+            cryptoOffset = a.allocate(cryptoLength);
+            refcounts.wrote(cryptoOffset, RefcountMath.divRoundUp(cryptoLength, cs) * cs);
         }
         return result();
     }
@@ -174,8 +183,8 @@ final class QemuLayout {
         if (l1.length > 0) meta.put(l1Offset, NewImageRefcounts.tableBytes(l1));
         l2Tables.forEach((off, words) -> meta.put(off, NewImageRefcounts.tableBytes(words)));
         byte[] header = HeaderEncoder.encode(o, new HeaderEncoder.Tables(l1.length, l1Offset, refcounts.tableOffset(),
-                refcounts.tableEntries() * 8L / cs));
+                refcounts.tableEntries() * 8L / cs, cryptoOffset, cryptoLength));
         return new Layout(header, refcounts.stale(), meta, refcounts.end(), dataRuns, dataFileLength,
-                o.preallocation() == Preallocation.FALLOC);
+                o.preallocation() == Preallocation.FALLOC, cryptoOffset, cryptoLength);
     }
 }

@@ -41,25 +41,20 @@ public final class Pbkdf2 {
     }
 
     /**
-     * Iterations per second for {@code hash}, measured as QEMU's qcrypto_pbkdf2_count_iters
-     * (derive with a growing iteration count until one run takes at least 500 ms of CPU time)
-     * scaled to {@code millis}.
+     * Iterations per second of PBKDF2 for this key, salt and output length, measured as QEMU's
+     * qcrypto_pbkdf2_count_iters: from 2^15 iterations, ×10 while a run takes under 100 ms of
+     * thread CPU time, rescaled until one run takes over 500 ms.
      */
-    public static long iterationsFor(HashAlgorithm hash, int keyLength, long millis) {
-        byte[] password = "qcow2-toolkit pbkdf2 calibration".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] salt = new byte[32];
-        long iterations = 1 << 15;
+    public static long iterationsPerSecond(HashAlgorithm hash, byte[] key, byte[] salt, int outputLength) {
         java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean cpu = bean.isCurrentThreadCpuTimeSupported();
+        long iterations = 1 << 15;
         while (true) {
             long start = cpu ? bean.getCurrentThreadCpuTime() : System.nanoTime();
-            Arrays.fill(derive(hash, password, salt, iterations, keyLength), (byte) 0);
-            long elapsed = (cpu ? bean.getCurrentThreadCpuTime() : System.nanoTime()) - start;
-            if (elapsed >= 500_000_000L || iterations > (1L << 40)) {
-                long perSecond = iterations * 1_000_000_000L / Math.max(1, elapsed);
-                return Math.max(1, perSecond * millis / 1000);
-            }
-            iterations <<= 1;
+            Arrays.fill(derive(hash, key, salt, iterations, outputLength), (byte) 0);
+            long elapsedMs = Math.max(1, ((cpu ? bean.getCurrentThreadCpuTime() : System.nanoTime()) - start) / 1_000_000);
+            if (elapsedMs > 500) return iterations * 1000 / elapsedMs;
+            iterations = elapsedMs < 100 ? iterations * 10 : iterations * 1000 / elapsedMs;
         }
     }
 }
