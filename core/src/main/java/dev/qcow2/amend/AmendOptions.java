@@ -14,7 +14,8 @@ import java.util.Map;
  * at the first bad option in the order typed.
  */
 public record AmendOptions(boolean encrypt, Long size, String compat, String backingFile, String backingFmt,
-                           String dataFile, Boolean dataFileRaw, Boolean lazyRefcounts, Long refcountBits) {
+                           String dataFile, Boolean dataFileRaw, Boolean lazyRefcounts, Long refcountBits,
+                           dev.qcow2.crypto.KeySlotChange keySlots) {
 
     /** qemu-img's {@code amend -o help} text for qcow2. */
     public static final String HELP = String.join("\n",
@@ -65,6 +66,10 @@ public record AmendOptions(boolean encrypt, Long size, String compat, String bac
         Long size = null, refcountBits = null;
         String compat = null, backingFile = null, backingFmt = null, dataFile = null;
         Boolean dataFileRaw = null, lazy = null;
+        Boolean state = null;
+        String newSecret = null, oldSecret = null;
+        Integer keyslot = null;
+        Long iterTime = null;
         for (Map.Entry<String, String> kv : OptionList.split(joined)) {
             String k = kv.getKey();
             String v = kv.getValue();
@@ -77,19 +82,28 @@ public record AmendOptions(boolean encrypt, Long size, String compat, String bac
                 case "data_file_raw" -> dataFileRaw = OptionList.parseBool(k, v);
                 case "lazy_refcounts" -> lazy = OptionList.parseBool(k, v);
                 case "refcount_bits" -> refcountBits = OptionList.parseNumber(k, v);
+                case "encrypt.state" -> {
+                    encrypt = true;
+                    state = switch (v) {
+                        case "active" -> true;
+                        case "inactive" -> false;
+                        default -> throw new OptionException("Parameter 'state' does not accept value '" + v + "'", null);
+                    };
+                }
+                case "encrypt.new-secret" -> { encrypt = true; newSecret = v; }
+                case "encrypt.old-secret" -> { encrypt = true; oldSecret = v; }
+                case "encrypt.keyslot" -> { encrypt = true; keyslot = (int) Math.min(Integer.MAX_VALUE, OptionList.parseNumber(k, v)); }
+                case "encrypt.iter-time" -> { encrypt = true; iterTime = OptionList.parseNumber(k, v); }
                 default -> {
-                    if (ENCRYPT_STRINGS.contains(k)) encrypt = true;
-                    else if (ENCRYPT_NUMBERS.contains(k)) {
-                        OptionList.parseNumber(k, v);
-                        encrypt = true;
-                    } else {
+                    {
                         throw new OptionException("Invalid parameter '" + k + "'",
                                 parsesForCreate(joined) ? "This option is only supported for image creation" : null);
                     }
                 }
             }
         }
-        return new AmendOptions(encrypt, size, compat, backingFile, backingFmt, dataFile, dataFileRaw, lazy, refcountBits);
+        return new AmendOptions(encrypt, size, compat, backingFile, backingFmt, dataFile, dataFileRaw, lazy, refcountBits,
+                encrypt ? new dev.qcow2.crypto.KeySlotChange(state, newSecret, oldSecret, keyslot, iterTime) : null);
     }
 
     /** qemu-img's retry with the create options added: does the whole list parse then? */

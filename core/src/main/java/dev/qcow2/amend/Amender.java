@@ -32,11 +32,40 @@ public final class Amender {
 
     /**
      * Amends the image at {@code path}; {@code secrets} holds the secret objects the options name
-     * ({@code encrypt.key-secret}, {@code encrypt.new-secret}). Key-slot amendment is being added
-     * (issue 12).
+     * ({@code encrypt.new-secret}, {@code encrypt.old-secret}). Without image options no
+     * {@code encrypt.key-secret} names the image's own passphrase (see the four-argument form).
      */
     public static void amend(Path path, AmendOptions options, dev.qcow2.crypto.SecretObjects secrets) throws IOException {
-        amend(path, options);
+        amend(path, options, secrets, dev.qcow2.crypto.SecretLookup.none());
+    }
+
+    /**
+     * As qemu-img amend with --image-opts: {@code imageSecrets} gives the image's passphrase
+     * (encrypt.key-secret), needed to open a LUKS image; {@code encrypt.*} key-slot options go to
+     * {@link dev.qcow2.crypto.LuksKeySlots} (QEMU: qcrypto_block_luks_amend_options).
+     */
+    public static void amend(Path path, AmendOptions options, dev.qcow2.crypto.SecretObjects secrets,
+                             dev.qcow2.crypto.SecretLookup imageSecrets) throws IOException {
+        if (!options.encrypt()) {
+            amend(path, options);
+            return;
+        }
+        try (WritableFileStorage file = WritableFileStorage.open(path)) {
+            String res = file.describe();
+            Qcow2Header h = Qcow2Header.read(file);
+            if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+            if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
+            if (h.cryptMethod() == Qcow2Header.CRYPT_NONE) {
+                throw new Qcow2Exception(res, "Can't amend encryption options - encryption not present");
+            }
+            boolean other = options.size() != null || options.compat() != null || options.backingFile() != null
+                    || options.backingFmt() != null || options.dataFile() != null || options.dataFileRaw() != null
+                    || options.lazyRefcounts() != null || options.refcountBits() != null;
+            if (other) throw new UnsupportedFeatureException(res, "amending encrypted images is not supported beyond their LUKS key slots");
+            dev.qcow2.crypto.Secret key = imageSecrets.secretFor(new dev.qcow2.crypto.SecretLookup.Layer(path, 0, java.util.Optional.empty()))
+                    .orElse(null);
+            dev.qcow2.crypto.LuksKeySlots.amend(res, file, h, key, options.keySlots(), secrets, new java.security.SecureRandom());
+        }
     }
 
     /** Amends the image at {@code path}, holding an exclusive lock on it meanwhile. */

@@ -46,6 +46,15 @@ final class LuksUnlock {
         return -1;
     }
 
+    /** Whether {@code passphrase} opens slot {@code index}. */
+    static boolean opens(Storage storage, long areaOffset, LuksHeader header, LuksHeader.Spec spec, int index,
+                         byte[] passphrase) throws IOException {
+        byte[] key = tryslot(storage, areaOffset, header, spec, header.slots().get(index), passphrase);
+        if (key == null) return false;
+        Arrays.fill(key, (byte) 0);
+        return true;
+    }
+
     private static byte[] tryslot(Storage storage, long areaOffset, LuksHeader header, LuksHeader.Spec spec,
                                   LuksHeader.KeySlot slot, byte[] passphrase) throws IOException {
         int keyBytes = header.keyBytes();
