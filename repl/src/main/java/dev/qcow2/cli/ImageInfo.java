@@ -103,7 +103,17 @@ final class ImageInfo {
             data.put("corrupt", h.isCorrupt());
             data.put("refcount-bits", (long) h.refcountBits());
         }
-        if (img.encrypted()) data.put("encrypt", Map.of("format", img.encryptionFormat()));
+        if (img.encrypted()) {
+            // qemu-img info shows the LUKS header (QCryptoBlockInfoLUKS) without needing the key
+            Map<String, Object> encrypt;
+            try {
+                encrypt = dev.qcow2.crypto.ImageEncryption.describe(img.describe(), img.storage(), h)
+                        .map(dev.qcow2.crypto.LuksDescription::qemuFields).orElse(Map.of("format", img.encryptionFormat()));
+            } catch (dev.qcow2.Qcow2Exception e) {
+                encrypt = Map.of("format", img.encryptionFormat());
+            }
+            data.put("encrypt", encrypt);
+        }
         if (h.version() >= 3) {
             List<BitmapDirectoryEntry> bitmaps = img.bitmaps();
             if (!bitmaps.isEmpty()) data.put("bitmaps", bitmaps(bitmaps));
