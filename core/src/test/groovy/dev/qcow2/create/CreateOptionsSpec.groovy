@@ -63,13 +63,17 @@ class CreateOptionsSpec extends Specification {
                 qemuReason('compat=0.10,lazy_refcounts=on,refcount_bits=3,cluster_size=1000')
     }
 
-    def "encryption is refused clearly, before anything is written"() {
+    def "encryption without a usable secret is refused with qemu-img's reason, before anything is written"() {
         expect:
-        ourReason(options) == 'Encryption is not supported yet'
+        ourReason(options) == reason
+        ourReason(options) == qemuReason(options)
         !Files.exists(dir.resolve('o.qcow2'))
 
         where:
-        options << ['encryption=on', 'encrypt.format=luks', 'encrypt.format=aes,encrypt.key-secret=s0']
+        options                                    | reason
+        'encryption=on'                            | "Parameter 'encrypt.key-secret' is required for cipher"
+        'encrypt.format=luks'                      | "Parameter 'encrypt.key-secret' is required for cipher"
+        'encrypt.format=aes,encrypt.key-secret=s0' | "No secret with id 's0'"
     }
 
     def "option syntax: ,, is a comma, a bare key means on, later values win"() {
