@@ -41,6 +41,9 @@ public final class MigrationStream {
 
     /** Where decoded pages go. Pages of a block arrive in any order; a later one replaces an earlier one. */
     public interface RamSink {
+        /** The block list (name to used length, stream order), the machine type and the page size, before any page. */
+        default void blockList(Map<String, Long> blocks, String machineType, int pageSize, long streamOffset) throws IOException { }
+
         /** A page sent with its bytes ({@code page} is reused after the call). */
         void page(String block, long offset, byte[] page, long streamOffset) throws IOException;
 
@@ -251,6 +254,9 @@ public final class MigrationStream {
             blocks.put(name, new long[]{used, 0, 0});
             left -= used;
         }
+        Map<String, Long> lengths = new LinkedHashMap<>();
+        blocks.forEach((n, c) -> lengths.put(n, c[0]));
+        sink.blockList(lengths, machineType, pageSize, at);
     }
 
     /**
