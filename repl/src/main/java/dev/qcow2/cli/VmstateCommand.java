@@ -40,8 +40,8 @@ final class VmstateCommand implements Callable<Integer> {
     String snapshot;
 
     @Option(names = "--format", paramLabel = "stream|raw|lime|elf", defaultValue = "raw",
-            description = {"What to write (default raw): the migration stream as stored; a sparse guest-physical",
-                    "image of the RAM; LiME segments; an ELF64 core with one PT_LOAD per RAM range."})
+            description = "What to write (default raw): stream (the migration stream as stored), raw (a sparse "
+                    + "guest-physical image of the RAM), lime (LiME segments) or elf (an ELF64 core, one PT_LOAD per RAM range).")
     String format;
 
     @Option(names = "--machine", paramLabel = "pc|q35",
@@ -53,7 +53,7 @@ final class VmstateCommand implements Callable<Integer> {
     String ramBelow4g;
 
     @Option(names = "--block", paramLabel = "NAME",
-            description = "The RAM block to write (default: the main RAM, pc.ram). Other blocks are written flat.")
+            description = "The RAM block to write (default pc.ram, the main RAM); other blocks are written flat.")
     String block;
 
     @Mixin OutputOption output;
