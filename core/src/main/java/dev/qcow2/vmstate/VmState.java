@@ -67,12 +67,21 @@ public final class VmState {
      * block. Returns the layout written (null for the stream).
      */
     public MemoryLayout export(Path target, VmStateFormat format, MemoryOptions options) throws IOException {
-        if (format == VmStateFormat.STREAM) {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), VmStateBytes.CHUNK)) {
-                bytes.copyTo(out);
+        boolean done = false;
+        try {
+            MemoryLayout layout = null;
+            if (format == VmStateFormat.STREAM) {
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), VmStateBytes.CHUNK)) {
+                    bytes.copyTo(out);
+                }
+            } else {
+                layout = MemoryExport.write(bytes, target, format, options);
             }
-            return null;
+            done = true;
+            return layout;
+        } finally {
+            // a stream that cannot be decoded leaves no half-written memory image behind
+            if (!done) Files.deleteIfExists(target);
         }
-        return MemoryExport.write(bytes, target, format, options);
     }
 }

@@ -295,6 +295,81 @@ class VmStateSpec extends Specification {
         'HOOK'          | 0x80  | 'RAM hook (RDMA migration) is not decoded'
     }
 
+    /** A copy of the image with {@code bytes} written over stream bytes at {@code at} of snapshot s1. */
+    private Path damaged(String name, long at, byte[] bytes) {
+        Path bad = dir.resolve(name)
+        Files.copy(image, bad, StandardCopyOption.REPLACE_EXISTING)
+        long host = hostOffset(bad, 's1', at)
+        new RandomAccessFile(bad.toFile(), 'rw').withCloseable { f -> f.seek(host); f.write(bytes) }
+        bad
+    }
+
+    private static byte[] be64(long v) { ByteBuffer.allocate(8).putLong(v).array() }
+
+    def "an export of a stream that fails to decode leaves no file behind"() {
+        given:
+        Path bad = damaged('magic.qcow2', 0, [0x00] as byte[])
+        Path out = dir.resolve('never.raw')
+
+        when:
+        Qcow2Image.open(bad).withCloseable { state(it, 's1').export(out, VmStateFormat.RAW, MemoryOptions.defaults()) }
+
+        then:
+        thrown(VmStateException)
+        !Files.exists(out)
+    }
+
+    def "a page past the end of its block fails in one line"() {
+        given:
+        long word = firstPageWord(image)
+        long original = Qcow2Image.open(image).withCloseable { i ->
+            byte[] b = new byte[8]; state(i, 's1').bytes().read(word, b, 0, 8); ByteBuffer.wrap(b).long
+        }
+        Path bad = damaged('past.qcow2', word, be64(0x40000000L | (original & 0xfffL)))
+
+        when:
+        Qcow2Image.open(bad).withCloseable { state(it, 's1').summary() }
+
+        then:
+        def e = thrown(VmStateException)
+        e.message =~ /VM state at stream offset 0x${Long.toHexString(word)}: page at 0x40000000 past the end of RAM block '[^']+' \(0x[0-9a-f]+ bytes\)$/
+    }
+
+    def "a RAM block list that does not add up fails in one line"() {
+        given: 'the MEM_SIZE word (after the configuration and the ram START header) 12 KiB short: pc.rom no longer fits'
+        long at = 8 + 1 + 4 + 'pc-i440fx-7.2'.length() + 1 + 4 + 4 + 4 + 4
+        long total = ramBlocks.values().sum() as long
+        Path bad = damaged('sum.qcow2', at, be64((total - 0x3000) | 0x04))
+
+        when:
+        Qcow2Image.open(bad).withCloseable { state(it, 's1').summary() }
+
+        then:
+        def e = thrown(VmStateException)
+        e.message.endsWith("VM state at stream offset 0x${Long.toHexString(at + 8 + 1 + 'pc.ram'.length() + 8 + 1 + '/rom@etc/acpi/tables'.length() + 8 + 1 + 'pc.bios'.length() + 8)}: "
+                + "RAM block list does not add up: block 'pc.rom' of 0x20000 bytes with 0x1f000 of the total 0x${Long.toHexString(total - 0x3000)} left")
+    }
+
+    def "without the VMDESCRIPTION the device sections are not walked, but RAM is complete"() {
+        given:
+        long desc = Qcow2Image.open(image).withCloseable { VmDescription.find(state(it, 's1').bytes()).get().streamOffset() }
+        Path bad = damaged('nodesc.qcow2', desc, [0x07] as byte[])
+        Path raw = dir.resolve('nodesc.raw')
+
+        when:
+        def s = Qcow2Image.open(bad).withCloseable { i ->
+            def st = state(i, 's1')
+            st.export(raw, VmStateFormat.RAW, MemoryOptions.defaults())
+            st.summary()
+        }
+
+        then:
+        s.incomplete() ==~ /stream offset 0x[0-9a-f]+: device section 'timer' cannot be walked: the stream has no VMDESCRIPTION/
+        s.sections()*.name() == ['ram', 'timer']
+        s.cpus().isEmpty()
+        Arrays.equals(Files.readAllBytes(raw), ram1)
+    }
+
     /** The stream offset of the first page word after the ram START section (the first PART's body). */
     private static long firstPageWord(Path img) {
         Qcow2Image.open(img).withCloseable { i ->
