@@ -55,6 +55,24 @@ class VmstateCommandSpec extends Specification {
         j.incomplete == null
     }
 
+    def "one view: the DSL's snapshot('s1').vmstate gives the same JSON and text as the command"() {
+        given:
+        def shell = new dev.qcow2.dsl.DslShell()
+        shell.evaluate("open '$image'")
+
+        when:
+        def record = shell.evaluate("snapshot('s1').vmstate")
+        def cliJson = Cli.run('vmstate', '-l', 's1', '--output=json', image).json()
+        def cliText = Cli.run('vmstate', '-l', 's1', image).out
+
+        then:
+        new groovy.json.JsonSlurper().parseText(record.toJson()) == cliJson
+        record.toString() == cliText
+
+        cleanup:
+        shell?.close()
+    }
+
     def "human output: one field a line, tables for blocks, sections and CPUs"() {
         when:
         def r = Cli.run('vmstate', '--snapshot', '1', image)
