@@ -28,7 +28,7 @@ public record MemoryLayout(String block, long blockSize, List<RamRange> ranges) 
             throw bytes.error(streamOffset, "machine type '" + machineType
                     + "' has no known RAM layout; pass --machine=pc or --machine=q35");
         }
-        boolean align = options.machine() != null && machineType == null || Machine.gigabyteAlign(machineType);
+        boolean align = Machine.gigabyteAlign(machineType); // no type (a --machine override alone): a modern one
         return new MemoryLayout(name, size, PhysicalLayout.x86(machine, align, size, options.ramBelow4g()));
     }
 

@@ -98,6 +98,7 @@ class VmStateRecord extends Record {
             }
         }
         Long below = options.ramBelow4g == null ? null : Sizes.parse(options.ramBelow4g, 'ramBelow4g')
+        if (below != null && (below <= 0 || below % 4096 != 0)) throw new DslException("$command: ramBelow4g: must be a positive multiple of 4 KiB")
         new MemoryOptions(options.block?.toString(), machine, below)
     }
 }

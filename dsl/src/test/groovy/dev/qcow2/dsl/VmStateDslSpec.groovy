@@ -105,6 +105,7 @@ class VmStateDslSpec extends Specification {
         'active state'   | 'active.vmstate'                                              | "vmstate: the active state has no VM state; use snapshot('name').vmstate"
         'bad format'     | "snapshot('s1').vmstate.export(to: 'x', format: 'vmdk')"      | "export: unknown format 'vmdk' (expected stream, raw, lime or elf)"
         'read past end'  | "snapshot('s1').vmstate.ram.read(64.MiB - 8, 16)"             | 'ram.read: 0x3fffff8+16 is past the end of the RAM (67108864 bytes)'
+        'odd ramBelow4g' | "snapshot('s1').vmstate.ram(ramBelow4g: 1000)"               | 'ram: ramBelow4g: must be a positive multiple of 4 KiB'
         'unknown option' | "snapshot('s1').vmstate.export(to: 'x', fmt: 'raw')"          | 'export: unknown option fmt; known: to, format, block, machine, ramBelow4g, overwrite'
     }
 }
