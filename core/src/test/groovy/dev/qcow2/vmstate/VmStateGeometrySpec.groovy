@@ -127,6 +127,32 @@ class VmStateGeometrySpec extends Specification {
         Arrays.equals(Files.readAllBytes(raw), ram)
     }
 
+    def "a q35 guest of 3 GiB: 2 GiB below 4 GiB and 1 GiB from 4 GiB, from the machine type alone"() {
+        given: 'a sparse 3 GiB RAM file with marks on both sides of the split'
+        Path image = Qemu.create(dir.resolve('big.qcow2'), '64M')
+        Path ramFile = dir.resolve('ram3g.bin')
+        new RandomAccessFile(ramFile.toFile(), 'rw').withCloseable { f ->
+            f.setLength(3 * G)
+            f.seek(2 * G - 8); f.write('BELOW-2G'.bytes)
+            f.seek(2 * G + 4096); f.write('ABOVE-4G'.bytes)
+        }
+        QemuSystem guest = QemuSystem.start(image, ramFile, 'q35', 3072)
+        try { guest.savevm('s1') } finally { guest.close() }
+        Path raw = dir.resolve('big.raw')
+
+        when:
+        def layout = Qcow2Image.open(image).withCloseable { img ->
+            VmState.of(img, img.findSnapshot('s1').get()).export(raw, VmStateFormat.RAW, MemoryOptions.defaults())
+        }
+
+        then:
+        layout.ranges() == [new RamRange(0, 0, 2 * G), new RamRange(2 * G, 4 * G, 1 * G)]
+        Files.size(raw) == 5 * G
+        new String(read(raw, 2 * G - 8, 8), 'US-ASCII') == 'BELOW-2G'
+        new String(read(raw, 4 * G + 4096, 8), 'US-ASCII') == 'ABOVE-4G'
+        Arrays.equals(read(raw, 2 * G, 4096), new byte[4096])   // the PCI hole holds nothing
+    }
+
     private static byte[] read(Path f, long at, long n) {
         FileChannel.open(f).withCloseable { ch ->
             def b = ByteBuffer.allocate((int) n)
