@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes notebooks/0*.ipynb without outputs (see README-section.md for executing them to store the outputs).
+"""Writes notebooks/0*.ipynb (or those named as arguments) without outputs (see README-section.md for executing them to store the outputs).
 
 The notebooks are kept as code here so a change is one reviewable diff; the .ipynb files are what
 GitHub renders and what NotebooksSpec executes."""
@@ -265,6 +265,101 @@ open disk
 (C, "Charts.hostMap(disk)"),
 ]
 
-for name, cells in [("01-triage", TRIAGE), ("02-repair", REPAIR), ("03-snapshots", SNAPSHOTS)]:
+MEMORY = [
+(M, """
+# 04 · Guest memory from a savevm snapshot
+
+`savevm` (libvirt's `virsh snapshot-create` of a running VM) stores the whole VM state inside the
+qcow2 file: guest RAM, CPU registers, devices. This notebook makes such a snapshot with QEMU itself
+(`qemu-system-x86_64`, TCG, stopped before the first instruction, no OS) whose RAM is a file we
+filled beforehand: a sentence at 2 MiB, 4 MiB of random data at 24 MiB and 1 MiB more at 40 MiB.
+Then it reads that memory back out of the qcow2 file: the summary, a chart of the RAM, a hexdump at
+a guest-physical address, a search, and memory images (LiME, ELF) that forensics tools read."""),
+(C, """
+Path work = Files.createTempDirectory("qcow2-memory");
+Path disk = work.resolve("vm.qcow2");
+ImageCreator.create(disk, CreateOptions.parse("size=256M"));
+Path ram = work.resolve("ram.bin");                              // the guest's RAM (memory-backend-file)
+try (var f = new java.io.RandomAccessFile(ram.toFile(), "rw")) {
+    f.setLength(64L << 20);
+    f.seek(0x200000); f.write("This is guest memory. The secret word is: swordfish.".getBytes());
+    byte[] noise = new byte[4 << 20];
+    new Random(4).nextBytes(noise);
+    f.seek(24L << 20); f.write(noise);
+    f.seek(40L << 20); f.write(noise, 0, 1 << 20);
+}
+Process qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "64M", "-nodefaults",
+        "-display", "none", "-S", "-object", "memory-backend-file,id=pc.ram,size=64M,mem-path=" + ram + ",share=on",
+        "-machine", "memory-backend=pc.ram", "-drive", "file=" + disk + ",if=none,id=d0,format=qcow2",
+        "-device", "ide-hd,drive=d0", "-qmp", "stdio").redirectErrorStream(true).start();
+qemu.getOutputStream().write(("{\\"execute\\":\\"qmp_capabilities\\"}\\n"
+        + "{\\"execute\\":\\"human-monitor-command\\",\\"arguments\\":{\\"command-line\\":\\"savevm s1\\"}}\\n"
+        + "{\\"execute\\":\\"quit\\"}\\n").getBytes());
+qemu.getOutputStream().flush();
+String replies = new String(qemu.getInputStream().readAllBytes());   // until QEMU quits
+qemu.waitFor();
+share("disk", disk);
+share("work", work);
+replies.contains("error") ? replies : "savevm s1: done, QEMU exited with " + qemu.exitValue()
+"""),
+(C, """
+%%dsl
+open disk
+snapshot.list
+"""),
+(M, """
+The snapshot's VM state, decoded: the machine type from the stream's configuration section, the RAM
+blocks of its block list (pages sent with data and as zero pages), where the main RAM sits in
+guest-physical space, every device section (walked with the VMDESCRIPTION JSON at the end of the
+stream) and the CPU's registers — the reset state here, since the guest never ran."""),
+(C, """
+%%dsl
+vm = snapshot('s1').vmstate
+vm.without('sections')
+"""),
+(C, """
+%%dsl
+vm.cpus
+"""),
+(C, """
+%%dsl
+vm.ram_blocks
+"""),
+(M, "Where in the RAM the data is (pages counted as the stream passes; red: pages with data):"),
+(C, 'MemoryCharts.ramPages(disk, "s1")'),
+(C, 'MemoryCharts.ramBlocks(disk, "s1")'),
+(M, "The guest's memory at a guest-physical address, and a search over it:"),
+(C, """
+%%dsl
+vm.ram.read(0x200000, 64)
+"""),
+(C, """
+%%dsl
+vm.ram.find('swordfish')
+"""),
+(M, """
+Memory images for forensics tools: LiME (Volatility 3) and an ELF core (crash, MemProcFS); `raw`
+is a sparse guest-physical image and `stream` the stored migration stream itself."""),
+(C, """
+%%dsl
+vm.export(to: "$work/mem.lime", format: 'lime').without('file')
+"""),
+(C, """
+byte[] lime = Files.readAllBytes(work.resolve("mem.lime"));
+var h = java.nio.ByteBuffer.wrap(lime).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+String.format("LiME magic 0x%08x, version %d, range 0x%x-0x%x; the RAM in it is the guest's RAM file byte for byte: %b",
+        h.getInt(0), h.getInt(4), h.getLong(8), h.getLong(16),
+        Arrays.equals(Arrays.copyOfRange(lime, 32, lime.length), Files.readAllBytes(ram)))
+"""),
+(C, """
+%%dsl
+vm.export(to: "$work/mem.elf", format: 'elf').without('file')
+"""),
+]
+
+import sys
+for name, cells in [("01-triage", TRIAGE), ("02-repair", REPAIR), ("03-snapshots", SNAPSHOTS), ("04-memory", MEMORY)]:
+    if sys.argv[1:] and name not in sys.argv[1:]:
+        continue  # make-notebooks.py 04-memory: write only that one
     (HERE / f"{name}.ipynb").write_text(json.dumps(nb(name, cells), indent=1, ensure_ascii=False) + "\n")
     print("wrote", name)

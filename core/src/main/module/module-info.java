@@ -21,6 +21,7 @@ module dev.qcow2.core {
     exports dev.qcow2.storage;
     exports dev.qcow2.units;
     exports dev.qcow2.view;
+    exports dev.qcow2.vmstate;
     exports dev.qcow2.walk;
     exports dev.qcow2.write;
 }

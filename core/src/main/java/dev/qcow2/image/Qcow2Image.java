@@ -187,6 +187,22 @@ public final class Qcow2Image implements BlockDevice {
                 guestSize(header), l2Cache, header.hasExternalDataFile(), header.version());
     }
 
+    /**
+     * A reader of {@code snapshot}'s guest space without the disk-size limit, for the VM state
+     * that {@code savevm} stores past the disk (QEMU's qcow2_load_vmstate reads it through the
+     * snapshot's L1 table at qcow2_vm_state_offset). Callers bound their reads themselves.
+     */
+    public LayerReader vmStateReader(SnapshotEntry snapshot) throws IOException {
+        SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
+        long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
+        ClusterMapper unbounded = new ClusterMapper(storage.describe(), header.geometry(),
+                L1Table.fixed(new HostOffset(snapshot.l1TableOffset()), l1), Long.MAX_VALUE, l2Cache,
+                header.hasExternalDataFile(), header.version());
+        return new LayerReader(storage.describe(), unbounded, storage, dataStorage,
+                active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
+                encryptionName(header), true);
+    }
+
     public BlockDevice snapshot(String idOrName) throws IOException {
         SnapshotEntry s = findSnapshot(idOrName).orElseThrow(() -> new Qcow2Exception(storage.describe(),
                 "Failed to load snapshot: snapshot '" + idOrName + "' not found"));

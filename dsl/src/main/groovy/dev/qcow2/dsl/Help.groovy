@@ -42,6 +42,8 @@ final class Help {
             new Entry('l2', 'walk l2', 'the L2 table level, for walk'),
             new Entry('refcounts', 'refcounts  /  refcounts.leaks  /  .mismatches  /  .histogram  /  .of(5)  /  .table', 'refcounts against references; the refcount table'),
             new Entry('snapshot', "snapshot.list  /  snapshot.diff 'a', 'b'  /  snapshot.create 'x'  /  .apply  /  .delete  /  snapshot('a')", 'internal snapshots; snapshot(\'a\') is a read-only view'),
+            new Entry('vmstate', "snapshot('s1').vmstate  /  snapshot('s1').vmstate.ram.read(0x100000, 64)  /  .vmstate.ram.find('text')  /  .vmstate.export(to: 'mem.lime', format: 'lime')",
+                    'the VM state a savevm snapshot stores: machine, RAM blocks, devices, CPU registers; guest memory by physical address; raw/lime/elf/stream export'),
             new Entry('active', 'active.read 0, 16', 'the active state as a view (what commands read without from:)'),
             new Entry('read', 'read 0x10000, 512  /  read 1.5.MiB, 4.KiB  /  read 0x50000, 512, host: true', 'guest (or host) bytes as a hexdump'),
             new Entry('cluster', 'cluster 3  /  cluster 5, host: true', 'one guest (or host) cluster as a hexdump'),

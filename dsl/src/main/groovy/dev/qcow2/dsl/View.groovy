@@ -144,6 +144,9 @@ class View {
         Guard.run { Finder.find(this, options, pattern) }
     }
 
+    /** {@code snapshot('s1').vmstate}: the VM state savevm stored with this snapshot (summary, {@code .ram}, {@code .export}). */
+    VmStateRecord getVmstate() { VmStateRecord.of(this) }
+
     /** {@code snapshot('a').export 'a.raw'}: this state's guest bytes as a raw image (a qcow2 one for a name ending in .qcow2). */
     Record export(Object to) { Exporter.exportView(this, to) }
 

@@ -19,7 +19,7 @@ public final class Main implements Runnable {
      * {@code help}, and anything picocli must report as unknown get them all.
      */
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
-            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
+            "compare", "dump", "bench", "create", "io", "snapshot", "vmstate", "resize", "commit", "rebase", "measure", "amend",
             "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
@@ -36,6 +36,7 @@ public final class Main implements Runnable {
             case "create" -> new CreateCommand();
             case "io" -> new IoCommand();
             case "snapshot" -> new SnapshotCommand();
+            case "vmstate" -> new VmstateCommand();
             case "resize" -> new ResizeCommand();
             case "commit" -> new CommitCommand();
             case "rebase" -> new RebaseCommand();

@@ -55,6 +55,8 @@ final class OptionTexts extends ListResourceBundle {
                 {"qcow2.snapshot.format", "Image format (only qcow2 has snapshots)."},
                 {"qcow2.snapshot.force-share", "Open read-only without locking (list only)."},
                 {"qcow2.snapshot.quiet", "Quiet mode."},
+                {"qcow2.vmstate.output", "Summary format when no OUT is given (default human)."},
+                {"qcow2.vmstate.force-share", "Accepted for qemu-img compatibility (the image is only read)."},
         };
     }
 }
