@@ -31,7 +31,8 @@ public final class BitmapReader {
         this.diskSize = diskSize;
     }
 
-    static BitmapReader load(Storage storage, Qcow2Header header, BitmapDirectoryEntry entry) throws IOException {
+    /** The table of {@code entry}, each entry checked (reserved bits, alignment), read from {@code storage}. */
+    public static BitmapReader load(Storage storage, Qcow2Header header, BitmapDirectoryEntry entry) throws IOException {
         long bytes = entry.tableSize() * 8;
         TableLimits.requireInsideFile(storage.describe(), "bitmap table of '" + entry.name() + "'", entry.tableOffset(), bytes, storage.size());
         long[] table = ClusterMapper.readTable(storage, entry.tableOffset(), (int) entry.tableSize());
