@@ -202,11 +202,11 @@ public final class BitmapTracker {
         return b;
     }
 
-    private Qcow2Exception inconsistent(String name) {
+    private BitmapException inconsistent(String name) {
         return error("Bitmap '" + name + "' is inconsistent and cannot be used");
     }
 
-    private Qcow2Exception error(String message) { return new Qcow2Exception(storage.describe(), message); }
+    private BitmapException error(String message) { return new BitmapException(storage.describe(), message); }
 
     private static long entryBytes(String name) {
         return (24 + name.getBytes(StandardCharsets.UTF_8).length + 7) & ~7L;

@@ -1,16 +1,14 @@
 package dev.qcow2.write
 
 import dev.qcow2.Qcow2Exception
-import dev.qcow2.format.BitmapDirectory
 import dev.qcow2.format.Qcow2Header
-import dev.qcow2.image.Qcow2Image
 import dev.qcow2.storage.FileStorage
 import dev.qcow2.storage.MemoryWritableStorage
 import dev.qcow2.testing.Qemu
+import static dev.qcow2.testing.Bitmaps.*
 import spock.lang.Specification
 import spock.lang.TempDir
 
-import java.nio.ByteBuffer
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
@@ -40,13 +38,6 @@ class BitmapWriteSpec extends Specification {
         img
     }
 
-    /** Sets IN_USE on one entry as a QEMU that died while the image was open leaves it. */
-    static void setInUse(Path img, String bitmap) {
-        def entry = FileStorage.openReadOnly(img).withCloseable { s -> BitmapDirectory.read(s, Qcow2Header.read(s)).find { it.name() == bitmap } }
-        def ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)
-        ch.withCloseable { it.write(ByteBuffer.allocate(4).putInt(0, entry.flags() | 1), entry.entryOffset() + 12) }
-    }
-
     static void ours(Qcow2Writer w, String op) {
         def p = op.split(' ')
         switch (p[0]) {
@@ -66,26 +57,6 @@ class BitmapWriteSpec extends Specification {
     }
 
     static long size(String s) { s.endsWith('M') ? Long.parseLong(s[0..-2]) << 20 : Long.parseLong(s) }
-
-    /** Every bitmap's set bits, by name (in-use ones: their flags only). */
-    static Map<String, Object> bits(Path img) {
-        Qcow2Image.open(img).withCloseable { image ->
-            image.bitmaps().collectEntries { e ->
-                def r = image.bitmap(e)
-                [(e.name()): e.inUse() ? 'in-use' : (0..<r.bitCount()).findAll { r.get(it) }]
-            }
-        }
-    }
-
-    static Object info(Path img) { Qemu.img('info', '--output=json', img.toString()).json()['format-specific'].data.bitmaps }
-
-    static Map check(Path img) {
-        def r = Qemu.img(['check', '--output=json', img.toString()], false)
-        def m = new LinkedHashMap(r.json() as Map)
-        // where clusters land differs (QEMU's free-cluster cursor); what is allocated, leaked or corrupt must not
-        ['filename', 'image-end-offset', 'fragmented-clusters'].each { m.remove(it) }
-        m + [exit: r.exit]
-    }
 
     def "#options, b0 at #g, in-use b2 #inUse: our writer leaves the bitmaps qemu-io leaves"() {
         given:
@@ -209,11 +180,11 @@ class BitmapWriteSpec extends Specification {
         check(img).exit == 0
     }
 
-    def "a crash at write #at of a session on an image with bitmaps leaves no corruption and no consistent bitmap with wrong bits"() {
+    def "a crash (#mode) at write #at of a session on an image with bitmaps leaves no corruption and no consistent bitmap with wrong bits"() {
         given:
         def img = image('c.qcow2', 'cluster_size=4096', 4096, false)
         byte[] initial = Files.readAllBytes(img)
-        def storage = new CrashingStorage(initial, at, CrashingStorage.Mode.STOP)
+        def storage = new CrashingStorage(initial, at, mode)
         def expected = dir.resolve('expected.qcow2')
         Files.write(expected, initial)
         Qemu.io(expected, OPS)
@@ -230,12 +201,41 @@ class BitmapWriteSpec extends Specification {
         def done = bits(expected)
 
         then: 'leaks at worst; every bitmap is either IN_USE, as it was, or as qemu-io leaves it'
+        at > 30 || storage.crashed
         c.exit in [0, 3]
         (c.corruptions ?: 0) == 0
         after.every { name, b -> b == 'in-use' || b == before[name] || b == done[name] }
         Qcow2Writer.open(new MemoryWritableStorage('again', storage.afterCrash()), crashed, WriteOptions.defaults()).close()
 
         where:
-        at << (1..60).step(1)
+        [at, mode] << [(1..60).toList(), CrashingStorage.Mode.values().toList()].combinations()
+    }
+
+    def "resize (#size) keeps the bits as qemu-img resize does; an in-use bitmap refuses it with QEMU's words"() {
+        given:
+        def theirs = image('t.qcow2', 'cluster_size=65536', 4096, inUse)
+        def mine = dir.resolve('m.qcow2')
+        Files.copy(theirs, mine)
+
+        when:
+        def ref = Qemu.img(['resize', '--shrink', theirs.toString(), size], false)
+        String error = null
+        try {
+            Qcow2Writer.open(mine, WriteOptions.defaults()).withCloseable { w -> dev.qcow2.resize.Resizer.resize(w, Long.parseLong(size[0..-2]) << 20) }
+        } catch (Qcow2Exception e) { error = e.message }
+
+        then:
+        (ref.exit == 0) == (error == null)
+        error == null || ref.err.contains(error.replace("$mine: ", ''))
+        info(mine) == info(theirs)
+        bits(mine) == bits(theirs)
+        check(mine) == check(theirs)
+
+        where:
+        size  | inUse
+        '16M' | false
+        '4M'  | false
+        '9M'  | false
+        '16M' | true
     }
 }
