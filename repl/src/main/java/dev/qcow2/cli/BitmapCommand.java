@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -39,27 +41,29 @@ final class BitmapCommand implements Callable<Integer> {
     record Disable() implements Action { public String op() { return "disable"; } }
     record Merge(String source) implements Action { public String op() { return "merge"; } }
 
-    private final List<Action> actions = new ArrayList<>();
+    @Spec CommandSpec spec;
 
     @Mixin FormatOption formatOption;
 
+    // The actions are read in command-line order from the original arguments (actions()); these
+    // fields only declare them for picocli (and its help), repeated as often as given.
     @Option(names = "--add", description = "Create BITMAP, enabled (follow with --disable for a disabled one).")
-    void add(boolean on) { if (on) actions.add(new Add()); }
+    boolean[] add;
 
     @Option(names = "--remove", description = "Remove BITMAP from the image.")
-    void remove(boolean on) { if (on) actions.add(new Remove()); }
+    boolean[] remove;
 
     @Option(names = "--clear", description = "Clear every bit of BITMAP.")
-    void clear(boolean on) { if (on) actions.add(new Clear()); }
+    boolean[] clear;
 
     @Option(names = "--enable", description = "Make writes set BITMAP's bits.")
-    void enable(boolean on) { if (on) actions.add(new Enable()); }
+    boolean[] enable;
 
     @Option(names = "--disable", description = "Stop writes from setting BITMAP's bits.")
-    void disable(boolean on) { if (on) actions.add(new Disable()); }
+    boolean[] disable;
 
     @Option(names = "--merge", paramLabel = "SOURCE", description = "OR the bits of bitmap SOURCE (of this image, or of -b SOURCE_FILE) into BITMAP.")
-    void merge(String source) { if (source != null) actions.add(new Merge(source)); }
+    List<String> merge;
 
     @Option(names = {"-g", "--granularity"}, paramLabel = "GRANULARITY",
             description = "Bytes each bit of an added bitmap covers (a power of 2, at least 512; default: the cluster size, 4k..64k).")
@@ -76,6 +80,7 @@ final class BitmapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<Action> actions = actions(spec.commandLine().getParseResult().originalArgs());
         // qemu-img's checks, in its order
         if (actions.isEmpty()) throw new Errors.CliException("Need at least one of --add, --remove, --clear, --enable, --disable, or --merge");
         long g = granularity == null ? 0 : parseGranularity(granularity);
@@ -131,6 +136,26 @@ final class BitmapCommand implements Callable<Integer> {
             }
         }
         throw new BitmapException(sourceFile, "Dirty bitmap '" + name + "' not found");
+    }
+
+    /** The actions in the order the arguments give them (picocli keeps each option's values, not their order). */
+    static List<Action> actions(List<String> args) {
+        List<Action> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--")) break;
+            switch (a) {
+                case "--add" -> out.add(new Add());
+                case "--remove" -> out.add(new Remove());
+                case "--clear" -> out.add(new Clear());
+                case "--enable" -> out.add(new Enable());
+                case "--disable" -> out.add(new Disable());
+                case "--merge" -> { if (i + 1 < args.size()) out.add(new Merge(args.get(++i))); }
+                case "-g", "--granularity", "-b", "--source-file", "-F", "--source-format", "-f", "--format" -> i++;
+                default -> { if (a.startsWith("--merge=")) out.add(new Merge(a.substring("--merge=".length()))); }
+            }
+        }
+        return out;
     }
 
     private static long parseGranularity(String text) {
