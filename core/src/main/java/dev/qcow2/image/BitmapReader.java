@@ -31,7 +31,8 @@ public final class BitmapReader {
         this.diskSize = diskSize;
     }
 
-    static BitmapReader load(Storage storage, Qcow2Header header, BitmapDirectoryEntry entry) throws IOException {
+    /** The table of {@code entry}, each entry checked (reserved bits, alignment), read from {@code storage}. */
+    public static BitmapReader load(Storage storage, Qcow2Header header, BitmapDirectoryEntry entry) throws IOException {
         long bytes = entry.tableSize() * 8;
         TableLimits.requireInsideFile(storage.describe(), "bitmap table of '" + entry.name() + "'", entry.tableOffset(), bytes, storage.size());
         long[] table = ClusterMapper.readTable(storage, entry.tableOffset(), (int) entry.tableSize());
@@ -84,6 +85,34 @@ public final class BitmapReader {
             }
         }
         return count;
+    }
+
+    /**
+     * The dirty guest byte ranges [start, end), merged, the last one clipped to the disk size;
+     * one read per cluster of bits.
+     */
+    public java.util.List<long[]> dirtyRanges() throws IOException {
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        long total = bitCount();
+        long bitsPerCluster = (long) clusterSize * 8;
+        long g = entry.granularity();
+        long runStart = -1;
+        for (int i = 0; i < table.length && (long) i * bitsPerCluster < total; i++) {
+            long base = (long) i * bitsPerCluster;
+            long bitsHere = Math.min(bitsPerCluster, total - base);
+            BitmapDirectory.TableEntry t = new BitmapDirectory.TableEntry(table[i]);
+            byte[] data = t.offset() == 0 ? null : storage.read(t.offset(), (int) ((bitsHere + 7) / 8));
+            for (long b = 0; b < bitsHere; b++) {
+                boolean set = data == null ? t.allOnes() : ((data[(int) (b / 8)] >>> (b % 8)) & 1) != 0;
+                if (set && runStart < 0) runStart = base + b;
+                if (!set && runStart >= 0) {
+                    out.add(new long[]{runStart * g, (base + b) * g});
+                    runStart = -1;
+                }
+            }
+        }
+        if (runStart >= 0) out.add(new long[]{runStart * g, Math.min(total * g, diskSize)});
+        return out;
     }
 
     /** The raw table entries (for dump and check). */

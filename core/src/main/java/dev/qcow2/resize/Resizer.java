@@ -50,6 +50,7 @@ public final class Resizer {
         if (image.header().nbSnapshots() > 0 && image.header().version() < 3) {
             throw new UnsupportedFeatureException(res, "Can't resize a v2 image which has snapshots");
         }
+        image.bitmaps().checkResizable();      // qcow2_truncate_bitmaps_check
         ClusterGeometry geo = image.geometry();
         if (l1Entries(geo, newSize) > L1Growth.MAX_L1_ENTRIES) {
             throw new Qcow2Exception(res, "Failed to grow the L1 table: File too large");

@@ -37,6 +37,8 @@ public final class Qcow2Writer implements Closeable {
     private final DataWriter data;
     private final ZeroDiscard zeroDiscard;
     private final CompressedWriter compressed;
+    /** Persistent dirty bitmaps: loaded and marked IN_USE on open, set by every change, stored on close. */
+    private final BitmapTracker bitmaps;
     private long size;
 
     private Qcow2Writer(SyncedStorage storage, Qcow2Header header, BlockDevice backing) throws IOException {
@@ -59,6 +61,7 @@ public final class Qcow2Writer implements Closeable {
         this.data = new DataWriter(storage, geo, tables, allocator, reader);
         this.zeroDiscard = new ZeroDiscard(storage, geo, tables, allocator, data, header.version(), backing != null);
         this.compressed = new CompressedWriter(storage, geo, tables, allocator, data, ClusterCompressor.of(type));
+        this.bitmaps = BitmapTracker.open(storage, allocator, header, size);
     }
 
     /** Opens {@code path} for writing, holding an exclusive lock until closed. */
@@ -122,6 +125,7 @@ public final class Qcow2Writer implements Closeable {
     public void write(GuestOffset guestOffset, byte[] bytes, int off, int len) throws IOException {
         checkRange("write", guestOffset.value(), len);
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), len);
         data.write(guestOffset.value(), bytes, off, len);
     }
 
@@ -133,6 +137,7 @@ public final class Qcow2Writer implements Closeable {
     public void write(GuestOffset guestOffset, ByteBuffer data) throws IOException {
         checkRange("write", guestOffset.value(), data.remaining());
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), data.remaining());
         this.data.write(guestOffset.value(), data);
     }
 
@@ -149,6 +154,7 @@ public final class Qcow2Writer implements Closeable {
             checkRange("write", offsets[i], buffers[i].remaining());
         }
         dirty.beforeChange();
+        for (int i = 0; i < offsets.length; i++) bitmaps.mark(offsets[i], buffers[i].remaining());
         data.writeAll(offsets, buffers);
     }
 
@@ -159,6 +165,7 @@ public final class Qcow2Writer implements Closeable {
     public void writeZeroes(GuestOffset guestOffset, long length, boolean unmap) throws IOException {
         checkRange("write", guestOffset.value(), length);
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), length);
         zeroDiscard.writeZeroes(guestOffset.value(), length, size, unmap);
     }
 
@@ -166,6 +173,7 @@ public final class Qcow2Writer implements Closeable {
     public void discard(GuestOffset guestOffset, long length) throws IOException {
         checkRange("discard", guestOffset.value(), length);
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), length);
         zeroDiscard.discard(guestOffset.value(), length, size);
     }
 
@@ -176,6 +184,7 @@ public final class Qcow2Writer implements Closeable {
     public void writeCompressed(GuestOffset guestOffset, byte[] cluster) throws IOException {
         checkWholeCluster(guestOffset.value(), cluster.length);
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), cluster.length);
         compressed.write(guestOffset.value(), cluster);
     }
 
@@ -187,6 +196,7 @@ public final class Qcow2Writer implements Closeable {
     public void writePrecompressed(GuestOffset guestOffset, byte[] cluster, byte[] packed) throws IOException {
         checkWholeCluster(guestOffset.value(), cluster.length);
         dirty.beforeChange();
+        bitmaps.mark(guestOffset.value(), cluster.length);
         compressed.writePacked(guestOffset.value(), cluster, packed);
     }
 
@@ -257,7 +267,13 @@ public final class Qcow2Writer implements Closeable {
     /** The engine parts a resize changes (dev.qcow2.resize). */
     public ResizeHooks resizeHooks() { return new ResizeHooks(this, storage, allocator, tables, zeroDiscard, dirty, backing, reader); }
 
-    void setSize(long newSize) { size = newSize; }
+    void setSize(long newSize) {
+        size = newSize;
+        bitmaps.resize(newSize);
+    }
+
+    /** The persistent dirty bitmaps of this image (add, remove, clear, enable, disable, merge; stored on close). */
+    public BitmapTracker bitmaps() { return bitmaps; }
 
     private void checkRange(String op, long offset, long length) throws Qcow2Exception {
         if (offset < 0 || length < 0 || offset > size || length > size - offset) {
@@ -270,6 +286,7 @@ public final class Qcow2Writer implements Closeable {
     @Override
     public void close() throws IOException {
         try {
+            bitmaps.store();      // qcow2_inactivate: bitmaps first, then flush and mark clean
             storage.flush();
             dirty.markClean();
         } finally {

@@ -5,7 +5,6 @@ import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.FeatureBits;
-import dev.qcow2.format.HeaderExtension;
 import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 
@@ -26,9 +25,6 @@ final class WriteChecks {
         }
         if (h.hasExternalDataFile()) {
             throw new UnsupportedFeatureException(res, "writing images with an external data file is not supported");
-        }
-        if (h.bitmapsConsistent() && h.extension(HeaderExtension.Bitmaps.class).isPresent()) {
-            throw new UnsupportedFeatureException(res, "writing images with persistent dirty bitmaps is not supported");
         }
     }
 

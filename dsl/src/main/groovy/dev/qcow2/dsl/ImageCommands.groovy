@@ -48,7 +48,18 @@ final class ImageCommands {
     static Table features(Session s) { Guard.run { Table.from(HeaderViews.features(s.image())) } }
 
     /** The persistent bitmaps with their set-bit counts: {@code qcow2 dump bitmaps}' table. */
-    static Table bitmaps(Session s) { Guard.run { Table.from(SnapshotViews.bitmaps(s.image())) } }
+    static Table bitmaps(Session s) {
+        Guard.run {
+            if (!s.writable) return Table.from(SnapshotViews.bitmaps(s.image()))
+            // open for writing: the writer's bitmaps (the file marks them in use until they are stored on close)
+            def t = Table.of("bitmaps of ${s.path} (open for writing; stored on close)", [Column.plain('name'), Column.bytes('granularity'),
+                    Column.plain('in_use'), Column.plain('auto'), Column.plain('set_bits')])
+            for (def b : s.writer().bitmaps().list()) {
+                t.add(b.name(), b.granularity(), b.inconsistent(), b.enabled(), b.inconsistent() ? null : b.countSetBits())
+            }
+            t.build()
+        }
+    }
 
     /** As qemu-img check: counters, exit code and every finding (opened as check opens, following the backing file). */
     static Record check(Session s) {

@@ -177,6 +177,19 @@ class Session implements Closeable {
 
     Table getBitmaps() { ImageCommands.bitmaps(this) }
 
+    /** {@code bitmap('b0').dirty}, {@code bitmap('b0').add granularity: '4k'}, {@code .remove()}, {@code .clear()}, … */
+    BitmapOps bitmap(String name) {
+        if (!name) throw new DslException("bitmap: the bitmap needs a name")
+        requirePath()
+        new BitmapOps(this, name)
+    }
+
+    /** The bitmaps' names (the writer's while the image is open for writing). */
+    @Internal
+    List<String> bitmapNames() {
+        Guard.run { writable ? writer().bitmaps().list()*.name() : image().bitmaps()*.name() }
+    }
+
     Record getCheck() { ImageCommands.check(this) }
 
     Level getL1() { Level.L1 }

@@ -153,6 +153,29 @@ class ChartsSpec extends Specification {
         'fragmentation'      | 'damaged'
     }
 
+    def "bitmapMap paints a square per granule, red exactly where qemu-io's writes set the bitmap's bits"() {
+        given:
+        Path img = dev.qcow2.testing.Qemu.create(dir.resolve('bitmap.qcow2'), '8M', 'cluster_size=65536')
+        dev.qcow2.testing.Qemu.img('bitmap', '--add', '-g', '64k', img.toString(), 'b0')
+        dev.qcow2.testing.Qemu.io(img, 'write 100 10', 'write 1M 65537', 'discard 7M 64k')
+        def dirty = [0, 16, 17, 112] as Set
+
+        when:
+        BufferedImage map = Charts.bitmapMap(img, 'b0')
+        def red = (0..<128).findAll { int i -> (map.getRGB(96 + (i % 64) * 12 + 5, 44 + i.intdiv(64) * 12 + 5) & 0xffffff) == 0xdc2626 }
+
+        then:
+        red as Set == dirty
+        map.getProperty(Charts.TITLE) == "bitmap 'b0' of bitmap.qcow2"
+
+        when:
+        Charts.bitmapMap(img, 'nope')
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message == "no bitmap 'nope' in bitmap.qcow2"
+    }
+
     def "charts of a missing file fail with one line naming it"() {
         when:
         Charts.hostMap(dir.resolve('absent.qcow2').toString())

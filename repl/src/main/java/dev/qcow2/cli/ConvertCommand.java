@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code qcow2 convert -O raw|qcow2}: the guest-visible bytes, as qemu-img convert writes them.
@@ -40,6 +41,12 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             description = "Export an internal snapshot: ID or name, or snapshot.id=ID[,snapshot.name=NAME].")
     String snapshot;
 
+    @Option(names = "--bitmaps", description = "Copy the source's persistent bitmaps to the qcow2 target (as qemu-img convert --bitmaps).")
+    boolean bitmaps;
+
+    @Option(names = "--skip-broken-bitmaps", description = "With --bitmaps: skip in-use (inconsistent) bitmaps with a warning instead of failing.")
+    boolean skipBrokenBitmaps;
+
     @Mixin ProgressOption progress;
 
     @Mixin QuietOption quiet;
@@ -61,13 +68,20 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (compress && !qcow2) throw new Errors.CliException("Compression not supported for this file format");
         if (!options.isEmpty() && !qcow2) throw new Errors.CliException("convert: -o options apply to -O qcow2 only");
         if (qcow2 && out.equals("-")) throw new Errors.CliException("convert: -O qcow2 cannot be written to stdout");
+        if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
         try (BlockDevice image = ImageOpener.open(file, format)) {
+            List<BitmapCopy.Source> copied = bitmaps ? BitmapCopy.check(image, skipBrokenBitmaps, qcow2, options) : List.of();
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
             PrintWriter text = spec.commandLine().getOut();
             ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
                 Qcow2Convert.convert(source, Path.of(out), options.isEmpty() ? null : String.join(",", options), compress, p::update);
+                for (BitmapCopy.Source skipped : copied) {
+                    if (skipped.skip()) spec.commandLine().getErr().println("qcow2: warning: Skipping inconsistent bitmap '" + skipped.name() + "'");
+                }
+                spec.commandLine().getErr().flush();
+                BitmapCopy.copy((dev.qcow2.image.Qcow2Image) image, copied, Path.of(out));
             } else if (toStdout) {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();

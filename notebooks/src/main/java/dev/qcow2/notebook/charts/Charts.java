@@ -122,6 +122,40 @@ public final class Charts {
         return chart;
     }
 
+    /**
+     * One persistent bitmap over the guest: a square per granule (or per run of granules on a
+     * large disk), dirty where a bit is set. Drawn from the bitmap as stored in the file; an
+     * in-use (inconsistent) bitmap has no bits to draw and is refused with one line.
+     */
+    /** {@link #bitmapMap(Object, String)} of the image open in the notebook's {@code %%dsl} session. */
+    public static BufferedImage bitmapMap(String bitmap) { return bitmapMap(openImage(), bitmap); }
+
+    public static BufferedImage bitmapMap(Object path, String bitmap) {
+        record Bits(List<long[]> ranges, long granularity, long size) { }
+        Bits bits = withImage(path, OpenOptions.defaults(), img -> {
+            for (var e : img.bitmaps()) {
+                if (!e.name().equals(bitmap)) continue;
+                if (e.inUse()) throw new IllegalArgumentException("bitmap '" + bitmap + "' is in use (inconsistent): its bits are unknown");
+                return new Bits(img.bitmap(e).dirtyRanges(), e.granularity(), img.size());
+            }
+            throw new IllegalArgumentException("no bitmap '" + bitmap + "' in " + name(path));
+        });
+        // one unit per granule, or per run of granules so that a map never needs more than 2^20 units
+        long granules = Math.max(1, (bits.size() + bits.granularity() - 1) / bits.granularity());
+        long per = Math.max(1, (granules + (1 << 20) - 1) >> 20);
+        long unit = bits.granularity() * per;
+        byte[] ordinals = new byte[(int) ((bits.size() + unit - 1) / unit)];
+        for (long[] r : bits.ranges()) {
+            for (long u = r[0] / unit; u < Math.min(ordinals.length, (r[1] + unit - 1) / unit); u++) ordinals[(int) u] = 1;
+        }
+        long dirty = 0;
+        for (byte o : ordinals) dirty += o;
+        List<MapPainter.Kind> kinds = List.of(new MapPainter.Kind("clean", new Color(0xe5e7eb), false),
+                new MapPainter.Kind("dirty", new Color(0xdc2626), true));
+        return MapPainter.paint("bitmap '" + bitmap + "' of " + name(path), ordinals, kinds,
+                new long[] {ordinals.length - dirty, dirty}, (int) Math.min(Integer.MAX_VALUE, unit));
+    }
+
     /** qemu-img check's fragmentation figure and the runs of host-contiguous data of the active state. */
     /** {@link #fragmentationOf(Object)} of the image open in the notebook's {@code %%dsl} session. */
     public static Fragmentation fragmentationOf() { return fragmentationOf(openImage()); }
