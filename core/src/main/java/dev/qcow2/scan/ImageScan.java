@@ -176,6 +176,25 @@ public final class ImageScan {
         return Qcow2Image.open(local.get(), OpenOptions.permissive());
     }
 
+    /**
+     * {@code qcow2 hash}: the digests of one local file's guest content, through its backing
+     * chain: the active state, or the internal snapshot {@code snapshot} (id or name) when not
+     * null. A file without the qcow2 magic is hashed as raw (its bytes), as qemu-img would probe it.
+     */
+    public static Map<String, String> hash(Path path, String snapshot, List<String> algorithms) throws IOException {
+        boolean qcow2;
+        try (Storage s = LocalScanFiles.INSTANCE.open(path.toString())) {
+            qcow2 = s.size() >= 4 && java.util.Arrays.equals(s.read(0, 4), QCOW2_MAGIC);
+            if (!qcow2) {
+                if (snapshot != null) throw new dev.qcow2.Qcow2Exception(path.toString(), "not a qcow2 image: it has no snapshots");
+                return GuestHasher.hash(s, algorithms);
+            }
+        }
+        try (Qcow2Image image = Qcow2Image.open(path, OpenOptions.permissive())) {
+            return GuestHasher.hash(snapshot == null ? image : image.snapshot(snapshot), algorithms);
+        }
+    }
+
     /** The backing layers below {@code path}, at most {@code maxDepth}; stops at an unresolved, raw, or looping layer. */
     static List<ScanRecord.Backing> backingChain(ScanFiles files, String path, Qcow2Header top, int maxDepth) {
         List<ScanRecord.Backing> out = new ArrayList<>();

@@ -20,7 +20,7 @@ public final class Main implements Runnable {
      */
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
             "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
-            "repl", "run", "jshell", "help");
+            "scan", "hash", "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
     private static Object subcommand(String name) {
@@ -41,6 +41,8 @@ public final class Main implements Runnable {
             case "rebase" -> new RebaseCommand();
             case "measure" -> new MeasureCommand();
             case "amend" -> new AmendCommand();
+            case "scan" -> new ScanCommand();
+            case "hash" -> new HashCommand();
             case "repl" -> new ReplCommand();
             case "run" -> new RunCommand();
             case "jshell" -> new JShellCommand();
