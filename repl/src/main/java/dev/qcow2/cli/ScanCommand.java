@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * job ({@link SparkScan}).
  */
 @Command(name = "scan", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Scan many images (files or directories, walked recursively) and report one record per image:",
-                "header facts, backing chain, snapshots, qemu-img check counters and, with --hash, guest-content digests.",
+        description = {"Scan many images (files, or directories walked recursively) in one process, one record per image.",
+                "A record holds header facts, backing chain, snapshots, qemu-img check counters and, with --hash, guest-content digests.",
                 "Read-only. Exit status: the worst check result (0 clean, 3 leaks, 2 corruptions, 1 failures)."})
 final class ScanCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -61,7 +61,9 @@ class ScanJobSpec extends Specification {
         kinds.count { it.check?.leaks > 0 } == 8
         kinds.count { it.check?.corruptions > 0 } == 8
         kinds.count { it.snapshots && it.snapshots[0].hashes } == 8
-        kinds.count { it.error?.endsWith('No such file or directory') } == 1
+        kinds.count { it.path.endsWith('dangling.qcow2') && it.error?.endsWith('No such file or directory') } == 1
+        kinds.count { it.path.endsWith('orphan.qcow2') && it.error?.startsWith('hash: ') } == 1
+        kinds.count { it.error } == 2
         kinds.count { it.format == 'raw' } == 1
     }
 
