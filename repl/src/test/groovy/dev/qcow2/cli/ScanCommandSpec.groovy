@@ -215,6 +215,9 @@ class ScanCommandSpec extends Specification {
         ['hash', 'FLEET/dangling.qcow2']                       | 'No such file or directory'
         ['scan', '--snapshots', 'FLEET']                       | '--snapshots needs --hash'
         ['scan', '--jobs=0', 'FLEET']                          | '--jobs must be at least 1'
+        ['scan', '--hash=sha256,crc', 'FLEET']                 | "unknown hash algorithm 'crc'"
+        ['scan', '--out=x', 'FLEET']                           | '--out is for --spark runs'
+        ['scan', '--spark=local[1]', 'FLEET']                  | '--spark writes JSON records'
     }
 
     static final List<String> FIELDS = ['type', 'path', 'file_size', 'format', 'virtual_size', 'cluster_size', 'compat',
