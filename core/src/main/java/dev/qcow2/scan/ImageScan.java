@@ -106,12 +106,13 @@ public final class ImageScan {
             List<ScanRecord.Backing> backing = backingChain(files, path, h, options.followBacking() ? OpenOptions.MAX_CHAIN_DEPTH : 1);
 
             String error = null;
+            // leaked clusters as one bit each (the checker already holds a counter per host cluster)
             long[] leaked = {0};
-            List<Long> leakedClusters = new ArrayList<>();
+            java.util.BitSet leakedClusters = new java.util.BitSet();
             ImageChecker.Scan checked = ImageChecker.scan(image, f -> {
                 if (f.type() == Finding.Type.LEAKED_CLUSTER) {
                     leaked[0]++;
-                    if (leakedClusters.size() < 1_000_000) leakedClusters.add(f.cluster());
+                    if (f.cluster() >= 0 && f.cluster() < Integer.MAX_VALUE) leakedClusters.set((int) f.cluster());
                 }
             });
             ScanRecord.Check check = ScanRecord.Check.of(checked.report());
@@ -119,7 +120,9 @@ public final class ImageScan {
             ReferenceCounts refs = checked.references();
             if (refs != null) {
                 long n = 0;
-                for (long c : leakedClusters) if (c >= 0 && c < refs.size() && refs.get(c) == 0) n++;
+                for (int c = leakedClusters.nextSetBit(0); c >= 0; c = leakedClusters.nextSetBit(c + 1)) {
+                    if (c < refs.size() && refs.get(c) == 0) n++;
+                }
                 unreferenced = n;
             }
 
