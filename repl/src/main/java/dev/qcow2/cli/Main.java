@@ -22,6 +22,8 @@ public final class Main implements Runnable {
             "compare", "dump", "bench", "create", "io", "snapshot", "vmstate", "resize", "commit", "rebase", "measure", "amend",
             "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "bitmap",
             "repl", "run", "jshell", "help");
+            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
+            "scan", "hash", "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
     private static Object subcommand(String name) {
@@ -44,6 +46,8 @@ public final class Main implements Runnable {
             case "measure" -> new MeasureCommand();
             case "amend" -> new AmendCommand();
             case "bitmap" -> new BitmapCommand();
+            case "scan" -> new ScanCommand();
+            case "hash" -> new HashCommand();
             case "repl" -> new ReplCommand();
             case "run" -> new RunCommand();
             case "jshell" -> new JShellCommand();
