@@ -19,7 +19,7 @@ public final class Main implements Runnable {
      * {@code help}, and anything picocli must report as unknown get them all.
      */
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
-            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
+            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "rescue",
             "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
@@ -41,6 +41,7 @@ public final class Main implements Runnable {
             case "rebase" -> new RebaseCommand();
             case "measure" -> new MeasureCommand();
             case "amend" -> new AmendCommand();
+            case "rescue" -> new RescueCommand();
             case "repl" -> new ReplCommand();
             case "run" -> new RunCommand();
             case "jshell" -> new JShellCommand();
