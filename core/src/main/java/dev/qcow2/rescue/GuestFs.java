@@ -247,6 +247,16 @@ final class GuestFs {
         return (l.getShort(at) & 0xF000) != 0x4000;
     }
 
+    /** Whether {@code b} at {@code at} holds a plausible group descriptor 0: bitmaps and inode table distinct blocks inside the file system. */
+    static boolean plausibleDescriptor(ByteBuffer b, int at, Superblock sb) {
+        if (at + sb.descSize() > b.capacity()) return false;
+        ByteBuffer l = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        long bb = lohi(l, at, at + 0x20, sb), ib = lohi(l, at + 4, at + 0x24, sb), it = lohi(l, at + 8, at + 0x28, sb);
+        long lo = sb.firstDataBlock() + 1L, hi = sb.blocksCount();
+        return bb > lo && ib > lo && it > lo && bb < hi && ib < hi && it < hi && bb != ib && ib != it && bb != it
+                && (l.getShort(at + 12) & 0xffff) <= sb.blocksPerGroup() && (l.getShort(at + 14) & 0xffff) <= sb.inodesPerGroup();
+    }
+
     private static long lohi(ByteBuffer g, int lo, int hi, Superblock sb) {
         long v = g.getInt(lo) & 0xffffffffL;
         if (sb.is64() && sb.descSize() >= 64) v |= (g.getInt(hi) & 0xffffffffL) << 32;

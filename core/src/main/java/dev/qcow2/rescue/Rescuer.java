@@ -547,6 +547,18 @@ public final class Rescuer {
         GuestFs.Superblock sb = sbBytes == null ? null : GuestFs.Superblock.parse(GuestFs.le(sbBytes), 0);
         if (sb == null) return;
         int found = 0;
+        long gdt = fsStart + (sb.firstDataBlock() + 1L) * sb.blockSize();
+        if (!map.placed(gdt >>> geo.clusterBits())) {
+            int off = (int) (gdt & (geo.clusterSize() - 1));
+            for (int h = 1; h < scan.clusters(); h++) {
+                if (candidate(h) && GuestFs.plausibleDescriptor(cluster(h), off, sb)) {
+                    map.place(gdt >>> geo.clusterBits(), scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                    role[h] = ROLE_DATA;
+                    found++;
+                    break;
+                }
+            }
+        }
         long table = GuestFs.inodeTable(view, fsStart, sb, 0);
         if (table >= 0) {
             long at = fsStart + table * sb.blockSize();
