@@ -27,9 +27,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "rescue", mixinStandardHelpOptions = true,
         description = {"Recover a qcow2 image with damaged metadata into a new image OUT.",
-                "DAMAGED is only read (no lock). Evidence: intact tables, tables found by scanning, snapshot",
-                "tables, guest partition tables and ext2/3/4 file systems, QEMU's allocation order.",
-                "The report says which placements are certain and which are inferred."})
+                "DAMAGED is only read (no lock). Evidence: intact tables, tables found by",
+                "scanning, snapshot tables, guest partition tables and ext2/3/4 file",
+                "systems, QEMU's allocation order. The report says which placements are",
+                "certain and which are inferred. Exit 1 when nothing could be recovered."})
 final class RescueCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -9,7 +9,7 @@ import spock.lang.Specification
  */
 class MainSpec extends Specification {
     static final List<String> ALL = ['info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create',
-                                     'io', 'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'repl', 'run',
+                                     'io', 'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'rescue', 'repl', 'run',
                                      'jshell', 'help']
 
     def "#args builds the subcommands #built"() {

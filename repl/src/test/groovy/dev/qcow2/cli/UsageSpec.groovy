@@ -9,7 +9,7 @@ import spock.lang.Specification
  */
 class UsageSpec extends Specification {
     static final List<String> COMMANDS = ['info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create',
-                                          'io', 'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'repl',
+                                          'io', 'snapshot', 'resize', 'commit', 'rebase', 'measure', 'amend', 'rescue', 'repl',
                                           'run', 'jshell']
 
     def "qcow2 #command --help is unchanged"() {
