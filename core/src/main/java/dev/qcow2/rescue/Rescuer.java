@@ -636,7 +636,6 @@ public final class Rescuer {
     private void matchSegments(BitSet expected) {
         // Anchors: placed clusters with a known host cluster among the candidates' neighbours, in host order.
         int hosts = scan.clusters();
-        long[] guestOfHost = new long[0];
         List<long[]> anchors = new ArrayList<>(); // {host cluster, guest cluster}
         for (long g = 0; g < map.extent(); g++) {
             Placement p = map.method(g);
