@@ -180,6 +180,10 @@ final class GuestFs {
                 int mode = ib.getShort(at) & 0xffff, links = ib.getShort(at + 26) & 0xffff;
                 // resize inode (7): its reserved GDT blocks are zero until a resize; the journal (8):
                 // only its superblock (first block) is non-zero until used
+                if (ino == 7 && mode != 0) { // its double-indirect block lists the reserved GDT blocks: non-zero
+                    long dind = ib.getInt(at + 40 + 4 * 13) & 0xffffffffL;
+                    if (dind != 0 && dind < sb.blocksCount()) mark.accept(dind);
+                }
                 if (mode == 0 || (links == 0 && ino != 8) || ino == 7) continue;
                 int iflags = ib.getInt(at + 32);
                 if ((iflags & INLINE_DATA_FL) != 0) continue;
