@@ -155,7 +155,7 @@ final class GuestFs {
         long gdtBytes = (long) groups * sb.descSize();
         if (groups <= 0 || gdtBytes > (64L << 20)) return;
         long gdtBlocks = (gdtBytes + bs - 1) / bs;
-        for (long b = 0; b < gdtBlocks + sb.reservedGdtBlocks(); b++) mark.accept(gdtBlock + b);
+        for (long b = 0; b < gdtBlocks; b++) mark.accept(gdtBlock + b); // reserved GDT blocks stay zero until a resize
         byte[] gdt = view.read(fsStart + gdtBlock * bs, (int) gdtBytes);
         if (gdt == null) return;
         ByteBuffer g = le(gdt);
