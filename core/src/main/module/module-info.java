@@ -16,6 +16,7 @@ module dev.qcow2.core {
     exports dev.qcow2.mapping;
     exports dev.qcow2.refcount;
     exports dev.qcow2.repair;
+    exports dev.qcow2.rescue;
     exports dev.qcow2.resize;
     exports dev.qcow2.scan;
     exports dev.qcow2.snapshot;

@@ -21,6 +21,7 @@ public final class Main implements Runnable {
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
             "compare", "dump", "bench", "create", "io", "snapshot", "vmstate", "resize", "commit", "rebase", "measure", "amend",
             "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "bitmap",
+            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "rescue",
             "repl", "run", "jshell", "help");
             "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
             "scan", "hash", "repl", "run", "jshell", "help");
@@ -48,6 +49,7 @@ public final class Main implements Runnable {
             case "bitmap" -> new BitmapCommand();
             case "scan" -> new ScanCommand();
             case "hash" -> new HashCommand();
+            case "rescue" -> new RescueCommand();
             case "repl" -> new ReplCommand();
             case "run" -> new RunCommand();
             case "jshell" -> new JShellCommand();
