@@ -69,7 +69,8 @@ public final class WritableFileStorage implements WritableStorage {
         }
         if (lock == null) {
             file.close();
-            throw new Qcow2Exception(path.toString(), "Failed to get \"write\" lock (is another process using the image?)");
+            // qemu's words (raw_check_lock_bytes), on one line
+            throw new Qcow2Exception(path.toString(), "Failed to get \"write\" lock; is another process using the image [" + path + "]?");
         }
         if (create) file.setLength(0);
         return new WritableFileStorage(path, file, lock);
