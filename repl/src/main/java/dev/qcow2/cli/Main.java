@@ -20,11 +20,7 @@ public final class Main implements Runnable {
      */
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
             "compare", "dump", "bench", "create", "io", "snapshot", "vmstate", "resize", "commit", "rebase", "measure", "amend",
-            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "bitmap",
-            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend", "rescue",
-            "repl", "run", "jshell", "help");
-            "compare", "dump", "bench", "create", "io", "snapshot", "resize", "commit", "rebase", "measure", "amend",
-            "scan", "hash", "repl", "run", "jshell", "help");
+            "bitmap", "rescue", "scan", "hash", "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
     private static Object subcommand(String name) {
