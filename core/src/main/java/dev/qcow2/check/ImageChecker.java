@@ -4,6 +4,7 @@ import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.refcount.RefcountReader;
 import dev.qcow2.refcount.RefcountUnreadableException;
@@ -85,10 +86,14 @@ public final class ImageChecker {
     }
 
     /**
-     * What QEMU's open does beyond the header: it loads the persistent bitmaps (the directory,
-     * and the table of every bitmap not marked in-use) and refuses the image if they are broken.
+     * What QEMU's open does beyond the header: an encrypted image opens only with its key
+     * (qemu-img check without a secret fails with exit 1, "Parameter 'encrypt.key-secret' is
+     * required for cipher", though the check itself reads metadata only); it loads the
+     * persistent bitmaps (the directory, and the table of every bitmap not marked in-use) and
+     * refuses the image if they are broken.
      */
     private static void refuseLikeQemuOpen(Qcow2Image image) throws IOException {
+        if (image.encryption() instanceof Encryption.Locked locked) throw locked.refusal(image.describe());
         for (BitmapDirectoryEntry e : image.bitmaps()) {
             if (!e.inUse()) image.bitmap(e);
         }
