@@ -88,7 +88,7 @@ public sealed interface Encryption extends AutoCloseable {
         if (format == null) return new None();
         Optional<Secret> secret = secrets.secretFor(layer);
         if (secret.isEmpty()) {
-            String reason = layer.keySecretId().map(id -> "No secret with id '" + id + "'").orElse(KEY_REQUIRED);
+            String reason = LayerSecrets.keySecretId(secrets, layer).map(id -> "No secret with id '" + id + "'").orElse(KEY_REQUIRED);
             return new Locked(format, reason);
         }
         return new Unlocked(format, Unlocking.unlock(resource, storage, header, secret.get()));

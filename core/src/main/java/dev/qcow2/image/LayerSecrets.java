@@ -1,5 +1,6 @@
 package dev.qcow2.image;
 
+import dev.qcow2.crypto.Secret;
 import dev.qcow2.crypto.SecretLookup;
 
 import java.util.Optional;
@@ -13,17 +14,33 @@ import java.util.Optional;
 public final class LayerSecrets {
     private LayerSecrets() { }
 
-    public static SecretLookup below(SecretLookup chain, Optional<String> backingKeySecretId) {
-        return layer -> {
+    /** A lookup one layer down; it also tells which secret id a layer ends up asking for (for error messages). */
+    record Below(SecretLookup chain, Optional<String> backingKeySecretId) implements SecretLookup {
+        @Override public Optional<Secret> secretFor(Layer layer) { return chain.secretFor(inChain(layer)); }
+
+        private Layer inChain(Layer layer) {
             Optional<String> id = layer.depth() == 0 && layer.keySecretId().isEmpty() ? backingKeySecretId : layer.keySecretId();
-            return chain.secretFor(new SecretLookup.Layer(layer.path(), layer.depth() + 1, id));
-        };
+            return new Layer(layer.path(), layer.depth() + 1, id);
+        }
     }
 
-    /** {@code chain} seen {@code depth} layers down, without ids from backing names (what a writer of that layer is opened with). */
+    public static SecretLookup below(SecretLookup chain, Optional<String> backingKeySecretId) {
+        return new Below(chain, backingKeySecretId);
+    }
+
+    /** {@code chain} seen {@code depth} layers down; {@code keySecretId} is the json: id of that layer's name (what a writer of it is opened with). */
     public static SecretLookup at(SecretLookup chain, int depth, Optional<String> keySecretId) {
         SecretLookup out = chain;
         for (int i = 0; i < depth; i++) out = below(out, i == depth - 1 ? keySecretId : Optional.empty());
         return out;
+    }
+
+    /** The secret id {@code layer} is asked for in the outermost lookup (its own, or one a json: backing name gave it). */
+    static Optional<String> keySecretId(SecretLookup lookup, SecretLookup.Layer layer) {
+        while (lookup instanceof Below b) {
+            layer = b.inChain(layer);
+            lookup = b.chain();
+        }
+        return layer.keySecretId();
     }
 }
