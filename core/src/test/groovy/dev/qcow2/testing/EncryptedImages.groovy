@@ -46,8 +46,8 @@ class EncryptedImages {
     }
 
     /** qemu-io on the encrypted image; asserts success. {@code objects}: more secrets (backing layers). */
-    static Qemu.Run io(Path file, String pw, List<String> commands, String id = 's0', List<String> objects = []) {
-        def args = [Qemu.QEMU_IO] + secret(id, pw) + objects + ['--image-opts', imageOpts(file, id)]
+    static Qemu.Run io(Path file, String pw, List<String> commands, String id = 's0', List<String> objects = [], String extraOpts = '') {
+        def args = [Qemu.QEMU_IO] + secret(id, pw) + objects + ['--image-opts', imageOpts(file, id, extraOpts)]
         commands.each { args += ['-c', it] }
         def r = Qemu.run(args)
         assert r.exit == 0 && !r.out.contains('error') && !r.out.contains('failed') && !r.err: "qemu-io ${commands} failed: $r"
