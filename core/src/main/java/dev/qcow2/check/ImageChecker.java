@@ -43,7 +43,17 @@ public final class ImageChecker {
      * @throws Qcow2Exception where qemu-img would refuse to open the image for checking
      */
     public static CheckReport check(Qcow2Image image, Consumer<Finding> listener) throws IOException {
+        refuseWithoutKey(image);
         return scan(image, listener).report();
+    }
+
+    /**
+     * qemu-img check opens an encrypted image only with its key: without one it fails with exit
+     * 1, "Parameter 'encrypt.key-secret' is required for cipher", though the check itself reads
+     * metadata only. ({@link #scan}, the metadata walk that inspection views use, does not ask.)
+     */
+    private static void refuseWithoutKey(Qcow2Image image) throws Qcow2Exception {
+        if (image.encryption() instanceof Encryption.Locked locked) throw locked.refusal(image.describe());
     }
 
     /**
@@ -86,14 +96,10 @@ public final class ImageChecker {
     }
 
     /**
-     * What QEMU's open does beyond the header: an encrypted image opens only with its key
-     * (qemu-img check without a secret fails with exit 1, "Parameter 'encrypt.key-secret' is
-     * required for cipher", though the check itself reads metadata only); it loads the
-     * persistent bitmaps (the directory, and the table of every bitmap not marked in-use) and
-     * refuses the image if they are broken.
+     * What QEMU's open does beyond the header: it loads the persistent bitmaps (the directory,
+     * and the table of every bitmap not marked in-use) and refuses the image if they are broken.
      */
     private static void refuseLikeQemuOpen(Qcow2Image image) throws IOException {
-        if (image.encryption() instanceof Encryption.Locked locked) throw locked.refusal(image.describe());
         for (BitmapDirectoryEntry e : image.bitmaps()) {
             if (!e.inUse()) image.bitmap(e);
         }
