@@ -14,10 +14,17 @@ import java.nio.file.Path
  * secret,id=ID,data=PW} and {@code --image-opts driver=qcow2,file.filename=F,encrypt.key-secret=ID}.
  */
 class EncryptedImages {
+    /** A passphrase starting with this makes the spec unlocker count IVs from host offsets, as LUKS does. */
+    static final String HOST_IV = 'hostiv:'
+
     /** Installs the spec-side unlocker (legacy AES) until the crypto package's is merged. */
     static void useSpecUnlocker() {
         Unlocking.use({ String res, st, Qcow2Header h, Secret secret ->
-            if (h.cryptMethod() == Qcow2Header.CRYPT_AES) return new LegacyAesCipher(secret.bytes())
+            if (h.cryptMethod() == Qcow2Header.CRYPT_AES) {
+                byte[] pw = secret.bytes()
+                boolean hostIv = new String(pw, 'UTF-8').startsWith(HOST_IV)
+                return new LegacyAesCipher(pw, hostIv)
+            }
             throw new UnsupportedFeatureException(res, 'LUKS unlocking is the crypto package\'s')
         } as Unlocking.Unlocker)
     }
@@ -28,12 +35,23 @@ class EncryptedImages {
         "driver=qcow2,file.filename=${file},encrypt.key-secret=${id}${extra ? ',' + extra : ''}".toString()
     }
 
+    /** The -o options of an encryption kind: aes, luks (qemu's default aes-256-xts-plain64), luks-aes128-cbc-essiv, luks-aes256-cbc-plain. */
+    static String formatOptions(String kind) {
+        switch (kind) {
+            case 'aes': return 'encrypt.format=aes'
+            case 'luks': return 'encrypt.format=luks,encrypt.iter-time=10'
+            case 'luks-aes128-cbc-essiv': return 'encrypt.format=luks,encrypt.iter-time=10,encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=essiv,encrypt.ivgen-hash-alg=sha256'
+            case 'luks-aes256-cbc-plain': return 'encrypt.format=luks,encrypt.iter-time=10,encrypt.cipher-alg=aes-256,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=plain'
+            default: throw new IllegalArgumentException("unknown encryption kind $kind")
+        }
+    }
+
     /**
-     * qemu-img create of an encrypted qcow2 ({@code format} aes or luks, PBKDF2 kept short);
+     * qemu-img create of an encrypted qcow2 ({@code format}: a kind of {@link #formatOptions}, PBKDF2 kept short);
      * qemu-img's "Unable to get accurate CPU usage" on a loaded machine is retried.
      */
     static Path create(Path file, String size, String format, String pw, String options = null, String id = 's0', List<String> extra = []) {
-        def opts = "encrypt.format=$format,encrypt.key-secret=$id" + (format == 'luks' ? ',encrypt.iter-time=10' : '') + (options ? ',' + options : '')
+        def opts = formatOptions(format) + ",encrypt.key-secret=$id" + (options ? ',' + options : '')
         def args = ['create', '-q', '-f', 'qcow2'] + secret(id, pw) + extra + ['-o', opts.toString(), file.toString(), size]
         Qemu.Run last = null
         for (int attempt = 0; attempt < 10; attempt++) {

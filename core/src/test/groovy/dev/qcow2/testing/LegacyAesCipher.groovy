@@ -16,15 +16,24 @@ import java.nio.ByteOrder
  */
 class LegacyAesCipher implements DataCipher {
     private final SecretKeySpec key
+    private final boolean hostIv
 
-    LegacyAesCipher(byte[] passphrase) {
+    LegacyAesCipher(byte[] passphrase) { this(passphrase, false) }
+
+    /**
+     * @param hostIv count IV sectors from the HOST offset, as LUKS does: a spec-only variant
+     *               that exercises the LUKS path (copy-on-write must re-encrypt for the new
+     *               host cluster) without a LUKS header
+     */
+    LegacyAesCipher(byte[] passphrase, boolean hostIv) {
+        this.hostIv = hostIv
         byte[] k = new byte[16]
         System.arraycopy(passphrase, 0, k, 0, Math.min(16, passphrase.length))
         key = new SecretKeySpec(k, 'AES')
         Arrays.fill(k, (byte) 0)
     }
 
-    @Override boolean ivFromHostOffset() { false }
+    @Override boolean ivFromHostOffset() { hostIv }
 
     @Override void decrypt(long offset, byte[] buf, int bufOffset, int length) { run(Cipher.DECRYPT_MODE, offset, buf, bufOffset, length) }
 
