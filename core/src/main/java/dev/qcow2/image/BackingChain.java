@@ -90,11 +90,12 @@ public final class BackingChain {
         String name = header.backingFileName();
         if (name == null) return null;
         String res = storage.describe();
-        BackingName parsed = BackingName.parse(res, name);
         // a json: name is used as it is, also as the full name (QEMU's bdrv_make_absolute_filename)
-        String fullName = parsed.json() ? name : pathCombine(imagePath == null ? null : imagePath.toString(), name);
+        String fullName = BackingName.isJson(name) ? name : pathCombine(imagePath == null ? null : imagePath.toString(), name);
         String format = header.backingFormat().orElse(null);
         if (!options.followBacking()) return new Link(name, fullName, format, null);
+        // parsed only when followed: an image whose json: name is bad still opens for inspection
+        BackingName parsed = BackingName.parse(res, name);
         Path backingPath = Path.of(parsed.json() ? parsed.fileName() : fullName);
         String fmt = options.backingFormat() != null ? options.backingFormat() : format != null ? format : parsed.driver().orElse(null);
         if (fmt == null) fmt = probe(backingPath);

@@ -26,6 +26,9 @@ public record BackingName(String fileName, Optional<String> driver, Optional<Str
 
     private static final String PREFIX = "json:";
 
+    /** Whether {@code name} is a {@code json:} name (QEMU's path_has_protocol for "json"). */
+    public static boolean isJson(String name) { return name.startsWith(PREFIX); }
+
     /** Parses {@code name} as recorded in an image; a plain name is returned as a plain file name. */
     public static BackingName parse(String resource, String name) throws Qcow2Exception {
         if (!name.startsWith(PREFIX)) return new BackingName(name, Optional.empty(), Optional.empty(), false, false);

@@ -210,6 +210,26 @@ class EncryptedReadSpec extends Specification {
         'json:{ "encrypt" : { "key-secret" : "k2" }, "file" : "f" }'                               || new BackingName('f', Optional.empty(), Optional.of('k2'), false, true)
     }
 
+    def "an image whose json: backing name is bad still opens for inspection; following it fails in one line"() {
+        given:
+        String bad = 'json:{"file.filename":"b.qcow2","cache.direct":true}'
+        def img = Qemu.create(dir.resolve('top.qcow2'), '1M', null, ['-u', '-b', bad, '-F', 'qcow2'])
+
+        when:
+        def link = Qcow2Image.open(img, OpenOptions.defaults()).withCloseable { it.backingLink().get() }
+
+        then:
+        link.name() == bad
+        link.fullName() == bad
+
+        when:
+        Qcow2Image.open(img, OpenOptions.permissive())
+
+        then:
+        def e = thrown(Qcow2Exception)
+        e.message == "$img: backing file '$bad': option 'cache.direct' is not supported"
+    }
+
     def "bad json: backing names: #name"() {
         when:
         BackingName.parse('img', name)
