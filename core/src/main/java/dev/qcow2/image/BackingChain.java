@@ -106,6 +106,12 @@ public final class BackingChain {
                 OpenOptions below = options.withFollowBacking(!parsed.noBacking())
                         .withSecrets(LayerSecrets.below(options.secrets(), parsed.keySecretId()));
                 device = openQcow2(backingPath, below, visited);
+                try {
+                    parsed.requireEncryptFormat(backingPath.toString(), device);
+                } catch (Qcow2Exception e) {
+                    device.close();
+                    throw e;
+                }
             } else if ("raw".equals(fmt)) {
                 enter(backingPath, visited);
                 device = new RawImage(openFile(backingPath, null));

@@ -18,11 +18,12 @@ import java.util.Optional;
  * @param fileName     the file to open
  * @param driver       the format named by the json options ({@code driver}), or empty
  * @param keySecretId  {@code encrypt.key-secret}, or empty
+ * @param encryptFormat {@code encrypt.format}, or empty: the layer's header must report it
  * @param noBacking    {@code "backing":null}: the layer's own backing file is not opened
  * @param json         whether the name was a {@code json:} name
  */
 public record BackingName(String fileName, Optional<String> driver, Optional<String> keySecretId,
-                          boolean noBacking, boolean json) {
+                          Optional<String> encryptFormat, boolean noBacking, boolean json) {
 
     private static final String PREFIX = "json:";
 
@@ -31,7 +32,7 @@ public record BackingName(String fileName, Optional<String> driver, Optional<Str
 
     /** Parses {@code name} as recorded in an image; a plain name is returned as a plain file name. */
     public static BackingName parse(String resource, String name) throws Qcow2Exception {
-        if (!name.startsWith(PREFIX)) return new BackingName(name, Optional.empty(), Optional.empty(), false, false);
+        if (!name.startsWith(PREFIX)) return new BackingName(name, Optional.empty(), Optional.empty(), Optional.empty(), false, false);
         Map<String, Object> options = new LinkedHashMap<>();
         try {
             Parser p = new Parser(name, PREFIX.length());
@@ -44,6 +45,7 @@ public record BackingName(String fileName, Optional<String> driver, Optional<Str
         String file = null;
         String driver = null;
         String keySecret = null;
+        String encryptFormat = null;
         boolean noBacking = false;
         for (Map.Entry<String, Object> e : options.entrySet()) {
             String key = e.getKey();
@@ -55,7 +57,7 @@ public record BackingName(String fileName, Optional<String> driver, Optional<Str
                     if (!"file".equals(value)) throw unsupported(resource, name, key + "=" + value);
                 }
                 case "encrypt.key-secret" -> keySecret = string(resource, name, key, value);
-                case "encrypt.format" -> string(resource, name, key, value);   // checked against the header by the open
+                case "encrypt.format" -> encryptFormat = string(resource, name, key, value);
                 case "backing" -> {
                     if (value != null) throw unsupported(resource, name, "backing (other than null)");
                     noBacking = true;
@@ -69,7 +71,21 @@ public record BackingName(String fileName, Optional<String> driver, Optional<Str
         if (driver != null && !driver.equals("qcow2") && !driver.equals("raw")) {
             throw new Qcow2Exception(resource, "Could not open backing file: Unknown driver '" + driver + "'");
         }
-        return new BackingName(file, Optional.ofNullable(driver), Optional.ofNullable(keySecret), noBacking, true);
+        return new BackingName(file, Optional.ofNullable(driver), Optional.ofNullable(keySecret), Optional.ofNullable(encryptFormat),
+                noBacking, true);
+    }
+
+    /**
+     * QEMU's check of {@code encrypt.format} against the opened layer's header: "Header reported
+     * 'luks' encryption format but options specify 'aes'".
+     */
+    public void requireEncryptFormat(String resource, BlockDevice opened) throws Qcow2Exception {
+        if (encryptFormat.isEmpty() || !(opened instanceof Qcow2Image q)) return;
+        String header = q.encryptionFormat();
+        if (!encryptFormat.get().equals(header)) {
+            throw new Qcow2Exception(resource, "Header reported '" + (header == null ? "none" : header)
+                    + "' encryption format but options specify '" + encryptFormat.get() + "'");
+        }
     }
 
     private static String string(String resource, String name, String key, Object value) throws Qcow2Exception {

@@ -42,11 +42,18 @@ final class BackingOpener {
             // the backing file's secret: depth 1 of the writer's lookup, or its json: name's key-secret
             OpenOptions open = OpenOptions.permissive().withFollowBacking(!parsed.noBacking())
                     .withSecrets(LayerSecrets.below(options.secrets(), parsed.keySecretId()));
-            return switch (format) {
+            BlockDevice device = switch (format) {
                 case "qcow2" -> Qcow2Image.open(path, open);
                 case "raw" -> RawImage.open(path);
                 default -> throw new Qcow2Exception(resource, "Could not open backing file: Unknown driver '" + format + "'");
             };
+            try {
+                parsed.requireEncryptFormat(full, device);
+            } catch (Qcow2Exception e) {
+                device.close();
+                throw e;
+            }
+            return device;
         } catch (NoSuchFileException e) {
             throw new Qcow2Exception(resource, "Could not open backing file: Could not open '" + full + "': No such file or directory");
         } catch (Qcow2Exception e) {

@@ -183,6 +183,22 @@ class EncryptedReadSpec extends Specification {
         'aes'      | 'aes'
     }
 
+    def "a json: backing name whose encrypt.format is not the backing file's: qemu's message"() {
+        given:
+        def base = EncryptedImages.create(dir.resolve('base.qcow2'), '1M', 'aes', 'base-pw', null, 's1')
+        String json = """json:{"driver":"qcow2","file.filename":"${base}","encrypt.key-secret":"s1","encrypt.format":"luks"}"""
+        def top = Qemu.create(dir.resolve('top.qcow2'), '1M', null, ['-u', '-b', json, '-F', 'qcow2'])
+        def ref = Qemu.img(['info', '--backing-chain'] + EncryptedImages.secret('s1', 'base-pw') + [top.toString()], false)
+
+        when:
+        Qcow2Image.open(top, OpenOptions.permissive())
+
+        then:
+        def e = thrown(Qcow2Exception)
+        ref.err.contains("Header reported 'aes' encryption format but options specify 'luks'")
+        e.message == "$top: Could not open backing file: $base: Header reported 'aes' encryption format but options specify 'luks'"
+    }
+
     def "a json: backing name naming a secret that was not given: qemu's 'No secret with id'"() {
         given:
         def base = EncryptedImages.create(dir.resolve('base.qcow2'), '1M', 'aes', 'base-pw', null, 's1')
@@ -204,10 +220,10 @@ class EncryptedReadSpec extends Specification {
 
         where:
         name                                                                                      || expected
-        'base.qcow2'                                                                              || new BackingName('base.qcow2', Optional.empty(), Optional.empty(), false, false)
-        'json:{"driver":"qcow2","file":{"driver":"file","filename":"b.qcow2"}}'                  || new BackingName('b.qcow2', Optional.of('qcow2'), Optional.empty(), false, true)
-        'json:{"file.filename":"a b\\"c","encrypt.key-secret":"k","backing":null}'                || new BackingName('a b"c', Optional.empty(), Optional.of('k'), true, true)
-        'json:{ "encrypt" : { "key-secret" : "k2" }, "file" : "f" }'                               || new BackingName('f', Optional.empty(), Optional.of('k2'), false, true)
+        'base.qcow2'                                                                              || new BackingName('base.qcow2', Optional.empty(), Optional.empty(), Optional.empty(), false, false)
+        'json:{"driver":"qcow2","file":{"driver":"file","filename":"b.qcow2"}}'                  || new BackingName('b.qcow2', Optional.of('qcow2'), Optional.empty(), Optional.empty(), false, true)
+        'json:{"file.filename":"a b\\"c","encrypt.key-secret":"k","backing":null}'                || new BackingName('a b"c', Optional.empty(), Optional.of('k'), Optional.empty(), true, true)
+        'json:{ "encrypt" : { "key-secret" : "k2", "format": "luks" }, "file" : "f" }'             || new BackingName('f', Optional.empty(), Optional.of('k2'), Optional.of('luks'), false, true)
     }
 
     def "an image whose json: backing name is bad still opens for inspection; following it fails in one line"() {
