@@ -52,7 +52,7 @@ public final class Snapshots implements Closeable {
         this.res = file.describe();
         this.header = Qcow2Header.read(file);
         refuseUnwritable(header);
-        requireKey(file, path, secrets);
+        checkKey(file, path, secrets);
         this.storage = new SyncedStorage(file);
         this.geo = header.geometry();
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
@@ -62,12 +62,16 @@ public final class Snapshots implements Closeable {
         this.copied = new CopiedFlags(storage, tree, refcounts);
     }
 
-    /** Opens {@code path}; an encrypted image is refused, as qemu-img does without its key. */
+    /**
+     * Opens {@code path}. Snapshots change only metadata, which is never encrypted (guest data
+     * keeps its host clusters, so LUKS IVs stay right), so an encrypted image needs no key here
+     * (qemu-img snapshot asks for one all the same).
+     */
     public static Snapshots open(Path path) throws IOException { return open(path, SecretLookup.none()); }
 
     /**
-     * Opens {@code path}; an encrypted image needs its secret from {@code secrets} (depth 0),
-     * which is checked before anything is written, as qemu-img snapshot opens it.
+     * Opens {@code path}; a secret {@code secrets} gives for an encrypted image (depth 0) must
+     * unlock it — a wrong one fails before anything is written, as in qemu-img.
      */
     public static Snapshots open(Path path, SecretLookup secrets) throws IOException {
         WritableFileStorage file = WritableFileStorage.open(path);
@@ -82,21 +86,9 @@ public final class Snapshots implements Closeable {
     /** Works on any writable storage; closing closes it. */
     public static Snapshots open(WritableStorage file) throws IOException { return new Snapshots(file, null, SecretLookup.none()); }
 
-    /** {@link #open(WritableStorage)} with the secrets of an encrypted image. */
+    /** {@link #open(WritableStorage)} checking a secret given for an encrypted image. */
     public static Snapshots open(WritableStorage file, SecretLookup secrets) throws IOException {
         return new Snapshots(file, null, secrets);
-    }
-
-    /**
-     * Snapshots change only metadata, which is never encrypted (guest data keeps its host
-     * clusters, so LUKS IVs stay right), but qemu-img opens the image with its key: without one
-     * it refuses ("Parameter 'encrypt.key-secret' is required for cipher"), a wrong one fails
-     * before anything is written.
-     */
-    private void requireKey(WritableStorage file, Path path, SecretLookup secrets) throws IOException {
-        try (Encryption e = Encryption.open(res, file, header, secrets, new SecretLookup.Layer(path, 0, Optional.empty()))) {
-            if (e instanceof Encryption.Locked locked) throw locked.refusal(res);
-        }
     }
 
     private void refuseUnwritable(Qcow2Header h) throws Qcow2Exception {
@@ -106,6 +98,11 @@ public final class Snapshots implements Closeable {
             // QEMU: internal snapshots cannot work with an external data file (-ENOTSUP).
             throw new UnsupportedFeatureException(res, "internal snapshots are not supported with an external data file");
         }
+    }
+
+    /** A secret given for an encrypted image must unlock it (Encryption.open fails otherwise); none is needed. */
+    private void checkKey(WritableStorage file, Path path, SecretLookup secrets) throws IOException {
+        Encryption.open(res, file, header, secrets, new SecretLookup.Layer(path, 0, Optional.empty())).close();
     }
 
     /**
