@@ -3,6 +3,7 @@
  */
 module dev.qcow2.core {
     requires aircompressor;
+    requires org.bouncycastle.provider;
     exports dev.qcow2;
     exports dev.qcow2.amend;
     exports dev.qcow2.chain;
