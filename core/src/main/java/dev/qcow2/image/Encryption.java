@@ -3,6 +3,7 @@ package dev.qcow2.image;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.crypto.DataCipher;
+import dev.qcow2.crypto.ImageEncryption;
 import dev.qcow2.crypto.Secret;
 import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.format.Qcow2Header;
@@ -91,6 +92,6 @@ public sealed interface Encryption extends AutoCloseable {
             String reason = LayerSecrets.keySecretId(secrets, layer).map(id -> "No secret with id '" + id + "'").orElse(KEY_REQUIRED);
             return new Locked(format, reason);
         }
-        return new Unlocked(format, Unlocking.unlock(resource, storage, header, secret.get()));
+        return new Unlocked(format, ImageEncryption.unlock(resource, storage, header, secret.get()));
     }
 }

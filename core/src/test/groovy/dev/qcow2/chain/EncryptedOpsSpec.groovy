@@ -30,8 +30,6 @@ import java.time.Instant
 class EncryptedOpsSpec extends Specification {
     @TempDir Path dir
 
-    def setupSpec() { EncryptedImages.useSpecUnlocker() }
-
     static SecretLookup top(String pw) { EncryptedImages.top(pw) }
 
     static byte[] fill(int size, Map<List<Integer>, Integer> runs) {
@@ -70,7 +68,7 @@ class EncryptedOpsSpec extends Specification {
         EncryptedImages.check(img, 'pw').exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 
     def "#format: snapshots need no key (metadata only; qemu-img asks for one all the same)"() {
@@ -90,7 +88,7 @@ class EncryptedOpsSpec extends Specification {
         EncryptedImages.check(img, 'pw').exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 
     def "#format: resize #mode from 1M to #newSize keeps the data qemu-img reads; check clean"() {
@@ -112,6 +110,9 @@ class EncryptedOpsSpec extends Specification {
 
         where:
         format | mode                    | newSize
+        'luks' | Preallocation.OFF       | 3 << 20
+        'luks' | Preallocation.OFF       | 512 * 1024 + 512
+        'luks' | Preallocation.FALLOC    | 2 << 20
         'aes'  | Preallocation.OFF       | 3 << 20
         'aes'  | Preallocation.OFF       | 512 * 1024 + 512
         'aes'  | Preallocation.METADATA  | 2 << 20
@@ -140,7 +141,7 @@ class EncryptedOpsSpec extends Specification {
         Qemu.img(['check'] + EncryptedImages.secret('s2', 'top-pw') + s1 + ['--image-opts', EncryptedImages.imageOpts(top, 's2')], false).exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 
     def "#format: safe rebase of an encrypted overlay onto another encrypted base (json: name with its secret)"() {
@@ -165,7 +166,7 @@ class EncryptedOpsSpec extends Specification {
                 + ['--image-opts', EncryptedImages.imageOpts(top, 's2')], false).exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 
     private byte[] readChain(Path top, Map<Integer, String> ids) {
@@ -187,7 +188,7 @@ class EncryptedOpsSpec extends Specification {
         Qemu.img('check', out.toString()).exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 
     def "#format: convert -c to an encrypted target is refused before anything is created"() {
@@ -247,6 +248,6 @@ class EncryptedOpsSpec extends Specification {
         Sha256.of(img) == sha
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks']
     }
 }

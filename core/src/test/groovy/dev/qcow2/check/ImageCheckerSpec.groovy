@@ -1,5 +1,10 @@
 package dev.qcow2.check
 
+import dev.qcow2.crypto.Secret
+import dev.qcow2.crypto.SecretLookup
+import dev.qcow2.image.OpenOptions
+import dev.qcow2.image.Qcow2Image
+
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.testing.Qemu
@@ -89,6 +94,28 @@ class ImageCheckerSpec extends Specification {
         ref.exit == 1
         ref.err.trim() == "qemu-img: Could not open '$luks': Parameter 'encrypt.key-secret' is required for cipher"
         e.message == "$luks: Parameter 'encrypt.key-secret' is required for cipher"
+        Sha256.of(luks) == sha
+    }
+
+    def "a LUKS image's header area is counted as qemu-img counts it (both given the key)"() {
+        given:
+        Path luks = dir.resolve('luks.qcow2')
+        def secret = ['--object', 'secret,id=sec0,data=abc']
+        Qemu.createLuks(luks, '4M', 'encrypt.iter-time=50')
+        def sha = Sha256.of(luks)
+        def ref = Qemu.img(['check', '--output=json'] + secret
+                + ['--image-opts', "driver=qcow2,file.filename=${luks},encrypt.key-secret=sec0".toString()], false)
+
+        when:
+        def report = Qcow2Image.open(luks, OpenOptions.forChecking().withSecrets(SecretLookup.topOnly(Secret.ofString('abc')))).withCloseable {
+            ImageChecker.check(it)
+        }
+
+        then:
+        ref.exit == 0
+        report.exitCode() == 0
+        report.imageEndOffset() == ref.json()['image-end-offset']
+        report.imageEndOffset() > 1024 * 1024   // the LUKS key material area (about 2 MiB) is referenced
         Sha256.of(luks) == sha
     }
 }

@@ -15,8 +15,6 @@ import java.nio.file.Path
 class EncryptedReadSpec extends Specification {
     @TempDir Path dir
 
-    def setupSpec() { EncryptedImages.useSpecUnlocker() }
-
     static final List<String> WRITES = ['write -P 0x11 0 1000', 'write -P 0x22 1500 70000', 'write -z 300k 100k',
                                         'write -P 0x33 2M 4097', 'write -c -P 0x44 3M 64k', 'write -P 0x55 4095k 1k']
 
@@ -45,6 +43,12 @@ class EncryptedReadSpec extends Specification {
         'aes'  | 'cluster_size=2M'
         'aes'  | 'extended_l2=on,cluster_size=65536'
         'aes'  | 'compat=0.10'
+        'luks' | 'cluster_size=512'
+        'luks' | 'cluster_size=65536'
+        'luks' | 'cluster_size=2M'
+        'luks' | 'extended_l2=on,cluster_size=65536'
+        'luks-aes128-cbc-essiv' | 'cluster_size=65536'
+        'luks-aes256-cbc-plain' | 'cluster_size=4096'
     }
 
     def "#format: the host bytes are not the guest bytes (the data really is encrypted), and a wrong key reads other bytes"() {
@@ -61,7 +65,7 @@ class EncryptedReadSpec extends Specification {
         indexOf(file, plain[0..511] as byte[]) < 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format without a secret: metadata opens, data reads fail with qemu's one line, zero ranges still read"() {
@@ -90,7 +94,7 @@ class EncryptedReadSpec extends Specification {
         i?.close()
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format: block status hides host offsets as qemu-img map does with the secret"() {
@@ -108,7 +112,7 @@ class EncryptedReadSpec extends Specification {
         ref.every { it.offset == null }
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format: snapshots read through the same path (qemu-img convert -l)"() {
@@ -132,7 +136,7 @@ class EncryptedReadSpec extends Specification {
         i?.close()
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "an encrypted overlay on an encrypted base with another secret: json: backing name with encrypt.key-secret, per-depth lookup"() {
@@ -181,6 +185,8 @@ class EncryptedReadSpec extends Specification {
         where:
         baseFormat | topFormat
         'aes'      | 'aes'
+        'luks'     | 'luks'
+        'aes'      | 'luks-aes128-cbc-essiv'
     }
 
     def "a json: backing name whose encrypt.format is not the backing file's: qemu's message"() {

@@ -1,10 +1,7 @@
 package dev.qcow2.testing
 
-import dev.qcow2.UnsupportedFeatureException
 import dev.qcow2.crypto.Secret
 import dev.qcow2.crypto.SecretLookup
-import dev.qcow2.format.Qcow2Header
-import dev.qcow2.image.Unlocking
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -14,21 +11,6 @@ import java.nio.file.Path
  * secret,id=ID,data=PW} and {@code --image-opts driver=qcow2,file.filename=F,encrypt.key-secret=ID}.
  */
 class EncryptedImages {
-    /** A passphrase starting with this makes the spec unlocker count IVs from host offsets, as LUKS does. */
-    static final String HOST_IV = 'hostiv:'
-
-    /** Installs the spec-side unlocker (legacy AES) until the crypto package's is merged. */
-    static void useSpecUnlocker() {
-        Unlocking.use({ String res, st, Qcow2Header h, Secret secret ->
-            if (h.cryptMethod() == Qcow2Header.CRYPT_AES) {
-                byte[] pw = secret.bytes()
-                boolean hostIv = new String(pw, 'UTF-8').startsWith(HOST_IV)
-                return new LegacyAesCipher(pw, hostIv)
-            }
-            throw new UnsupportedFeatureException(res, 'LUKS unlocking is the crypto package\'s')
-        } as Unlocking.Unlocker)
-    }
-
     static List<String> secret(String id, String pw) { ['--object', "secret,id=$id,data=$pw".toString()] }
 
     static String imageOpts(Path file, String id, String extra = '') {

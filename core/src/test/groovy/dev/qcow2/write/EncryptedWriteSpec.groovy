@@ -18,8 +18,6 @@ import java.nio.file.Path
 class EncryptedWriteSpec extends Specification {
     @TempDir Path dir
 
-    def setupSpec() { EncryptedImages.useSpecUnlocker() }
-
     static WriteOptions key(String pw) { WriteOptions.defaults().withSecrets(EncryptedImages.top(pw)) }
 
     def "#format, #options: writes of every shape, zero writes and discards read back in qemu, check clean (seed #seed)"() {
@@ -92,6 +90,11 @@ class EncryptedWriteSpec extends Specification {
         'aes'  | 'cluster_size=2M'                   | 3
         'aes'  | 'extended_l2=on,cluster_size=65536' | 4
         'aes'  | 'compat=0.10,cluster_size=4096'     | 5
+        'luks' | 'cluster_size=512'                  | 6
+        'luks' | 'cluster_size=65536'                | 7
+        'luks' | 'cluster_size=2M'                   | 8
+        'luks' | 'extended_l2=on,cluster_size=65536' | 9
+        'luks-aes128-cbc-essiv' | 'cluster_size=4096' | 10
     }
 
     def "#format: copy on write over a backing file and over a snapshot's shared clusters re-encrypts the copied bytes"() {
@@ -115,7 +118,7 @@ class EncryptedWriteSpec extends Specification {
         EncryptedImages.check(img, 'pw').exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format: writeAll (bench's queue) writes encrypted; qemu reads it"() {
@@ -135,7 +138,7 @@ class EncryptedWriteSpec extends Specification {
         EncryptedImages.check(img, 'pw').exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format: compressed writes are refused with qemu-img's message; nothing is written"() {
@@ -156,7 +159,7 @@ class EncryptedWriteSpec extends Specification {
         w?.close()
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format without a secret: the writer refuses to open, as qemu-img does; nothing is written"() {
@@ -173,7 +176,7 @@ class EncryptedWriteSpec extends Specification {
         Sha256.of(img) == sha
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 
     def "#format: a write over an encrypted backing file with its own secret (json: name) copies decrypted bytes into the overlay"() {
@@ -197,6 +200,6 @@ class EncryptedWriteSpec extends Specification {
                 + ['--image-opts', EncryptedImages.imageOpts(top, 's2')], false).exit == 0
 
         where:
-        format << ['aes']
+        format << ['aes', 'luks', 'luks-aes128-cbc-essiv']
     }
 }

@@ -18,17 +18,14 @@ import java.nio.file.Path
 import java.time.Instant
 
 /**
- * The LUKS rule that IVs count HOST sectors (s->crypt_physical_offset): with a spec cipher that
- * follows it, data must survive every move to a new host cluster — copy-on-write of partial
- * clusters, clusters shared with a snapshot, preallocated areas — because each move must
- * re-encrypt for the new place. Checked against a model through our read path (qemu-img
- * cannot read this spec-only cipher; it checks the metadata).
+ * The LUKS rule that IVs count HOST sectors (s->crypt_physical_offset): data must survive every
+ * move to a new host cluster — copy-on-write of partial clusters, clusters shared with a
+ * snapshot, a grow's copied head, a commit into the base — because each move must re-encrypt
+ * for the new place. Checked against a model, through our read path and qemu-img's.
  */
-class EncryptedHostIvSpec extends Specification {
+class LuksHostIvSpec extends Specification {
     @TempDir Path dir
-    static final String PW = EncryptedImages.HOST_IV + 'secret'
-
-    def setupSpec() { EncryptedImages.useSpecUnlocker() }
+    static final String PW = 'luks secret'
 
     static SecretLookup key() { SecretLookup.topOnly(Secret.ofString(PW)) }
 
@@ -39,7 +36,7 @@ class EncryptedHostIvSpec extends Specification {
     def "#options: writes, zero writes, discards, COW over a snapshot, apply, resize keep the model (seed #seed)"() {
         given:
         long size = 2L * 1024 * 1024 + 1536     // ends inside a cluster: the grow copies that cluster's head
-        def img = EncryptedImages.create(dir.resolve('h.qcow2'), "$size", 'aes', PW, options)
+        def img = EncryptedImages.create(dir.resolve('h.qcow2'), "$size", 'luks', PW, options)
         int cs = WriteShapesSpec.clusterSize(options)
         def mirror = new Mirror(size, cs, options.contains('compat=0.10') ? 2 : 3)
         def rnd = new Random(seed)
@@ -53,6 +50,8 @@ class EncryptedHostIvSpec extends Specification {
 
         then:
         assert Arrays.mismatch(readAll(img), mirror.bytes) == -1: "$log"
+        assert Arrays.mismatch(EncryptedImages.raw(img, PW), mirror.bytes) == -1: "$log"
+        EncryptedImages.raw(img, PW, 's') == atSnapshot
         Qcow2Image.open(img, OpenOptions.defaults().withSecrets(key())).withCloseable { it.snapshot('s').read(0, (int) size) } == atSnapshot
         Qemu.img(['check'] + EncryptedImages.secret('s0', PW) + ['--image-opts', EncryptedImages.imageOpts(img, 's0')], false).exit == 0
 
@@ -74,6 +73,7 @@ class EncryptedHostIvSpec extends Specification {
         now.length == grown
         Arrays.mismatch(now, 0, (int) size, expected, 0, (int) size) == -1
         Arrays.mismatch(now, (int) size + 1000, (int) size + 4000, expected, (int) size + 1000, (int) size + 4000) == -1
+        EncryptedImages.raw(img, PW) == now
         Qemu.img(['check'] + EncryptedImages.secret('s0', PW) + ['--image-opts', EncryptedImages.imageOpts(img, 's0')], false).exit == 0
 
         where:
@@ -84,9 +84,9 @@ class EncryptedHostIvSpec extends Specification {
         'compat=0.10,cluster_size=4096'      | 24
     }
 
-    def "the host-IV cipher really depends on the host offset: the same guest bytes at two host clusters differ in the file"() {
+    def "LUKS IVs depend on the host offset: the same guest bytes at two host clusters differ in the file"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('h.qcow2'), '1M', 'aes', PW, 'cluster_size=4096')
+        def img = EncryptedImages.create(dir.resolve('h.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
 
         when:
         Qcow2Writer.open(img, WriteOptions.defaults().withSecrets(key())).withCloseable { w ->
@@ -101,11 +101,11 @@ class EncryptedHostIvSpec extends Specification {
         readAll(img)[8192] == 5 as byte
     }
 
-    def "commit of a host-IV overlay into a host-IV base: the base re-encrypts for its own clusters"() {
+    def "commit of a LUKS overlay into a LUKS base: the base re-encrypts for its own clusters"() {
         given:
-        def base = EncryptedImages.create(dir.resolve('base.qcow2'), '1M', 'aes', PW, 'cluster_size=4096')
+        def base = EncryptedImages.create(dir.resolve('base.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
         Qcow2Writer.open(base, WriteOptions.defaults().withSecrets(key())).withCloseable { it.write(0, [1] * (1 << 20) as byte[]) }
-        def top = EncryptedImages.create(dir.resolve('top.qcow2'), '1M', 'aes', PW, 'cluster_size=65536', 's0', ['-u', '-b', base.toString(), '-F', 'qcow2'])
+        def top = EncryptedImages.create(dir.resolve('top.qcow2'), '1M', 'luks', PW, 'cluster_size=65536', 's0', ['-u', '-b', base.toString(), '-F', 'qcow2'])
         def both = SecretLookup.byId([s: Secret.ofString(PW)], [0: 's', 1: 's'])
         Qcow2Writer.open(top, WriteOptions.defaults().withSecrets(both)).withCloseable { it.write(5000, [2] * 70000 as byte[]) }
         byte[] expected = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(both)).withCloseable { it.read(0, 1 << 20) }
@@ -115,6 +115,7 @@ class EncryptedHostIvSpec extends Specification {
 
         then:
         readAll(base) == expected
+        EncryptedImages.raw(base, PW) == expected
         expected[5000] == 2 as byte && expected[0] == 1 as byte
     }
 
