@@ -48,7 +48,7 @@ final class ChainLayers {
             BackingChain.Link link = layer.backingLink().orElse(null);
             if (link == null) break;
             if (baseName == null || matches(layer, baseName, link)) {
-                return new Found(above, link, Path.of(link.fullName()), link.device().format());
+                return new Found(above, link, link.filePath(), link.device().format());
             }
             if (!(link.device() instanceof Qcow2Image next)) break;
             layer = next;
@@ -59,7 +59,7 @@ final class ChainLayers {
 
     private static boolean matches(Qcow2Image layer, String name, BackingChain.Link link) throws IOException {
         Path candidate = Path.of(BackingChain.pathCombine(layer.path() == null ? null : layer.path().toString(), name));
-        Path backing = Path.of(link.fullName());
+        Path backing = link.filePath();
         return Files.exists(candidate) && Files.exists(backing) && Files.isSameFile(candidate, backing);
     }
 

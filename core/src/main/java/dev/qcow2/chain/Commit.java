@@ -1,10 +1,15 @@
 package dev.qcow2.chain;
 
+import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.image.BackingName;
+import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.OpenOptions;
+import dev.qcow2.write.WriteOptions;
 import dev.qcow2.image.Qcow2Image;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * {@code qemu-img commit} (7.2's img_commit, an active commit job run to completion): every
@@ -31,13 +36,26 @@ public final class Commit {
 
     /** @param top the image to commit, as named by the user (messages quote it) */
     public static void commit(Path top, Options o, Progress progress) throws IOException {
-        try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive())) {
+        commit(top, o, SecretLookup.none(), progress);
+    }
+
+    /**
+     * {@link #commit(Path, Options, Progress)} of a chain with encrypted layers: {@code secrets}
+     * gives each layer's secret by depth (0 = {@code top}) and by the ids {@code json:} backing
+     * names carry; the base is written with its own secret (its data encrypted with its key).
+     */
+    public static void commit(Path top, Options o, SecretLookup secrets, Progress progress) throws IOException {
+        try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(secrets))) {
             ChainLayers.Found found = ChainLayers.find(chain, top.toString(), o.base());
-            try (CommitTarget target = CommitTarget.open(found.basePath(), found.baseFormat())) {
+            // the base is layer found.above().size() of the chain; its json: name may name its secret
+            Optional<String> baseKeyId = BackingName.parse(top.toString(), found.base().name()).keySecretId();
+            WriteOptions baseOptions = WriteOptions.defaults()
+                    .withSecrets(LayerSecrets.at(secrets, found.above().size(), baseKeyId));
+            try (CommitTarget target = CommitTarget.open(found.basePath(), found.baseFormat(), baseOptions)) {
                 copy(chain, new ChainLayers(found.above()), target, progress);
             }
         }
-        if (o.base() == null && !o.drop()) MakeEmpty.empty(top);
+        if (o.base() == null && !o.drop()) MakeEmpty.empty(top, WriteOptions.defaults().withSecrets(secrets));
     }
 
     private static void copy(Qcow2Image top, ChainLayers layers, CommitTarget target, Progress progress) throws IOException {

@@ -25,8 +25,8 @@ interface CommitTarget extends Closeable {
 
     void flush() throws IOException;
 
-    static CommitTarget open(Path path, String format) throws IOException {
-        return "raw".equals(format) ? new Raw(WritableFileStorage.open(path)) : new Qcow2(Qcow2Writer.open(path, WriteOptions.defaults()));
+    static CommitTarget open(Path path, String format, WriteOptions options) throws IOException {
+        return "raw".equals(format) ? new Raw(WritableFileStorage.open(path)) : new Qcow2(Qcow2Writer.open(path, options));
     }
 
     record Qcow2(Qcow2Writer writer) implements CommitTarget {

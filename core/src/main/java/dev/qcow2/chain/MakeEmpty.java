@@ -20,12 +20,16 @@ import java.nio.file.Path;
 final class MakeEmpty {
     private MakeEmpty() { }
 
-    static void empty(Path image) throws IOException {
-        try (Qcow2Writer w = Qcow2Writer.open(image, WriteOptions.defaults())) {
+    static void empty(Path image) throws IOException { empty(image, WriteOptions.defaults()); }
+
+    static void empty(Path image, WriteOptions options) throws IOException {
+        try (Qcow2Writer w = Qcow2Writer.open(image, options)) {
             ResizeHooks hooks = w.resizeHooks();
             hooks.beforeChange();
             boolean completely = w.header().version() >= 3 && w.header().nbSnapshots() == 0
-                    && w.header().extension(dev.qcow2.format.HeaderExtension.Bitmaps.class).isEmpty();
+                    && w.header().extension(dev.qcow2.format.HeaderExtension.Bitmaps.class).isEmpty()
+                    // QEMU keeps a LUKS image's header area: only the fallback (s->crypt_method_header != QCOW_CRYPT_LUKS)
+                    && w.header().cryptMethod() != dev.qcow2.format.Qcow2Header.CRYPT_LUKS;
             if (completely) {
                 hooks.shrinkL1(0);
                 hooks.storage().flush();

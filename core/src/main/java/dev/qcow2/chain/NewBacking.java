@@ -1,7 +1,10 @@
 package dev.qcow2.chain;
 
 import dev.qcow2.Qcow2Exception;
+import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.BackingChain;
+import dev.qcow2.image.BackingName;
+import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
@@ -21,15 +24,22 @@ final class NewBacking {
     private NewBacking() { }
 
     static BlockDevice open(Path image, String name, String format) throws IOException {
+        return open(image, name, format, SecretLookup.none());
+    }
+
+    /** @param secrets the rebased image's lookup: the new backing file is its depth 1 (or names its secret in a json: name) */
+    static BlockDevice open(Path image, String name, String format, SecretLookup secrets) throws IOException {
         String prefix = "Could not open new backing file '" + name + "': ";
-        Path resolved = Path.of(BackingChain.pathCombine(image == null ? null : image.toString(), name));
+        BackingName parsed = BackingName.parse(null, name);
+        Path resolved = Path.of(parsed.json() ? parsed.fileName() : BackingChain.pathCombine(image == null ? null : image.toString(), name));
         if (!Files.exists(resolved)) {
             throw new Qcow2Exception(null, prefix + "Could not open '" + resolved + "': No such file or directory");
         }
         BlockDevice dev;
         try {
             dev = switch (format) {
-                case "qcow2" -> Qcow2Image.open(resolved, OpenOptions.permissive());
+                case "qcow2" -> Qcow2Image.open(resolved, OpenOptions.permissive().withFollowBacking(!parsed.noBacking())
+                        .withSecrets(LayerSecrets.below(secrets, parsed.keySecretId())));
                 case "raw" -> RawImage.open(resolved);
                 default -> throw new Qcow2Exception(null, "backing files in format '" + format + "' cannot be read by this tool");
             };

@@ -9,6 +9,9 @@ import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
+import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.image.Encryption;
+import java.util.Optional;
 import dev.qcow2.storage.Zeros;
 
 import java.io.IOException;
@@ -58,10 +61,19 @@ public final class Rebase {
     }
 
     public static void rebase(Path image, Options o, Progress progress) throws IOException {
+        rebase(image, o, SecretLookup.none(), progress);
+    }
+
+    /**
+     * {@link #rebase(Path, Options, Progress)} with the secrets of encrypted layers: depth 0 is
+     * the image, depth 1 its old backing file and also the new one (qemu-img rebase's
+     * {@code backing.encrypt.key-secret}; a {@code json:} name's own key-secret wins).
+     */
+    public static void rebase(Path image, Options o, SecretLookup secrets, Progress progress) throws IOException {
         validate(o);
         WritableFileStorage file = WritableFileStorage.open(image);
         try {
-            rebase(file, image, o, progress);
+            rebase(file, image, o, secrets, progress);
         } finally {
             file.close();
         }
@@ -69,15 +81,24 @@ public final class Rebase {
 
     /** Rebases the image on {@code file}; {@code image} (may be null) resolves relative backing names. Closes nothing. */
     public static void rebase(WritableStorage file, Path image, Options o, Progress progress) throws IOException {
+        rebase(file, image, o, SecretLookup.none(), progress);
+    }
+
+    /** {@link #rebase(WritableStorage, Path, Options, Progress)} with the secrets of encrypted layers. */
+    public static void rebase(WritableStorage file, Path image, Options o, SecretLookup secrets, Progress progress) throws IOException {
         validate(o);
         if (o.unsafe()) {
             Qcow2Header header = Qcow2Header.read(file);
             refuseUnwritable(file.describe(), header);
+            // qemu-img opens the image with its key even when only the header changes
+            try (Encryption e = Encryption.open(file.describe(), file, header, secrets, new SecretLookup.Layer(image, 0, Optional.empty()))) {
+                if (e instanceof Encryption.Locked locked) throw locked.refusal(file.describe());
+            }
             BackingHeader.write(new SyncedStorage(file), o.name(), o.format());
             return;
         }
-        Qcow2Writer writer = Qcow2Writer.open(new BorrowedStorage(file), image, WriteOptions.defaults());
-        try (writer; BlockDevice newBacking = o.name() == null ? null : NewBacking.open(image, o.name(), o.format())) {
+        Qcow2Writer writer = Qcow2Writer.open(new BorrowedStorage(file), image, WriteOptions.defaults().withSecrets(secrets));
+        try (writer; BlockDevice newBacking = o.name() == null ? null : NewBacking.open(image, o.name(), o.format(), secrets)) {
             copyDifferences(writer, newBacking, progress);
             writer.flush();
             BackingHeader.write(writer.resizeHooks().storage(), o.name(), o.format());

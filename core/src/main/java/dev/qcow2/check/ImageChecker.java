@@ -4,6 +4,7 @@ import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.refcount.RefcountReader;
 import dev.qcow2.refcount.RefcountUnreadableException;
@@ -42,7 +43,17 @@ public final class ImageChecker {
      * @throws Qcow2Exception where qemu-img would refuse to open the image for checking
      */
     public static CheckReport check(Qcow2Image image, Consumer<Finding> listener) throws IOException {
+        refuseWithoutKey(image);
         return scan(image, listener).report();
+    }
+
+    /**
+     * qemu-img check opens an encrypted image only with its key: without one it fails with exit
+     * 1, "Parameter 'encrypt.key-secret' is required for cipher", though the check itself reads
+     * metadata only. ({@link #scan}, the metadata walk that inspection views use, does not ask.)
+     */
+    private static void refuseWithoutKey(Qcow2Image image) throws Qcow2Exception {
+        if (image.encryption() instanceof Encryption.Locked locked) throw locked.refusal(image.describe());
     }
 
     /**

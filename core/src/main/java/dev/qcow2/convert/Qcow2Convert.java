@@ -3,6 +3,8 @@ package dev.qcow2.convert;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.chain.Progress;
 import dev.qcow2.create.CreateOptions;
+import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.crypto.SecretObjects;
 import dev.qcow2.create.ImageCreator;
 import dev.qcow2.create.OptionList;
 import dev.qcow2.image.BlockDevice;
@@ -12,6 +14,7 @@ import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Arrays;
 
 /**
@@ -35,17 +38,35 @@ public final class Qcow2Convert {
      */
     public static void convert(BlockDevice src, Path out, String options, boolean compress,
                                Progress progress) throws Exception {
+        convert(src, out, options, compress, SecretObjects.none(), progress);
+    }
+
+    /**
+     * {@link #convert(BlockDevice, Path, String, boolean, Progress)} to a target that may be
+     * encrypted ({@code -o encrypt.format=luks|aes,encrypt.key-secret=ID}): the target is created
+     * with the secret {@code secrets} holds under ID, and every cluster is written encrypted.
+     * Compression is refused with qemu-img's message before anything is created.
+     */
+    public static void convert(BlockDevice src, Path out, String options, boolean compress,
+                               SecretObjects secrets, Progress progress) throws Exception {
         OptionList list = new OptionList();
         if (options != null) list.add(options);
         if (list.get("backing_file") != null) {
             throw new Qcow2Exception(out.toString(), "-o backing_file is not supported by convert yet");
         }
+        boolean encrypted = list.get("encrypt.format") != null || "on".equals(list.get("encryption"));
+        if (encrypted && compress) {
+            // qemu-img convert's own check (img_convert), before the target is created
+            throw new Qcow2Exception(null, "Compression and encryption not supported at the same time");
+        }
         list.set("size", Long.toString(src.size()));
         Path path = out;
         CreateOptions created = ImageCreator.validate(path, list);
-        ImageCreator.create(path, created);
+        ImageCreator.create(path, created, secrets);
+        String keyId = list.get("encrypt.key-secret");
+        SecretLookup targetSecret = keyId == null ? SecretLookup.none() : SecretLookup.byId(secrets.asMap(), Map.of(0, keyId));
         try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(WritableFileStorage.open(path)), path,
-                WriteOptions.defaults())) {
+                WriteOptions.defaults().withSecrets(targetSecret))) {
             copy(src, writer, compress, progress);
         }
     }

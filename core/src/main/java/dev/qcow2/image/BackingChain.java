@@ -30,7 +30,13 @@ public final class BackingChain {
      * @param format       the format recorded in the backing-format extension, or null
      * @param device       the opened backing device, or null when not followed
      */
-    public record Link(String name, String fullName, String format, BlockDevice device) { }
+    public record Link(String name, String fullName, String format, BlockDevice device) {
+        /** The backing file's path: {@code fullName}, or the file a {@code json:} name names. */
+        public Path filePath() throws Qcow2Exception {
+            BackingName parsed = BackingName.parse(null, name);
+            return Path.of(parsed.json() ? parsed.fileName() : fullName);
+        }
+    }
 
     /** Real paths already open in this chain, for loop detection. */
     static final class Visited {
@@ -83,17 +89,29 @@ public final class BackingChain {
             throws IOException {
         String name = header.backingFileName();
         if (name == null) return null;
-        String fullName = pathCombine(imagePath == null ? null : imagePath.toString(), name);
+        String res = storage.describe();
+        // a json: name is used as it is, also as the full name (QEMU's bdrv_make_absolute_filename)
+        String fullName = BackingName.isJson(name) ? name : pathCombine(imagePath == null ? null : imagePath.toString(), name);
         String format = header.backingFormat().orElse(null);
         if (!options.followBacking()) return new Link(name, fullName, format, null);
-        Path backingPath = Path.of(fullName);
-        String fmt = options.backingFormat() != null ? options.backingFormat() : format;
+        // parsed only when followed: an image whose json: name is bad still opens for inspection
+        BackingName parsed = BackingName.parse(res, name);
+        Path backingPath = Path.of(parsed.json() ? parsed.fileName() : fullName);
+        String fmt = options.backingFormat() != null ? options.backingFormat() : format != null ? format : parsed.driver().orElse(null);
         if (fmt == null) fmt = probe(backingPath);
         BlockDevice device;
-        String res = storage.describe();
         try {
             if ("qcow2".equals(fmt)) {
-                device = openQcow2(backingPath, options.withFollowBacking(true), visited);
+                // the backing layer sees the chain's secrets one level down, with its json: name's key-secret
+                OpenOptions below = options.withFollowBacking(!parsed.noBacking())
+                        .withSecrets(LayerSecrets.below(options.secrets(), parsed.keySecretId()));
+                device = openQcow2(backingPath, below, visited);
+                try {
+                    parsed.requireEncryptFormat(backingPath.toString(), device);
+                } catch (Qcow2Exception e) {
+                    device.close();
+                    throw e;
+                }
             } else if ("raw".equals(fmt)) {
                 enter(backingPath, visited);
                 device = new RawImage(openFile(backingPath, null));

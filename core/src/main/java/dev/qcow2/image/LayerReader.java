@@ -1,7 +1,6 @@
 package dev.qcow2.image;
 
 import dev.qcow2.CorruptImageException;
-import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.codec.ClusterDecompressor;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.mapping.ClusterMapper;
@@ -28,7 +27,7 @@ public final class LayerReader {
     private final Storage dataStorage;
     private final BlockDevice backing;
     private final ClusterDecompressor decompressor;
-    private final String encryption;
+    private final Encryption encryption;
     private final boolean immutable;
     private final int clusterSize;
     private final ThreadLocal<DecompressedCluster> lastDecompressed = new ThreadLocal<>();
@@ -39,13 +38,14 @@ public final class LayerReader {
     }
 
     /**
-     * @param encryption the encryption format's name, or null: data of an encrypted image cannot be read yet
+     * @param encryption the layer's encryption: data extents are decrypted (compressed clusters are
+     *                   not: QEMU's qcow2_co_preadv_compressed never decrypts), and without a key they fail
      * @param immutable  the image does not change while this reader lives (a read-only open), so the
      *                   last decompressed cluster of each thread is kept by its descriptor; a writer's
      *                   reader decompresses every time (freed compressed bytes may be reused)
      */
     public LayerReader(String resource, ClusterMapper mapper, Storage imageStorage, Storage dataStorage,
-                       BlockDevice backing, ClusterDecompressor decompressor, String encryption, boolean immutable) {
+                       BlockDevice backing, ClusterDecompressor decompressor, Encryption encryption, boolean immutable) {
         this.resource = resource;
         this.mapper = mapper;
         this.imageStorage = imageStorage;
@@ -76,14 +76,11 @@ public final class LayerReader {
             int n = (int) e.length();
             int at = bufOffset + done;
             switch (e) {
-                case Extent.Data d -> {
-                    requireKey();
-                    dataStorage.readFully(d.hostOffset().value(), ByteBuffer.wrap(buf, at, n));
-                }
+                case Extent.Data d -> readData(d.hostOffset().value(), pos.value(), buf, at, n);
                 case Extent.Zero z -> Zeros.fill(buf, at, at + n);
                 case Extent.Unallocated u -> readBacking(pos.value(), buf, at, n);
                 case Extent.Compressed c -> {
-                    requireKey();
+                    if (encryption instanceof Encryption.Locked l) throw l.refusal(resource);
                     byte[] cluster = decompress(c.entry());
                     System.arraycopy(cluster, (int) c.offsetInCluster(), buf, at, n);
                 }
@@ -120,12 +117,55 @@ public final class LayerReader {
         return cached.data;
     }
 
-    private void requireKey() throws UnsupportedFeatureException {
-        if (encryption != null) {
-            throw new UnsupportedFeatureException(resource, "image is encrypted (" + encryption
-                    + "); reading its data needs a key, which this version cannot take yet");
+    /** Host bytes of a data run, decrypted when the layer is encrypted (QEMU's qcow2_co_preadv_encrypted). */
+    private void readData(long host, long guest, byte[] buf, int at, int n) throws IOException {
+        switch (encryption) {
+            case Encryption.None none -> dataStorage.readFully(host, ByteBuffer.wrap(buf, at, n));
+            case Encryption.Locked locked -> throw locked.refusal(resource);
+            case Encryption.Unlocked key -> readDecrypted(key, host, guest, buf, at, n);
         }
     }
+
+    /**
+     * Decrypts whole 512-byte sectors only (the cipher's unit, QEMU's request alignment for
+     * encrypted images): a run that starts or ends inside a sector reads that whole sector into a
+     * scratch buffer. Host and guest offsets move together inside a run, and a run's sector
+     * never leaves its cluster, so the scratch sector is contiguous on the host.
+     */
+    private void readDecrypted(Encryption.Unlocked key, long host, long guest, byte[] buf, int at, int n) throws IOException {
+        int sector = Encryption.SECTOR;
+        int head = (int) (guest % sector);
+        if (head != 0 || n < sector) {
+            int take = Math.min(n, sector - head);
+            partialSector(key, host - head, guest - head, head, buf, at, take);
+            host += take;
+            guest += take;
+            at += take;
+            n -= take;
+        }
+        int whole = n - n % sector;
+        if (whole > 0) {
+            dataStorage.readFully(host, ByteBuffer.wrap(buf, at, whole));
+            key.decrypt(host, guest, buf, at, whole);
+            host += whole;
+            guest += whole;
+            at += whole;
+            n -= whole;
+        }
+        if (n > 0) partialSector(key, host, guest, 0, buf, at, n);
+    }
+
+    private void partialSector(Encryption.Unlocked key, long sectorHost, long sectorGuest, int from, byte[] buf, int at, int n)
+            throws IOException {
+        byte[] sector = new byte[Encryption.SECTOR];
+        dataStorage.readFully(sectorHost, ByteBuffer.wrap(sector));
+        key.decrypt(sectorHost, sectorGuest, sector, 0, sector.length);
+        System.arraycopy(sector, from, buf, at, n);
+        java.util.Arrays.fill(sector, (byte) 0);
+    }
+
+    /** The layer's encryption state. */
+    public Encryption encryption() { return encryption; }
 
     /** Whether this layer decides the content at {@code guestOffset} (qemu-io map's "allocated"). */
     public boolean allocated(GuestOffset guestOffset) throws IOException {
@@ -134,7 +174,9 @@ public final class LayerReader {
 
     BlockStatus blockStatus(GuestOffset guestOffset, long maxLength) throws IOException {
         Extent e = mapper.extent(guestOffset, maxLength);
-        boolean hideOffset = encryption != null;
+        // qemu-img map of an encrypted image prints no host offsets (qcow2_co_block_status leaves
+        // out BDRV_BLOCK_OFFSET_VALID when s->crypto is set)
+        boolean hideOffset = encryption.encrypted();
         long start = e.guestOffset().value();
         return switch (e) {
             case Extent.Data d -> new BlockStatus(start, d.length(), true, false, true, false, hideOffset ? -1 : d.hostOffset().value());

@@ -2,6 +2,7 @@ package dev.qcow2.image;
 
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.codec.ClusterDecompressor;
+import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.format.BitmapDirectory;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.CompressionType;
@@ -35,10 +36,11 @@ public final class Qcow2Image implements BlockDevice {
     private final L2Cache l2Cache;
     private final LayerReader active;
     private final Path path;
+    private final Encryption encryption;
     private volatile List<SnapshotEntry> snapshots;
 
     private Qcow2Image(Storage storage, Path path, Qcow2Header header, Storage dataStorage,
-                       BackingChain.Link backingLink, L2Cache l2Cache, LayerReader active) {
+                       BackingChain.Link backingLink, L2Cache l2Cache, LayerReader active, Encryption encryption) {
         this.storage = storage;
         this.path = path;
         this.header = header;
@@ -46,6 +48,7 @@ public final class Qcow2Image implements BlockDevice {
         this.backingLink = backingLink;
         this.l2Cache = l2Cache;
         this.active = active;
+        this.encryption = encryption;
     }
 
     /** Opens {@code path} read-only with the library's defaults (backing and data files not followed). */
@@ -68,6 +71,7 @@ public final class Qcow2Image implements BlockDevice {
 
     /** Opens a qcow2 image over any storage; backing and data files are resolved relative to {@code path} (may be null). */
     static Qcow2Image open(Storage storage, Path path, OpenOptions options, BackingChain.Visited visited) throws IOException {
+        Encryption encryption = null;
         try {
             Qcow2Header header = Qcow2Header.read(storage, options.forCheck());
             ClusterGeometry geo = header.geometry();
@@ -77,14 +81,19 @@ public final class Qcow2Image implements BlockDevice {
                     at -> ClusterMapper.readTable(storage, at.value(), geo.clusterSize() / 8));
             long[] l1 = ClusterMapper.readTable(storage, header.l1TableOffset(), (int) header.l1Size());
             Storage dataStorage = BackingChain.openDataFile(storage, path, header, options);
+            // the key is checked before the backing file is opened, as QEMU's qcow2_do_open does;
+            // this layer is depth 0 of options.secrets() (a backing layer gets a lookup one level down)
+            encryption = Encryption.open(storage.describe(), storage, header, options.secrets(),
+                    new SecretLookup.Layer(path, 0, Optional.empty()));
             BackingChain.Link link = BackingChain.openBacking(storage, path, header, options, visited);
             ClusterMapper mapper = new ClusterMapper(storage.describe(), geo, L1Table.fixed(new HostOffset(header.l1TableOffset()), l1),
                     guestSize(header), cache, header.hasExternalDataFile(), header.version());
             LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                     link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
-                    encryptionName(header), true);
-            return new Qcow2Image(storage, path, header, dataStorage, link, cache, reader);
+                    encryption, true);
+            return new Qcow2Image(storage, path, header, dataStorage, link, cache, reader, encryption);
         } catch (IOException | RuntimeException e) {
+            if (encryption != null) encryption.close();
             storage.close();
             throw e;
         }
@@ -93,14 +102,6 @@ public final class Qcow2Image implements BlockDevice {
     /** Opens {@code path} for reading only, as a FileStorage. */
     static Storage openStorage(Path path) throws IOException {
         return FileStorage.openReadOnly(path);
-    }
-
-    private static String encryptionName(Qcow2Header h) {
-        return switch (h.cryptMethod()) {
-            case Qcow2Header.CRYPT_AES -> "aes";
-            case Qcow2Header.CRYPT_LUKS -> "luks";
-            default -> null;
-        };
     }
 
     public Qcow2Header header() { return header; }
@@ -121,7 +122,10 @@ public final class Qcow2Image implements BlockDevice {
 
     public boolean encrypted() { return header.cryptMethod() != Qcow2Header.CRYPT_NONE; }
 
-    public String encryptionFormat() { return encryptionName(header); }
+    public String encryptionFormat() { return Encryption.formatOf(header); }
+
+    /** The encryption state: none, encrypted without a key (metadata only), or unlocked. */
+    public Encryption encryption() { return encryption; }
 
     /** The backing file name recorded in the image, resolved as QEMU does, or empty. */
     public Optional<BackingChain.Link> backingLink() { return Optional.ofNullable(backingLink); }
@@ -175,7 +179,7 @@ public final class Qcow2Image implements BlockDevice {
         // The size recorded in the snapshot stays available as snapshot.diskSize().
         LayerReader reader = new LayerReader(storage.describe(), mapper(snapshot), storage, dataStorage,
                 active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
-                encryptionName(header), true);
+                encryption, true);
         return new SnapshotView(this, snapshot, reader);
     }
 
@@ -200,7 +204,7 @@ public final class Qcow2Image implements BlockDevice {
                 header.hasExternalDataFile(), header.version());
         return new LayerReader(storage.describe(), unbounded, storage, dataStorage,
                 active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
-                encryptionName(header), true);
+                encryption, true);
     }
 
     public BlockDevice snapshot(String idOrName) throws IOException {
@@ -225,6 +229,7 @@ public final class Qcow2Image implements BlockDevice {
             if (backingLink != null && backingLink.device() != null) backingLink.device().close();
             if (dataStorage != storage) dataStorage.close();
         } finally {
+            encryption.close();
             storage.close();
         }
     }

@@ -8,6 +8,8 @@ import dev.qcow2.format.FeatureBits;
 import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.refcount.RefcountUnreadableException;
@@ -61,7 +63,11 @@ public final class Repairer {
     private long leaksFixed;
     private long corruptionsFixed;
 
-    private Repairer(Path path, JournaledStorage storage, RepairMode mode, Consumer<String> messages) {
+    /** How the image is opened for each check pass (with the secret of an encrypted image). */
+    private final OpenOptions open;
+
+    private Repairer(Path path, JournaledStorage storage, RepairMode mode, Consumer<String> messages, SecretLookup secrets) {
+        this.open = OpenOptions.forChecking().withSecrets(secrets);
         this.path = path;
         this.storage = storage;
         this.mode = mode;
@@ -70,16 +76,31 @@ public final class Repairer {
 
     /** Repairs {@code image} in place, holding the exclusive write lock; detail lines go to {@code messages}. */
     public static RepairResult repair(Path image, RepairMode mode, Consumer<String> messages) throws IOException {
+        return repair(image, mode, messages, SecretLookup.none());
+    }
+
+    /**
+     * {@link #repair(Path, RepairMode, Consumer)} of an image that may be encrypted: as qemu-img
+     * check -r, it needs the key ({@code secrets}, depth 0) though it repairs metadata only.
+     */
+    public static RepairResult repair(Path image, RepairMode mode, Consumer<String> messages, SecretLookup secrets) throws IOException {
         try (WritableFileStorage file = WritableFileStorage.open(image)) {
-            return repair(image, file, mode, messages);
+            return repair(image, file, mode, messages, secrets);
         }
     }
 
     /** Repairs through {@code target}, whose writes must land in the file {@code image} (scans re-read it). */
     public static RepairResult repair(Path image, WritableStorage target, RepairMode mode, Consumer<String> messages)
             throws IOException {
+        return repair(image, target, mode, messages, SecretLookup.none());
+    }
+
+    /** {@link #repair(Path, WritableStorage, RepairMode, Consumer)} with the secrets of an encrypted image. */
+    public static RepairResult repair(Path image, WritableStorage target, RepairMode mode, Consumer<String> messages,
+                                      SecretLookup secrets) throws IOException {
+        requireKey(image, target, secrets);
         try (JournaledStorage journaled = new JournaledStorage(target, UndoJournal.pathFor(image))) {
-            Repairer r = new Repairer(image, journaled, mode, messages);
+            Repairer r = new Repairer(image, journaled, mode, messages, secrets);
             Optional<String> failure = r.fixPass();
             journaled.commit();
             Optional<Path> journal = Optional.ofNullable(journaled.journal());
@@ -88,10 +109,23 @@ public final class Repairer {
             // otherwise the first pass's report stands (this pass then gives the same one, silently).
             boolean fixed = r.leaksFixed != 0 || r.corruptionsFixed != 0;
             CheckReport after;
-            try (Qcow2Image img = Qcow2Image.open(image, OpenOptions.forChecking())) {
+            try (Qcow2Image img = Qcow2Image.open(image, r.open)) {
                 after = ImageChecker.check(img, f -> { if (fixed) messages.accept(f.message()); });
             }
             return new RepairResult(Optional.empty(), r.leaksFixed, r.corruptionsFixed, journal, after);
+        }
+    }
+
+    /** The key of an encrypted image is checked before the journal is made or anything written. */
+    private static void requireKey(Path image, WritableStorage target, SecretLookup secrets) throws IOException {
+        Qcow2Header h;
+        try {
+            h = Qcow2Header.read(target, true);
+        } catch (IOException | RuntimeException e) {
+            return;     // the check pass reports a header it cannot read
+        }
+        try (Encryption e = Encryption.open(target.describe(), target, h, secrets, new SecretLookup.Layer(image, 0, Optional.empty()))) {
+            if (e instanceof Encryption.Locked locked) throw locked.refusal(target.describe());
         }
     }
 
@@ -114,7 +148,7 @@ public final class Repairer {
     private Pass scan() throws IOException {
         Map<Finding.Type, Long> counts = new EnumMap<>(Finding.Type.class);
         List<Finding> findings = new ArrayList<>();
-        try (Qcow2Image img = Qcow2Image.open(path, OpenOptions.forChecking())) {
+        try (Qcow2Image img = Qcow2Image.open(path, open)) {
             ImageChecker.Scan s = ImageChecker.scan(img, f -> {
                 counts.merge(f.type(), 1L, Long::sum);
                 if (findings.size() < ImageChecker.MAX_KEPT_FINDINGS) findings.add(f);

@@ -7,6 +7,8 @@ import dev.qcow2.alloc.DiscardPassthrough;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.RefcountStore;
 import dev.qcow2.alloc.SyncedStorage;
+import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.L1Entry;
 import dev.qcow2.format.Qcow2Header;
@@ -27,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Internal snapshots of one image opened for writing (exclusive lock until closed): create,
@@ -45,10 +48,11 @@ public final class Snapshots implements Closeable {
     private final TreeRefcounts treeRefs;
     private final CopiedFlags copied;
 
-    private Snapshots(WritableStorage file) throws IOException {
+    private Snapshots(WritableStorage file, Path path, SecretLookup secrets) throws IOException {
         this.res = file.describe();
         this.header = Qcow2Header.read(file);
         refuseUnwritable(header);
+        checkKey(file, path, secrets);
         this.storage = new SyncedStorage(file);
         this.geo = header.geometry();
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
@@ -58,10 +62,21 @@ public final class Snapshots implements Closeable {
         this.copied = new CopiedFlags(storage, tree, refcounts);
     }
 
-    public static Snapshots open(Path path) throws IOException {
+    /**
+     * Opens {@code path}. Snapshots change only metadata, which is never encrypted (guest data
+     * keeps its host clusters, so LUKS IVs stay right), so an encrypted image needs no key here
+     * (qemu-img snapshot asks for one all the same).
+     */
+    public static Snapshots open(Path path) throws IOException { return open(path, SecretLookup.none()); }
+
+    /**
+     * Opens {@code path}; a secret {@code secrets} gives for an encrypted image (depth 0) must
+     * unlock it — a wrong one fails before anything is written, as in qemu-img.
+     */
+    public static Snapshots open(Path path, SecretLookup secrets) throws IOException {
         WritableFileStorage file = WritableFileStorage.open(path);
         try {
-            return new Snapshots(file);
+            return new Snapshots(file, path, secrets);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
@@ -69,18 +84,25 @@ public final class Snapshots implements Closeable {
     }
 
     /** Works on any writable storage; closing closes it. */
-    public static Snapshots open(WritableStorage file) throws IOException { return new Snapshots(file); }
+    public static Snapshots open(WritableStorage file) throws IOException { return new Snapshots(file, null, SecretLookup.none()); }
+
+    /** {@link #open(WritableStorage)} checking a secret given for an encrypted image. */
+    public static Snapshots open(WritableStorage file, SecretLookup secrets) throws IOException {
+        return new Snapshots(file, null, secrets);
+    }
 
     private void refuseUnwritable(Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
         if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
-        if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
-            throw new UnsupportedFeatureException(res, "snapshots of encrypted images are not supported");
-        }
         if (h.hasExternalDataFile()) {
             // QEMU: internal snapshots cannot work with an external data file (-ENOTSUP).
             throw new UnsupportedFeatureException(res, "internal snapshots are not supported with an external data file");
         }
+    }
+
+    /** A secret given for an encrypted image must unlock it (Encryption.open fails otherwise); none is needed. */
+    private void checkKey(WritableStorage file, Path path, SecretLookup secrets) throws IOException {
+        Encryption.open(res, file, header, secrets, new SecretLookup.Layer(path, 0, Optional.empty())).close();
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.qcow2.write;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BackingChain;
+import dev.qcow2.image.BackingName;
+import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
@@ -26,19 +28,32 @@ final class BackingOpener {
     static BlockDevice open(String resource, Path imagePath, Qcow2Header header, WriteOptions options) throws IOException {
         String name = header.backingFileName();
         if (name == null) return null;
-        String full = BackingChain.pathCombine(imagePath == null ? null : imagePath.toString(), name);
+        BackingName parsed = BackingName.parse(resource, name);
+        // a json: name's file is used as it is (see BackingName); a plain one is relative to the image
+        String full = parsed.json() ? parsed.fileName() : BackingChain.pathCombine(imagePath == null ? null : imagePath.toString(), name);
         Path path = Path.of(full);
         try {
             if (imagePath != null && Files.exists(path) && Files.isSameFile(path, imagePath)) {
                 throw new Qcow2Exception(resource, "Could not open backing file: it is the image itself");
             }
-            String format = options.backingFormat() != null ? options.backingFormat() : header.backingFormat().orElse(null);
+            String format = options.backingFormat() != null ? options.backingFormat()
+                    : header.backingFormat().or(parsed::driver).orElse(null);
             if (format == null) format = probe(path);
-            return switch (format) {
-                case "qcow2" -> Qcow2Image.open(path, OpenOptions.permissive());
+            // the backing file's secret: depth 1 of the writer's lookup, or its json: name's key-secret
+            OpenOptions open = OpenOptions.permissive().withFollowBacking(!parsed.noBacking())
+                    .withSecrets(LayerSecrets.below(options.secrets(), parsed.keySecretId()));
+            BlockDevice device = switch (format) {
+                case "qcow2" -> Qcow2Image.open(path, open);
                 case "raw" -> RawImage.open(path);
                 default -> throw new Qcow2Exception(resource, "Could not open backing file: Unknown driver '" + format + "'");
             };
+            try {
+                parsed.requireEncryptFormat(full, device);
+            } catch (Qcow2Exception e) {
+                device.close();
+                throw e;
+            }
+            return device;
         } catch (NoSuchFileException e) {
             throw new Qcow2Exception(resource, "Could not open backing file: Could not open '" + full + "': No such file or directory");
         } catch (Qcow2Exception e) {

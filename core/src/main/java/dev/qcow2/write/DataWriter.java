@@ -5,6 +5,7 @@ import dev.qcow2.alloc.ClusterAllocator;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.SubclusterType;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.LayerReader;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.GuestOffset;
@@ -32,6 +33,10 @@ final class DataWriter {
     private final LayerReader reader;
     /** One cluster of copy-on-write space, reused (the engine is single-threaded). */
     private final byte[] clusterBuffer;
+    /** The key of an encrypted image, or null: data is encrypted on its way to the file. */
+    private final Encryption.Unlocked key;
+    /** Space to encrypt into (the caller's buffer is never changed). */
+    private byte[] cipherBuffer;
 
     DataWriter(SyncedStorage storage, ClusterGeometry geo, L2Tables tables, ClusterAllocator allocator, LayerReader reader) {
         this.storage = storage;
@@ -40,7 +45,46 @@ final class DataWriter {
         this.allocator = allocator;
         this.reader = reader;
         this.clusterBuffer = new byte[geo.clusterSize()];
+        this.key = switch (reader.encryption()) {
+            case Encryption.None none -> null;
+            case Encryption.Unlocked unlocked -> unlocked;
+            // Qcow2Writer.open refuses an encrypted image without a key
+            case Encryption.Locked locked -> throw new IllegalStateException("writer over a locked encrypted image");
+        };
     }
+
+    /** Longest piece encrypted at once (bounds the scratch buffer of a long write). */
+    private static final int CIPHER_CHUNK = 1 << 20;
+
+    /**
+     * Writes guest data bytes to host bytes: as they are, or encrypted for that place (QEMU's
+     * qcow2_co_encrypt in qcow2_co_pwritev_task and do_perform_cow_encrypt — the IV follows the
+     * NEW host offset for LUKS, so data copied on write is encrypted again for its new cluster).
+     * With a key, {@code host} and {@code guest} are sector-aligned and the length whole sectors
+     * ({@link #write(long, ByteBuffer, Updates)} aligns every request first).
+     */
+    private void writeData(long host, long guest, ByteBuffer src) throws IOException {
+        if (key == null) {
+            storage.write(host, src);
+            return;
+        }
+        int len = src.remaining();
+        if (host % Encryption.SECTOR != 0 || guest % Encryption.SECTOR != 0 || len % Encryption.SECTOR != 0) {
+            throw new IllegalStateException("encrypted write of " + len + " bytes at host " + host + " / guest " + guest
+                    + " is not sector-aligned");
+        }
+        if (cipherBuffer == null) cipherBuffer = new byte[CIPHER_CHUNK];
+        int base = src.position();
+        for (int done = 0; done < len; ) {
+            int n = Math.min(CIPHER_CHUNK, len - done);
+            src.get(base + done, cipherBuffer, 0, n);
+            key.encrypt(host + done, guest + done, cipherBuffer, 0, n);
+            storage.write(host + done, cipherBuffer, 0, n);
+            done += n;
+        }
+    }
+
+    private void writeData(long host, long guest, byte[] bytes) throws IOException { writeData(host, guest, ByteBuffer.wrap(bytes)); }
 
     void write(long guestOffset, byte[] data, int off, int len) throws IOException {
         write(guestOffset, ByteBuffer.wrap(data, off, len));
@@ -66,6 +110,57 @@ final class DataWriter {
     }
 
     private void write(long guestOffset, ByteBuffer data, Updates updates) throws IOException {
+        int len = data.remaining();
+        if (key != null && len > 0 && (guestOffset % Encryption.SECTOR != 0 || (guestOffset + len) % Encryption.SECTOR != 0)) {
+            writeSectorAligned(guestOffset, data, updates);
+        } else {
+            writeAligned(guestOffset, data, updates);
+        }
+    }
+
+    /**
+     * An encrypted image is written in whole sectors (QEMU's block layer aligns requests to
+     * the cipher's 512 bytes, bdrv_co_pwritev_part's read-modify-write): a partial first or
+     * last sector is read as the guest sees it (decrypted), merged, and written whole.
+     */
+    private void writeSectorAligned(long guestOffset, ByteBuffer data, Updates updates) throws IOException {
+        int sector = Encryption.SECTOR;
+        // the edge sectors must show every earlier write of this operation
+        updates.commit(storage, tables, allocator, geo);
+        int pos = data.position();
+        int len = data.remaining();
+        long end = guestOffset + len;
+        long headStart = guestOffset - guestOffset % sector;
+        long tailStart = end - end % sector;
+        if (headStart == tailStart || (end % sector == 0 && headStart + sector == end)) {
+            // one sector holds the whole request
+            byte[] merged = new byte[sector];
+            reader.read(new GuestOffset(headStart), merged, 0, sector);
+            data.get(pos, merged, (int) (guestOffset - headStart), len);
+            writeAligned(headStart, ByteBuffer.wrap(merged), updates);
+            return;
+        }
+        byte[] head = null, tail = null;
+        int headTake = 0;
+        if (guestOffset != headStart) {
+            head = new byte[sector];
+            reader.read(new GuestOffset(headStart), head, 0, sector);
+            headTake = (int) (headStart + sector - guestOffset);
+            data.get(pos, head, sector - headTake, headTake);
+        }
+        int tailTake = (int) (end - tailStart);
+        if (tailTake != 0) {
+            tail = new byte[sector];
+            reader.read(new GuestOffset(tailStart), tail, 0, sector);
+            data.get(pos + len - tailTake, tail, 0, tailTake);
+        }
+        if (head != null) writeAligned(headStart, ByteBuffer.wrap(head), updates);
+        int middle = len - headTake - tailTake;
+        if (middle > 0) writeAligned(guestOffset + headTake, data.slice(pos + headTake, middle), updates);
+        if (tail != null) writeAligned(tailStart, ByteBuffer.wrap(tail), updates);
+    }
+
+    private void writeAligned(long guestOffset, ByteBuffer data, Updates updates) throws IOException {
         int off = data.position();
         int len = data.remaining();
         while (len > 0) {
@@ -121,7 +216,7 @@ final class DataWriter {
         }
         int k = slots.size();
         long host = allocator.allocate((long) k * cs);
-        storage.write(host, src.slice(srcOff, k * cs));
+        writeData(host, clusterStart, src.slice(srcOff, k * cs));
         for (int i = 0; i < k; i++) {
             L2Entry e = old.get(i);
             updates.add(slots.get(i), (host + (long) i * cs) | L2Entry.COPIED, 0, Updates.hasHost(e) ? e : null);
@@ -134,7 +229,7 @@ final class DataWriter {
         L2Entry e = tables.entry(slot);
         if (e instanceof L2Entry.Normal n && n.copied()) {
             requireAligned(slot, n, n.hostOffset(), clusterStart);
-            storage.write(n.hostOffset() + from, src.slice(srcOff, to - from));
+            writeData(n.hostOffset() + from, clusterStart + from, src.slice(srcOff, to - from));
             return;
         }
         // A preallocated zero cluster of our own is reused, as QEMU's cluster_needs_new_alloc.
@@ -146,13 +241,14 @@ final class DataWriter {
         byte[] cluster = clusterBuffer;
         boolean partial = from != 0 || to != cs;
         if (partial) reader.read(new GuestOffset(clusterStart), cluster, 0, cluster.length);
-        if (partial && !reuse && host >= endOfFile && isZero(cluster, 0, from) && isZero(cluster, to, cs)) {
+        if (partial && !reuse && key == null && host >= endOfFile && isZero(cluster, 0, from) && isZero(cluster, to, cs)) {
             // a new cluster past the old end of the file already reads as zeros: copying zeros
-            // into it is not needed (as QEMU's handle_alloc_space avoids writing them)
+            // into it is not needed (as QEMU's handle_alloc_space avoids writing them). Not when
+            // encrypted: zeros in the file do not decrypt to zeros.
             storage.write(host + from, src.slice(srcOff, to - from));
         } else {
             src.get(srcOff, cluster, from, to - from);
-            storage.write(host, cluster);
+            writeData(host, clusterStart, cluster);
         }
         updates.add(slot, host | L2Entry.COPIED, 0, reuse || !Updates.hasHost(e) ? null : e);
     }
@@ -198,12 +294,12 @@ final class DataWriter {
             if (wa < wb) {
                 bitmap |= 1L << i;
                 if ((wa == a && wb == b) || (inPlace && type == SubclusterType.NORMAL)) {
-                    storage.write(host + wa, src.slice(srcOff + wa - from, wb - wa));
+                    writeData(host + wa, clusterStart + wa, src.slice(srcOff + wa - from, wb - wa));
                 } else {
                     byte[] chunk = new byte[sc];
                     reader.read(new GuestOffset(clusterStart + a), chunk, 0, sc);
                     src.get(srcOff + wa - from, chunk, wa - a, wb - wa);
-                    storage.write(host + a, chunk);
+                    writeData(host + a, clusterStart + a, chunk);
                 }
             } else if (inPlace) {
                 bitmap |= oldBitmap & ((1L << i) | (1L << (i + 32)));
@@ -211,7 +307,7 @@ final class DataWriter {
                 bitmap |= 1L << i;
                 byte[] chunk = new byte[sc];
                 reader.read(new GuestOffset(clusterStart + a), chunk, 0, sc);
-                storage.write(host + a, chunk);
+                writeData(host + a, clusterStart + a, chunk);
             } else if (type.isZero()) {
                 bitmap |= 1L << (i + 32);
             }

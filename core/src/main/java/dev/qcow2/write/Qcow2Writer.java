@@ -7,7 +7,10 @@ import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.codec.ClusterDecompressor;
 import dev.qcow2.format.CompressionType;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.UnsupportedFeatureException;
+import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.LayerReader;
 import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
@@ -18,6 +21,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A qcow2 image opened for writing guest data (one writer at a time: the file is locked).
@@ -39,13 +43,15 @@ public final class Qcow2Writer implements Closeable {
     private final CompressedWriter compressed;
     /** Persistent dirty bitmaps: loaded and marked IN_USE on open, set by every change, stored on close. */
     private final BitmapTracker bitmaps;
+    private final Encryption encryption;
     private long size;
 
-    private Qcow2Writer(SyncedStorage storage, Qcow2Header header, BlockDevice backing) throws IOException {
+    private Qcow2Writer(SyncedStorage storage, Qcow2Header header, BlockDevice backing, Encryption encryption) throws IOException {
         this.storage = storage;
         this.header = header;
         this.geo = header.geometry();
         this.backing = backing;
+        this.encryption = encryption;
         this.size = header.size() & ~511L;
         this.dirty = new DirtyBit(storage, header);
         RefcountStore refcounts = new RefcountStore(storage, geo, header.refcountTableOffset(), (int) header.refcountTableClusters());
@@ -54,10 +60,10 @@ public final class Qcow2Writer implements Closeable {
         this.tables = new L2Tables(storage, geo, allocator, header.l1TableOffset(), (int) header.l1Size(), header.version());
         CompressionType type = CompressionType.of(header.compressionType());
         // the read path of read-only images, over the writer's tables and pending writes
-        // (no external data file, no encryption: WriteChecks refuses both)
+        // (no external data file: WriteChecks refuses it; an encrypted image is unlocked)
         PendingView file = new PendingView(storage);
         this.reader = new LayerReader(storage.describe(), tables.mapper(), file, file, backing,
-                ClusterDecompressor.of(type), null, false);
+                ClusterDecompressor.of(type), encryption, false);
         this.data = new DataWriter(storage, geo, tables, allocator, reader);
         this.zeroDiscard = new ZeroDiscard(storage, geo, tables, allocator, data, header.version(), backing != null);
         this.compressed = new CompressedWriter(storage, geo, tables, allocator, data, ClusterCompressor.of(type));
@@ -83,12 +89,18 @@ public final class Qcow2Writer implements Closeable {
         String res = file.describe();
         Qcow2Header header = Qcow2Header.read(file);
         WriteChecks.refuseUnwritable(res, header);
-        SyncedStorage storage = new SyncedStorage(file);
-        WriteChecks.clearUnknownAutoclear(storage, header);
-        BlockDevice backing = BackingOpener.open(res, path, header, options);
+        // QEMU opens an encrypted image only with its key, and checks the key before it writes
+        // anything (a wrong passphrase changes nothing, not even the autoclear bits)
+        Encryption encryption = Encryption.open(res, file, header, options.secrets(), new SecretLookup.Layer(path, 0, Optional.empty()));
+        BlockDevice backing = null;
         try {
-            return new Qcow2Writer(storage, header, backing);
+            if (encryption instanceof Encryption.Locked locked) throw locked.refusal(res);
+            SyncedStorage storage = new SyncedStorage(file);
+            WriteChecks.clearUnknownAutoclear(storage, header);
+            backing = BackingOpener.open(res, path, header, options);
+            return new Qcow2Writer(storage, header, backing, encryption);
         } catch (IOException | RuntimeException e) {
+            encryption.close();
             if (backing != null) backing.close();
             throw e;
         }
@@ -183,6 +195,7 @@ public final class Qcow2Writer implements Closeable {
      */
     public void writeCompressed(GuestOffset guestOffset, byte[] cluster) throws IOException {
         checkWholeCluster(guestOffset.value(), cluster.length);
+        refuseCompressedIfEncrypted();
         dirty.beforeChange();
         bitmaps.mark(guestOffset.value(), cluster.length);
         compressed.write(guestOffset.value(), cluster);
@@ -195,6 +208,7 @@ public final class Qcow2Writer implements Closeable {
      */
     public void writePrecompressed(GuestOffset guestOffset, byte[] cluster, byte[] packed) throws IOException {
         checkWholeCluster(guestOffset.value(), cluster.length);
+        refuseCompressedIfEncrypted();
         dirty.beforeChange();
         bitmaps.mark(guestOffset.value(), cluster.length);
         compressed.writePacked(guestOffset.value(), cluster, packed);
@@ -208,6 +222,20 @@ public final class Qcow2Writer implements Closeable {
                     + geo.clusterSize() + " bytes at a cluster-aligned offset, or the last cluster of the disk)");
         }
     }
+
+    /**
+     * QEMU's qcow2 driver would store a compressed cluster of an encrypted image unencrypted
+     * (qcow2_co_pwritev_compressed_task never encrypts); qemu-img refuses such writes, and so
+     * does this writer: nothing of an encrypted image is written in the clear.
+     */
+    private void refuseCompressedIfEncrypted() throws Qcow2Exception {
+        if (encryption.encrypted()) {
+            throw new UnsupportedFeatureException(storage.describe(), "Compression and encryption not supported at the same time");
+        }
+    }
+
+    /** Whether this image is encrypted (it is then unlocked: the writer refuses to open it without its key). */
+    public boolean encrypted() { return encryption.encrypted(); }
 
     /** The compression type of compressed clusters written to this image. */
     public CompressionType compressionType() { return CompressionType.of(header.compressionType()); }
@@ -293,6 +321,7 @@ public final class Qcow2Writer implements Closeable {
             try {
                 if (backing != null) backing.close();
             } finally {
+                encryption.close();
                 storage.raw().close();
             }
         }

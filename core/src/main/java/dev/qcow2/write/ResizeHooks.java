@@ -5,6 +5,7 @@ import dev.qcow2.alloc.DiscardPassthrough;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.L2Entry;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.LayerReader;
 import dev.qcow2.units.GuestOffset;
 import dev.qcow2.units.ClusterGeometry;
@@ -219,10 +220,23 @@ public final class ResizeHooks {
         };
     }
 
-    /** Copies {@code len} guest bytes as the image reads them now (backing file included) to {@code host}. */
+    /**
+     * Copies {@code len} guest bytes as the image reads them now (backing file included) to
+     * {@code host}; encrypted for their new place on an encrypted image (do_perform_cow_encrypt).
+     */
     private void copyGuest(long guest, long host, int len) throws IOException {
         byte[] bytes = new byte[len];
         reader.read(new GuestOffset(guest), bytes, 0, len);
+        switch (reader.encryption()) {
+            case Encryption.Unlocked key -> {
+                if (guest % Encryption.SECTOR != 0 || len % Encryption.SECTOR != 0) {
+                    throw new IllegalStateException("copy-on-write of " + len + " bytes at guest " + guest + " is not sector-aligned");
+                }
+                key.encrypt(host, guest, bytes, 0, len);
+            }
+            case Encryption.None none -> { }
+            case Encryption.Locked locked -> throw locked.refusal(storage.describe());
+        }
         storage.write(host, bytes);
     }
 }

@@ -20,9 +20,6 @@ final class WriteChecks {
             // QEMU would repair here; this library never repairs implicitly.
             throw new dev.qcow2.DirtyImageException(res);
         }
-        if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
-            throw new UnsupportedFeatureException(res, "writing encrypted images is not supported");
-        }
         if (h.hasExternalDataFile()) {
             throw new UnsupportedFeatureException(res, "writing images with an external data file is not supported");
         }

@@ -1,5 +1,10 @@
 package dev.qcow2.check
 
+import dev.qcow2.crypto.Secret
+import dev.qcow2.crypto.SecretLookup
+import dev.qcow2.image.OpenOptions
+import dev.qcow2.image.Qcow2Image
+
 import dev.qcow2.testing.Sha256
 
 import dev.qcow2.testing.Qemu
@@ -74,7 +79,25 @@ class ImageCheckerSpec extends Specification {
         report.compressedClusters() == 16
     }
 
-    def "a LUKS image's header area is counted as qemu-img counts it (qemu-img is given the key)"() {
+    def "a LUKS image without its key: check refuses as qemu-img check does (exit 1, the same line), writing nothing"() {
+        given:
+        Path luks = dir.resolve('luks.qcow2')
+        Qemu.createLuks(luks, '4M', 'encrypt.iter-time=50')
+        def sha = Sha256.of(luks)
+        def ref = Qemu.img(['check', luks.toString()], false)
+
+        when:
+        QemuCheck.ours(luks)
+
+        then:
+        def e = thrown(dev.qcow2.Qcow2Exception)
+        ref.exit == 1
+        ref.err.trim() == "qemu-img: Could not open '$luks': Parameter 'encrypt.key-secret' is required for cipher"
+        e.message == "$luks: Parameter 'encrypt.key-secret' is required for cipher"
+        Sha256.of(luks) == sha
+    }
+
+    def "a LUKS image's header area is counted as qemu-img counts it (both given the key)"() {
         given:
         Path luks = dir.resolve('luks.qcow2')
         def secret = ['--object', 'secret,id=sec0,data=abc']
@@ -84,7 +107,9 @@ class ImageCheckerSpec extends Specification {
                 + ['--image-opts', "driver=qcow2,file.filename=${luks},encrypt.key-secret=sec0".toString()], false)
 
         when:
-        def report = QemuCheck.ours(luks)
+        def report = Qcow2Image.open(luks, OpenOptions.forChecking().withSecrets(SecretLookup.topOnly(Secret.ofString('abc')))).withCloseable {
+            ImageChecker.check(it)
+        }
 
         then:
         ref.exit == 0

@@ -1,0 +1,80 @@
+package dev.qcow2.testing
+
+import dev.qcow2.crypto.Secret
+import dev.qcow2.crypto.SecretLookup
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * qemu-img / qemu-io on encrypted images, with qemu's secret syntax: {@code --object
+ * secret,id=ID,data=PW} and {@code --image-opts driver=qcow2,file.filename=F,encrypt.key-secret=ID}.
+ */
+class EncryptedImages {
+    static List<String> secret(String id, String pw) { ['--object', "secret,id=$id,data=$pw".toString()] }
+
+    static String imageOpts(Path file, String id, String extra = '') {
+        "driver=qcow2,file.filename=${file},encrypt.key-secret=${id}${extra ? ',' + extra : ''}".toString()
+    }
+
+    /** The -o options of an encryption kind: aes, luks (qemu's default aes-256-xts-plain64), luks-aes128-cbc-essiv, luks-aes256-cbc-plain. */
+    static String formatOptions(String kind) {
+        switch (kind) {
+            case 'aes': return 'encrypt.format=aes'
+            case 'luks': return 'encrypt.format=luks,encrypt.iter-time=10'
+            case 'luks-aes128-cbc-essiv': return 'encrypt.format=luks,encrypt.iter-time=10,encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=essiv,encrypt.ivgen-hash-alg=sha256'
+            case 'luks-aes256-cbc-plain': return 'encrypt.format=luks,encrypt.iter-time=10,encrypt.cipher-alg=aes-256,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=plain'
+            default: throw new IllegalArgumentException("unknown encryption kind $kind")
+        }
+    }
+
+    /**
+     * qemu-img create of an encrypted qcow2 ({@code format}: a kind of {@link #formatOptions}, PBKDF2 kept short);
+     * qemu-img's "Unable to get accurate CPU usage" on a loaded machine is retried.
+     */
+    static Path create(Path file, String size, String format, String pw, String options = null, String id = 's0', List<String> extra = []) {
+        def opts = formatOptions(format) + ",encrypt.key-secret=$id" + (options ? ',' + options : '')
+        def args = ['create', '-q', '-f', 'qcow2'] + secret(id, pw) + extra + ['-o', opts.toString(), file.toString(), size]
+        Qemu.Run last = null
+        for (int attempt = 0; attempt < 10; attempt++) {
+            last = Qemu.img(args, false)
+            if (last.exit == 0) return file
+            assert last.err.contains('Unable to get accurate CPU usage'): "qemu-img ${args.join(' ')} failed: $last"
+        }
+        assert false: "qemu-img could not create an encrypted image in 10 tries: $last"
+        file
+    }
+
+    /** qemu-io on the encrypted image; asserts success. {@code objects}: more secrets (backing layers). */
+    static Qemu.Run io(Path file, String pw, List<String> commands, String id = 's0', List<String> objects = [], String extraOpts = '') {
+        def args = [Qemu.QEMU_IO] + secret(id, pw) + objects + ['--image-opts', imageOpts(file, id, extraOpts)]
+        commands.each { args += ['-c', it] }
+        def r = Qemu.run(args)
+        assert r.exit == 0 && !r.out.contains('error') && !r.out.contains('failed') && !r.err: "qemu-io ${commands} failed: $r"
+        r
+    }
+
+    /** The guest bytes as qemu-img reads them with the secret (convert -O raw [-l snapshot]). */
+    static byte[] raw(Path file, String pw, String snapshot = null, String id = 's0', List<String> objects = []) {
+        def out = Files.createTempFile(file.parent, 'ref', '.raw')
+        def args = ['convert', '-O', 'raw'] + secret(id, pw) + objects
+        if (snapshot) args += ['-l', "snapshot.name=$snapshot".toString()]
+        args += ['--image-opts', imageOpts(file, id), out.toString()]
+        Qemu.img(args)
+        def bytes = Files.readAllBytes(out)
+        Files.delete(out)
+        bytes
+    }
+
+    /** qemu-img check --output=json with the secret (not asserted). */
+    static Qemu.Run check(Path file, String pw, String id = 's0') {
+        Qemu.img(['check', '--output=json'] + secret(id, pw) + ['--image-opts', imageOpts(file, id)], false)
+    }
+
+    /** qemu-img map --output=json with the secret. */
+    static Object map(Path file, String pw, String id = 's0', List<String> objects = []) {
+        Qemu.img(['map', '--output=json'] + secret(id, pw) + objects + ['--image-opts', imageOpts(file, id)]).json()
+    }
+
+    static SecretLookup top(String pw) { SecretLookup.topOnly(Secret.ofString(pw)) }
+}
