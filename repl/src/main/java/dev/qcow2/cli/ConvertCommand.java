@@ -46,6 +46,10 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
@@ -61,13 +65,19 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (compress && !qcow2) throw new Errors.CliException("Compression not supported for this file format");
         if (!options.isEmpty() && !qcow2) throw new Errors.CliException("convert: -o options apply to -O qcow2 only");
         if (qcow2 && out.equals("-")) throw new Errors.CliException("convert: -O qcow2 cannot be written to stdout");
-        try (BlockDevice image = ImageOpener.open(file, format)) {
+        ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
+        String targetOptions = options.isEmpty() ? null : String.join(",", options);
+        try (BlockDevice image = ImageOpener.open(input)) {
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
             PrintWriter text = spec.commandLine().getOut();
             ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
-                Qcow2Convert.convert(source, Path.of(out), options.isEmpty() ? null : String.join(",", options), compress, p::update);
+                if (EncryptedConvertTarget.wanted(targetOptions)) {
+                    EncryptedConvertTarget.convert(source, Path.of(out), targetOptions, compress, objects.secrets(), p::update);
+                } else {
+                    Qcow2Convert.convert(source, Path.of(out), targetOptions, compress, p::update);
+                }
             } else if (toStdout) {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();

@@ -85,6 +85,12 @@ public final class Main implements Runnable {
             if (a.equals("--debug")) debug = true; else rest.add(a);
         }
         String[] line = rest.toArray(new String[0]);
+        String objectHelp = ObjectOption.helpRequested(line);
+        if (objectHelp != null) {
+            streams.out().print(objectHelp);
+            streams.out().flush();
+            return 0;
+        }
         // the libc calls that open an image link on the second core while picocli builds its model
         if (line.length > 0 && SUBCOMMANDS.contains(line[0])) dev.qcow2.storage.FileStorage.prelinkNativeCalls();
         CommandLine cli = commandLine(streams, debug, line);
