@@ -237,12 +237,7 @@ public final class Qcow2Kernel extends BaseKernel {
         if (dslLock.tryLock()) {           // not while an abandoned cell still holds the session
             try {
                 var s = dsl.join().getSession();
-                if (s.isOpen()) {
-                    Path p = s.getPath();
-                    boolean writable = s.isWritable();
-                    s.close();
-                    s.open(Map.of("writable", writable), p.toString());
-                }
+                if (s.isOpen()) s.reopen();      // same options and secrets
             } catch (RuntimeException e) {
                 note += "; the image could not be reopened: " + ErrorLine.of(e);
             } finally {
