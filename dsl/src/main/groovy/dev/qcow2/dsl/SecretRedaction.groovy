@@ -23,14 +23,15 @@ final class SecretRedaction {
     /** A Groovy string literal: triple-quoted, single- or double-quoted (with escapes). */
     private static final String LITERAL = /'''[\s\S]*?'''|"""[\s\S]*?"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/
 
-    private static final Pattern SECRET = Pattern.compile(/\bsecret\s*:\s*(/ + LITERAL + /)/)
+    /** DSL {@code secret: 'pw'}, and the library's {@code Secret.ofString("pw")} as Java cells and jshell write it. */
+    private static final Pattern SECRET = Pattern.compile(/\bsecret\s*:\s*(/ + LITERAL + /)|\bSecret\s*\.\s*ofString\s*\(\s*(/ + LITERAL + /)/)
     /** {@code secrets: [ ... ]} up to the closing bracket (no nested brackets in such a map). */
     private static final Pattern SECRETS = Pattern.compile(/\bsecrets\s*:\s*\[([^\]]*)\]?/)
     private static final Pattern ANY_LITERAL = Pattern.compile(LITERAL)
 
     /** {@code code} with the secret literals' contents replaced by {@link #MASK} (quotes kept). */
     static String inCode(String code) {
-        if (code == null || !code.contains('secret')) return code
+        if (code == null || !code.toLowerCase().contains('secret')) return code
         List<int[]> spans = literalSpans(code)
         if (spans.isEmpty()) return code
         StringBuilder sb = new StringBuilder(code)
@@ -44,7 +45,7 @@ final class SecretRedaction {
 
     /** The secret values (literal contents, unescaped as far as it matters) written in {@code code}. */
     static List<String> values(String code) {
-        if (code == null || !code.contains('secret')) return []
+        if (code == null || !code.toLowerCase().contains('secret')) return []
         literalSpans(code).collect { int[] s ->
             int q = quoteLength(code, s[0])
             code.substring(s[0] + q, s[1] - q)
@@ -66,7 +67,10 @@ final class SecretRedaction {
     private static List<int[]> literalSpans(String code) {
         List<int[]> spans = []
         Matcher m = SECRET.matcher(code)
-        while (m.find()) spans << ([m.start(1), m.end(1)] as int[])
+        while (m.find()) {
+            int g = m.start(1) >= 0 ? 1 : 2
+            spans << ([m.start(g), m.end(g)] as int[])
+        }
         Matcher ms = SECRETS.matcher(code)
         while (ms.find()) {
             Matcher lit = ANY_LITERAL.matcher(code).region(ms.start(1), ms.end(1))
