@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  */
 final class ImageOptsOption {
     @Option(names = "--image-opts", descriptionKey = "image-opts",
-            description = {"FILE is qemu image options: driver=qcow2,file.filename=PATH,encrypt.key-secret=ID",
-                    "[,backing.encrypt.key-secret=ID2,...] (a comma in a value is written ,,)."})
+            description = {"FILE is qemu image options instead of a file name:", "driver=qcow2,file.filename=F,encrypt.key-secret=ID",
+                    "(backing.encrypt.key-secret=ID2 for its backing file; ,, is a comma)."})
     boolean on;
 }

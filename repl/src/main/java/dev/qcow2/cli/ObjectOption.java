@@ -16,8 +16,8 @@ import java.util.List;
  */
 final class ObjectOption {
     @Option(names = "--object", paramLabel = "OBJECTDEF", descriptionKey = "object",
-            description = {"A secret for encrypted images, as qemu-img: secret,id=ID,data=STRING|file=PATH[,format=raw|base64].",
-                    "Repeatable. Named by encrypt.key-secret=ID in --image-opts (or -o). 'help' lists the object types."})
+            description = {"A secret for encrypted images, as in qemu-img:", "secret,id=ID,data=STRING|file=PATH[,format=base64]",
+                    "(repeatable; named by encrypt.key-secret=ID; 'help' lists the types)."})
     List<String> definitions = new ArrayList<>();
 
     private SecretObjects parsed;
