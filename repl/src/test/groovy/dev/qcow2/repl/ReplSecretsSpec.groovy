@@ -116,6 +116,48 @@ class ReplSecretsSpec extends Specification {
         terminal.close()
     }
 
+    def "opening an encrypted image without its passphrase asks for it, without echo, and reads (needs the core encryption work)"() {
+        given:
+        Path aes = dir.resolve('aes.qcow2')
+        Qemu.img('create', '-q', '-f', 'qcow2', '--object', "secret,id=s,data=$PASS", '-o', 'encrypt.format=aes,encrypt.key-secret=s',
+                aes.toString(), '1M')
+        Qemu.run([Qemu.QEMU_IO, '--object', "secret,id=s,data=$PASS".toString(), '--image-opts',
+                  "driver=qcow2,file.filename=$aes,encrypt.key-secret=s".toString(), '-c', 'write -P 0x5a 0 64k'])
+        def out = new ByteArrayOutputStream()
+        def in = new PipedInputStream()
+        def feed = new PipedOutputStream(in)
+        Terminal terminal = TerminalBuilder.builder().system(false).streams(in, out).type(Terminal.TYPE_DUMB).size(new Size(120, 10)).build()
+        def evaluator = new Evaluator(new DslShell())
+        Path history = home.resolve('history')
+        def repl = new Repl(terminal, evaluator, history)
+        def runner = Thread.start { repl.run('banner line') }
+        def waitFor = { String text ->
+            long deadline = System.nanoTime() + 20_000_000_000L
+            while (!out.toString('UTF-8').contains(text) && System.nanoTime() < deadline) Thread.sleep(10)
+        }
+
+        when:
+        waitFor('banner line')
+        feed.write("open '$aes'\n".getBytes('UTF-8'))
+        waitFor('Passphrase for')
+        feed.write("$PASS\n".getBytes('UTF-8'))
+        waitFor('writable: ')
+        feed.write('read 0, 16\n:quit\n'.getBytes('UTF-8'))
+        runner.join(20_000)
+        String shown = out.toString('UTF-8')
+
+        then:
+        shown.contains("Passphrase for $aes: ")
+        shown.contains('5a 5a 5a 5a')
+        !shown.contains(PASS)
+        !Files.readString(history).contains(PASS)
+
+        cleanup:
+        feed.close()
+        evaluator.close()
+        terminal.close()
+    }
+
     def "end of input at the passphrase prompt gives no passphrase"() {
         given:
         Terminal terminal = TerminalBuilder.builder().system(false).streams(new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream())
