@@ -185,11 +185,11 @@ class EncryptedCliSpec extends Specification {
         qemuRaw(secret('s', PW2) + ['--image-opts', opts(converted, 's')]) == qemuRaw(secret('sec0', PW) + ['--image-opts', opts(images.luks)])
     }
 
-    def "commit, snapshot and resize take the operand's secrets: qemu-img reads the result as its own would be"() {
+    def "#format: commit, snapshot and resize take the operand's secrets: qemu-img reads the result as its own would be"() {
         given:
-        Path base = create(dir.resolve('cbase.qcow2'), 'luks', PW2)
+        Path base = create(dir.resolve("cbase-${format}.qcow2"), format, PW2)
         qemuIo(base, PW2, ['write -P 0x11 0 1M'])
-        Path top = create(dir.resolve('ctop.qcow2'), 'luks', PW, '4M', [], "backing_file=$base,backing_fmt=qcow2")
+        Path top = create(dir.resolve("ctop-${format}.qcow2"), format, PW, '4M', [], "backing_file=$base,backing_fmt=qcow2")
         qemuIo(top, PW, ['write -P 0x22 512k 64k'], secret('sec1', PW2), 'backing.encrypt.key-secret=sec1')
         List<String> objs = secret('sec0', PW) + secret('sec1', PW2)
         String topOpts = opts(top, 'sec0', 'backing.encrypt.key-secret=sec1')
@@ -207,6 +207,9 @@ class EncryptedCliSpec extends Specification {
         Qemu.img(['snapshot', '-l'] + objs + ['--image-opts', topOpts]).out.contains('snap1')
         Arrays.copyOf(qemuRaw(secret('sec1', PW2) + ['--image-opts', opts(base, 'sec1')]), before.length) == before
         Qemu.img(['check'] + secret('sec1', PW2) + ['--image-opts', opts(base, 'sec1')]).exit == 0
+
+        where:
+        format << ['luks', 'aes']
     }
 
     def "the DSL opens with secret: and reads what qemu-img reads"() {
