@@ -94,12 +94,26 @@ public final class Main implements Runnable {
         // the libc calls that open an image link on the second core while picocli builds its model
         if (line.length > 0 && SUBCOMMANDS.contains(line[0])) dev.qcow2.storage.FileStorage.prelinkNativeCalls();
         CommandLine cli = commandLine(streams, debug, line);
-        int exit = cli.execute(line);
+        int exit;
+        try {
+            exit = cli.execute(line);
+        } finally {
+            closeSecrets(cli);
+        }
         cli.getOut().flush();
         cli.getErr().flush();
         streams.out().flush();
         streams.err().flush();
         return exit;
+    }
+
+    /** Zeroes the secrets the command line's {@code --object}s held (the command is done with them). */
+    private static void closeSecrets(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            for (CommandLine.Model.CommandSpec mixin : sub.getCommandSpec().mixins().values()) {
+                if (mixin.userObject() instanceof ObjectOption o) o.close();
+            }
+        }
     }
 
     /** {@link #commandLine(Streams, boolean, String...)} on the process's streams. */

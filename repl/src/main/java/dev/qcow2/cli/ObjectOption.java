@@ -14,7 +14,7 @@ import java.util.List;
  * {@link SecretObjectParser}; {@code --object help} prints the types and ends the command (exit 0).
  * The definitions (which may hold a passphrase) are never printed.
  */
-final class ObjectOption {
+final class ObjectOption implements AutoCloseable {
     @Option(names = "--object", paramLabel = "OBJECTDEF", descriptionKey = "object",
             description = {"A secret for encrypted images, as in qemu-img:", "secret,id=ID,data=STRING|file=PATH[,format=base64]",
                     "(repeatable; named by encrypt.key-secret=ID; 'help' lists the types)."})
@@ -26,6 +26,12 @@ final class ObjectOption {
     SecretObjects secrets() {
         if (parsed == null) parsed = definitions.isEmpty() ? SecretObjects.none() : SecretObjectParser.parse(definitions);
         return parsed;
+    }
+
+    /** Zeroes the secrets (the command has finished with them). */
+    @Override
+    public void close() {
+        if (parsed != null) parsed.close();
     }
 
     /**
