@@ -51,10 +51,17 @@ class DslShell implements Closeable {
 
     /** Evaluates {@code code}; returns the value of its last statement. */
     Object evaluate(String code, String name = 'dsl') {
-        BareSizes.check(code)
-        SessionScript script = compile(code, name)
-        script.setSession(session)
-        runScript(script)
+        try {
+            BareSizes.check(code)
+            SessionScript script = compile(code, name)
+            script.setSession(session)
+            return runScript(script)
+        } catch (DslException e) {
+            // a passphrase written in the code (secret: '…') never reaches an error line
+            String line = SecretRedaction.inMessage(e.message, code)
+            if (line == e.message) throw e
+            throw new DslException(line)
+        }
     }
 
     /** Runs a script file with {@code args} bound (as {@code qcow2 run SCRIPT ARGS} will). */

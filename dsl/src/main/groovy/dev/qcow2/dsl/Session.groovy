@@ -1,5 +1,6 @@
 package dev.qcow2.dsl
 
+import dev.qcow2.crypto.SecretLookup
 import dev.qcow2.format.SnapshotEntry
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
@@ -24,8 +25,18 @@ class Session implements Closeable {
     private boolean followBacking = true
     private Qcow2Writer writer
     private Qcow2Image image
+    /** The secrets of the open image's encrypted layers (none: an empty set); see {@link SessionSecrets}. */
+    private SessionSecrets secrets
+    private SessionSecrets.Prompt passphrasePrompt
 
     private ProgressListener progress
+
+    /** How the front end asks for the passphrase of an encrypted layer none was given for (null: it does not ask). */
+    @Internal
+    SessionSecrets.Prompt getPassphrasePrompt() { passphrasePrompt }
+
+    @Internal
+    void setPassphrasePrompt(SessionSecrets.Prompt prompt) { passphrasePrompt = prompt }
 
     /** Told how far check, export, find and snapshot.diff have got (null: nobody); see {@link ProgressListener}. */
     @Internal
@@ -39,28 +50,60 @@ class Session implements Closeable {
     /** {@code open 'disk.qcow2'}: read-only; follows the backing file as qemu-img does. */
     Record open(String file) { open([:], file) }
 
-    /** {@code open 'disk.qcow2', writable: true} (also {@code backing: false} to not follow the backing file). */
+    /**
+     * {@code open 'disk.qcow2', writable: true} (also {@code backing: false} to not follow the
+     * backing file). An encrypted image: {@code secret: 'pw'}, {@code secretFile: 'pw.txt'}, or
+     * per layer of the chain {@code secrets: [0: 'pw', 1: 'pw2']} (see {@link SessionSecrets}).
+     */
     Record open(Map options, String file) {
         Guard.run {
-            def unknown = options.keySet() - ['writable', 'backing']
-            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing")
+            def unknown = options.keySet() - (['writable', 'backing'] + SessionSecrets.OPTIONS)
+            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing, secret, secretFile, secrets")
             Path p = Path.of(file)
             if (!Files.exists(p)) throw new NoSuchFileException(file)
             close()
             boolean w = options.writable as boolean
             boolean follow = options.containsKey('backing') ? options.backing as boolean : true
-            Qcow2Writer newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults()) : null
+            SessionSecrets s = SessionSecrets.of(options, passphrasePrompt)
+            Qcow2Writer newWriter = null
             try {
-                image = Qcow2Image.open(p, follow ? OpenOptions.permissive() : OpenOptions.defaults())
+                newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults().withSecrets(s.lookup())) : null
+                image = Qcow2Image.open(p, openOptions(follow, s))
             } catch (IOException | RuntimeException e) {
                 newWriter?.close()
+                s.close()
                 throw e
             }
             path = p
             writable = w
             followBacking = follow
             writer = newWriter
+            secrets = s
             ImageCommands.info(this)
+        }
+    }
+
+    private static OpenOptions openOptions(boolean follow, SessionSecrets s) {
+        (follow ? OpenOptions.permissive() : OpenOptions.defaults()).withSecrets(s == null ? SecretLookup.none() : s.lookup())
+    }
+
+    /**
+     * Opens the same file again with the same options and secrets (a front end's way back after
+     * an interrupted read closed the image's channel).
+     */
+    @Internal
+    void reopen() {
+        Guard.run {
+            requirePath()
+            try {
+                image?.close()
+                writer?.close()
+            } finally {
+                image = null
+                writer = null
+            }
+            if (writable) writer = Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup()))
+            image = Qcow2Image.open(path, openOptions(followBacking, secrets))
         }
     }
 
@@ -79,6 +122,8 @@ class Session implements Closeable {
                 writer = null
                 path = null
                 writable = false
+                secrets?.close()
+                secrets = null
             }
         }
     }
@@ -110,7 +155,7 @@ class Session implements Closeable {
     Qcow2Image image() {
         requirePath()
         if (image == null) {
-            image = Guard.run { Qcow2Image.open(path, followBacking ? OpenOptions.permissive() : OpenOptions.defaults()) }
+            image = Guard.run { Qcow2Image.open(path, openOptions(followBacking, secrets)) }
         }
         image
     }
@@ -118,7 +163,7 @@ class Session implements Closeable {
     @Internal
     Qcow2Writer writer() {
         requireWritable()
-        if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults()) }
+        if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup())) }
         writer
     }
 

@@ -202,7 +202,8 @@ public final class Qcow2Kernel extends BaseKernel {
             try {
                 return javaCells().eval(code).orElse(null);
             } catch (CellException e) {
-                throw runner.stopped() ? interrupted() : e;    // the cell may have been in dsl(...)
+                if (runner.stopped()) throw interrupted();     // the cell may have been in dsl(...)
+                throw redacted(e.getMessage(), code);
             }
         }
         try {
@@ -214,8 +215,16 @@ public final class Qcow2Kernel extends BaseKernel {
         } catch (DslException e) {
             throw runner.stopped() ? interrupted() : new CellException(e.getMessage());
         } catch (Exception e) {
-            throw runner.stopped() ? interrupted() : new CellException(ErrorLine.of(e));
+            throw runner.stopped() ? interrupted() : redacted(ErrorLine.of(e), body);
         }
+    }
+
+    /**
+     * The error of a cell, with any passphrase the cell's code wrote ({@code secret: 'pw'},
+     * {@code Secret.ofString("pw")}) masked: error lines are stored in the notebook's outputs.
+     */
+    private static CellException redacted(String line, String code) {
+        return new CellException(dev.qcow2.dsl.SecretRedaction.inMessage(line, code));
     }
 
     /**
@@ -237,12 +246,7 @@ public final class Qcow2Kernel extends BaseKernel {
         if (dslLock.tryLock()) {           // not while an abandoned cell still holds the session
             try {
                 var s = dsl.join().getSession();
-                if (s.isOpen()) {
-                    Path p = s.getPath();
-                    boolean writable = s.isWritable();
-                    s.close();
-                    s.open(Map.of("writable", writable), p.toString());
-                }
+                if (s.isOpen()) s.reopen();      // same options and secrets
             } catch (RuntimeException e) {
                 note += "; the image could not be reopened: " + ErrorLine.of(e);
             } finally {

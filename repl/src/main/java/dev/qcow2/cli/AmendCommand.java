@@ -44,6 +44,10 @@ final class AmendCommand implements Callable<Integer> {
 
     @Mixin CacheOption cache;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to amend.")
     List<String> files = new ArrayList<>();
 
@@ -64,15 +68,20 @@ final class AmendCommand implements Callable<Integer> {
         boolean help = AmendOptions.wantsHelp(options);
         if (help && format != null) return printHelp(out);
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
-        Path path = Path.of(files.get(0));
-        if (!Files.exists(path)) throw new NoSuchFileException(files.get(0));
+        ImageArg image = objects.image(files.get(0), format, imageOpts, err);
+        format = image.format();
+        Path path = image.path();
+        if (!Files.exists(path)) throw new NoSuchFileException(image.file());
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("Format driver '" + format + "' does not support option amendment");
         }
         if (help) return printHelp(out);
         ProgressLine line = progress.start(quiet, out);
         try {
-            Amender.amend(path, AmendOptions.parse(options));
+            AmendOptions parsed = AmendOptions.parse(options);
+            // a key given in the image options must unlock the image, as qemu-img's open checks it
+            if (image.hasSecrets()) ImageOpener.open(image, dev.qcow2.image.OpenOptions.defaults()).close();
+            Amender.amend(path, parsed, objects.secrets());
         } catch (AmendOptions.OptionException e) {
             return fail(err, e.getMessage(), e.hint());
         } catch (Amender.BackingChangeException e) {

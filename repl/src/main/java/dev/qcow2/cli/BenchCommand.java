@@ -79,11 +79,16 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
     @Override
     public Integer call() throws Exception {
+        ImageArg arg = objects.image(file, format.value, imageOpts, spec.commandLine().getErr());
         long n = unsigned(count, Integer.MAX_VALUE, "Invalid request count specified");
         long d = unsigned(depth, Integer.MAX_VALUE, "Invalid queue depth specified");
         // 7.2 hangs with depth 0; later versions require >= 1, as this does
@@ -107,10 +112,10 @@ final class BenchCommand implements Callable<Integer> {
         // the report's lines; null with -q
         PrintWriter out = quiet.on ? null : spec.commandLine().getOut();
         if (write) {
-            BenchWriter.run(file, format.value, plan, out);
+            BenchWriter.run(arg, plan, out);
             return 0;
         }
-        try (BlockDevice image = ImageOpener.open(file, format.value)) {
+        try (BlockDevice image = ImageOpener.open(arg)) {
             long imageSize = image.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
             announce(plan, "read", out);

@@ -53,6 +53,10 @@ final class CheckCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Option(names = {"-r", "--repair"}, paramLabel = "leaks|all",
             description = {"Repair as qemu-img check -r does: 'leaks' frees leaked clusters, 'all' fixes every error it can.",
                     "The bytes it overwrites are kept in FILE-undo; 'qcow2 undo FILE' restores the image."})
@@ -72,16 +76,18 @@ final class CheckCommand implements Callable<Integer> {
                 throw new Errors.CliException("Unknown option value for -r (expecting 'leaks' or 'all'): " + repair);
             }
         }
-        String format = formatOption.value;
+        ImageArg image = objects.image(file, formatOption.value, imageOpts, err);
+        String file = image.file();
+        String format = image.format();
         if (format != null && !format.equals("qcow2")) {
             if (!format.equals("raw")) throw new Errors.CliException("Could not open '" + file + "': Unknown driver '" + format + "'");
             return noCheck(err);
         }
         if (format == null && !hasQcow2Magic(Path.of(file))) return noCheck(err);   // qemu probes it as raw
-        if (mode != null) return repair(mode, out, err);
+        if (mode != null) return repair(image, mode, out, err);
         CheckReport report;
-        try (Qcow2Image image = Qcow2Image.open(Path.of(file), OpenOptions.forChecking())) {
-            report = ImageChecker.check(image, f -> {
+        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, OpenOptions.forChecking())) {
+            report = ImageChecker.check(img, f -> {
                 err.println(f.message());
                 err.flush();
             });
@@ -103,7 +109,8 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     /** qemu-img check -r: the repairing pass, then the report of a second, read-only pass. */
-    private int repair(RepairMode mode, PrintWriter out, PrintWriter err) throws IOException {
+    private int repair(ImageArg image, RepairMode mode, PrintWriter out, PrintWriter err) throws IOException {
+        String file = image.file();
         RepairResult result = Repairer.repair(Path.of(file), mode, line -> {
             err.println(line);
             err.flush();

@@ -42,6 +42,10 @@ final class CommitCommand implements Callable<Integer> {
 
     @Mixin QuietOption quiet;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to commit.")
     List<String> files = new ArrayList<>();
 
@@ -50,9 +54,12 @@ final class CommitCommand implements Callable<Integer> {
         CacheOption.check(cache.mode, "cache");
         if (rate != null) checkRate(rate);
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
-        String file = files.get(0);
-        String format = formatOption.value;
+        ImageArg image = objects.image(files.get(0), formatOption.value, imageOpts, spec.commandLine().getErr());
+        String file = image.file();
+        String format = image.format();
         String fmt = "raw".equals(format) ? "raw" : ImageOpener.format(file, format);
+        // Commit opens the chain itself (core chain.Commit): it has no way to take secrets yet
+        SecretsSupport.refuseUntilCoreTakesSecrets(image, "commit");
         if (fmt.equals("raw")) throw new Errors.CliException("Image does not have a backing file");
         PrintWriter out = spec.commandLine().getOut();
         ProgressLine p = progress.start(quiet, out);

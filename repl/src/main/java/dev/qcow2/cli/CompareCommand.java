@@ -41,6 +41,10 @@ final class CompareCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(index = "0", paramLabel = "A", description = "First image.")
     String fileA;
 
@@ -51,13 +55,16 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         BlockDevice a;
         BlockDevice b;
+        // a bad --object or operand syntax is a usage error (exit 1), as in qemu-img
+        ImageArg argA = objects.image(fileA, formatA, imageOpts, spec.commandLine().getErr());
+        ImageArg argB = objects.image(fileB, formatB, imageOpts, spec.commandLine().getErr());
         try {
-            a = ImageOpener.open(fileA, formatA);
+            a = ImageOpener.open(argA);
         } catch (Exception e) {
             return openError(e);
         }
         try {
-            b = ImageOpener.open(fileB, formatB);
+            b = ImageOpener.open(argB);
         } catch (Exception e) {
             closeQuietly(a);
             return openError(e);
@@ -149,7 +156,7 @@ final class CompareCommand implements Callable<Integer> {
 
     /** The failure as one line on stderr (exit 2 or 4 follows, not Errors' 1). */
     private void report(Exception e) {
-        spec.commandLine().getErr().println("qcow2: " + Errors.describe(e));
+        spec.commandLine().getErr().println("qcow2: " + Errors.redacted(Errors.describe(e)));
     }
 
     private void say(String line) {

@@ -53,6 +53,10 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
@@ -69,14 +73,20 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (!options.isEmpty() && !qcow2) throw new Errors.CliException("convert: -o options apply to -O qcow2 only");
         if (qcow2 && out.equals("-")) throw new Errors.CliException("convert: -O qcow2 cannot be written to stdout");
         if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
-        try (BlockDevice image = ImageOpener.open(file, format)) {
+        ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
+        String targetOptions = options.isEmpty() ? null : String.join(",", options);
+        try (BlockDevice image = ImageOpener.open(input)) {
             List<BitmapCopy.Source> copied = bitmaps ? BitmapCopy.check(image, skipBrokenBitmaps, qcow2, options) : List.of();
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
             PrintWriter text = spec.commandLine().getOut();
             ProgressLine p = progress.meter(quiet, toStdout ? spec.commandLine().getErr() : text);
             if (qcow2) {
-                Qcow2Convert.convert(source, Path.of(out), options.isEmpty() ? null : String.join(",", options), compress, p::update);
+                if (EncryptedConvertTarget.wanted(targetOptions)) {
+                    EncryptedConvertTarget.convert(source, Path.of(out), targetOptions, compress, objects.secrets(), p::update);
+                } else {
+                    Qcow2Convert.convert(source, Path.of(out), targetOptions, compress, p::update);
+                }
                 for (BitmapCopy.Source skipped : copied) {
                     if (skipped.skip()) spec.commandLine().getErr().println("qcow2: warning: Skipping inconsistent bitmap '" + skipped.name() + "'");
                 }

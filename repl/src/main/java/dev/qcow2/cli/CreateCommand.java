@@ -44,6 +44,8 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin QuietOption quiet;
 
+    @Mixin ObjectOption objects;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The image to create (an existing file is overwritten).")
     String file;
 
@@ -53,6 +55,7 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        dev.qcow2.crypto.SecretObjects secrets = objects.secrets();
         for (String o : options) {
             if (o.equals("help") || o.equals("?")) {
                 spec.commandLine().getOut().println(OptionList.HELP);
@@ -85,8 +88,13 @@ final class CreateCommand implements java.util.concurrent.Callable<Integer> {
         Path image = Path.of(file);
         ImageCreator.resolveBacking(image, opts, unsafe);
         if (!quiet.on) spec.commandLine().getOut().println("Formatting '" + file + "', fmt=qcow2 " + opts.formatted());
+        String keySecret = opts.get("encrypt.key-secret");
+        if (keySecret != null && secrets.byId(keySecret).isEmpty()) {
+            // qcrypto_secret_lookup, as qemu-img reports it after "Formatting"
+            throw new Errors.CliException(file + ": No secret with id '" + keySecret + "'");
+        }
         CreateOptions validated = ImageCreator.validate(image, opts);
-        ImageCreator.create(image, validated);
+        ImageCreator.create(image, validated, secrets);
         return 0;
     }
 }

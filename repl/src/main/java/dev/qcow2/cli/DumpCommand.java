@@ -44,6 +44,10 @@ final class DumpCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Mixin OutputOption output;
 
     @Option(names = "--snapshot", paramLabel = "S", description = "l1/l2: use this snapshot's L1 table (ID or name).")
@@ -64,8 +68,9 @@ final class DumpCommand implements Callable<Integer> {
             throw new Errors.CliException("dump: unknown structure '" + what
                     + "' (header, extensions, features, l1, l2, refcount-table, refcounts, snapshots, bitmaps)");
         }
-        ImageOpener.format(file, "qcow2");
-        try (Qcow2Image img = Qcow2Image.open(Path.of(file), INSPECT)) {
+        ImageArg image = objects.image(file, null, imageOpts, spec.commandLine().getErr());
+        ImageOpener.format(image.file(), "qcow2");
+        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, INSPECT)) {
             Object view = switch (w) {
                 case header -> HeaderViews.header(img);
                 case extensions -> HeaderViews.extensions(img);

@@ -18,8 +18,14 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        if (e instanceof SecretObjectParser.HelpRequested help) {
+            // --object help: qemu-img prints the list and exits 0
+            cmd.getOut().print(help.text);
+            cmd.getOut().flush();
+            return 0;
+        }
         PrintWriter err = cmd.getErr();
-        err.println("qcow2: " + describe(e));
+        err.println("qcow2: " + redacted(describe(e)));
         if (debug) e.printStackTrace(err);
         err.flush();
         return EXIT_ERROR;
@@ -36,11 +42,20 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
 
     static int parameterError(CommandLine.ParameterException e, String[] args) {
         PrintWriter err = e.getCommandLine().getErr();
-        err.println("qcow2: " + e.getMessage());
+        err.println("qcow2: " + redacted(e.getMessage()));
         err.println("Try 'qcow2 " + (e.getCommandLine().getCommandName().equals("qcow2") ? "" : e.getCommandLine().getCommandName() + " ")
                 + "--help' for more information.");
         err.flush();
         return EXIT_ERROR;
+    }
+
+    /**
+     * {@code message} with the value of every {@code data=} (an {@code --object} secret picocli
+     * may quote, e.g. as an unknown argument) replaced: a secret never reaches the terminal.
+     */
+    static String redacted(String message) {
+        return message == null ? null : message.replaceAll("(?<=data=)(?:[^,']|,,)*", "<redacted>")
+                .replaceAll("(?<=\"data\":)\\s*\"(?:[^\"\\\\]|\\\\.)*\"", "\"<redacted>\"");
     }
 
     /** The value of a finished task, with the task's own exception rethrown as is. */

@@ -25,7 +25,19 @@ final class ImageInfo {
 
     static Map<String, Object> of(String file, String format) throws IOException {
         String fmt = ImageOpener.format(file, format);
-        return fmt.equals("qcow2") ? qcow2(file) : raw(file);
+        return fmt.equals("qcow2") ? qcow2(file, null) : raw(file);
+    }
+
+    /**
+     * The info of an image operand: as {@link #of(String, String)}, with qemu-img's name for it
+     * ({@link ImageArg#displayName}) and its {@code encrypt.format} checked. Info reads no data,
+     * so it needs no secret (qemu-img opens with BDRV_O_NO_IO).
+     */
+    static Map<String, Object> of(ImageArg image) throws IOException {
+        String fmt = ImageOpener.format(image);
+        Map<String, Object> info = fmt.equals("qcow2") ? qcow2(image.file(), image) : raw(image.file());
+        info.put("filename", image.displayName());
+        return info;
     }
 
     private static Map<String, Object> raw(String file) throws IOException {
@@ -41,9 +53,10 @@ final class ImageInfo {
         return info;
     }
 
-    private static Map<String, Object> qcow2(String file) throws IOException {
+    private static Map<String, Object> qcow2(String file, ImageArg image) throws IOException {
         OpenOptions noBacking = OpenOptions.defaults();
         try (Qcow2Image img = Qcow2Image.open(Path.of(file), noBacking)) {
+            if (image != null) ImageOpener.checkEncryptFormat(image, img);
             Qcow2Header h = img.header();
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("filename", file);

@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.OpenOptions;
@@ -48,5 +49,47 @@ final class ImageOpener {
     static BlockDevice open(String file, String requested, OpenOptions options) throws IOException {
         String fmt = format(file, requested);
         return fmt.equals("qcow2") ? Qcow2Image.open(Path.of(file), options) : RawImage.open(Path.of(file));
+    }
+
+    /** Opens an image operand following its backing chain, each layer unlocked by the secret its options name. */
+    static BlockDevice open(ImageArg image) throws IOException {
+        return open(image, OpenOptions.permissive());
+    }
+
+    /** Opens an image operand with {@code options} and the operand's secrets ({@link ImageArg#lookup}). */
+    static BlockDevice open(ImageArg image, OpenOptions options) throws IOException {
+        String fmt = format(image.file(), image.format());
+        if (!fmt.equals("qcow2")) return RawImage.open(image.path());
+        Qcow2Image img = Qcow2Image.open(image.path(), options.withSecrets(image.lookup()));
+        try {
+            checkEncryptFormat(image, img);
+            // an id that names no --object fails the open of an encrypted image (qemu: at open, not at the first read)
+            if (img.encrypted()) image.lookup().secretFor(new SecretLookup.Layer(image.path(), 0, java.util.Optional.empty()));
+        } catch (RuntimeException e) {
+            img.close();
+            throw e;
+        }
+        return img;
+    }
+
+    /** The format of an operand: its driver checked against the file, or probed. */
+    static String format(ImageArg image) throws IOException {
+        return format(image.file(), image.format());
+    }
+
+    /**
+     * qcow2_update_options_prepare: {@code encrypt.format} in the image options must be the
+     * header's encryption (block/qcow2.c's messages).
+     */
+    static void checkEncryptFormat(ImageArg image, Qcow2Image img) {
+        if (image.encryptFormat().isEmpty()) return;
+        String wanted = image.encryptFormat().get();
+        String where = "Could not open '" + image.operand() + "': ";
+        if (!img.encrypted()) {
+            throw new Errors.CliException(where + "No encryption in image header, but options specified format '" + wanted + "'");
+        }
+        if (!wanted.equals(img.encryptionFormat())) {
+            throw new Errors.CliException(where + "Header reported '" + img.encryptionFormat() + "' encryption format but options specify '" + wanted + "'");
+        }
     }
 }

@@ -33,6 +33,10 @@ final class InfoCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -40,11 +44,12 @@ final class InfoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<Map<String, Object>> chain = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        String name = file;
-        String fmt = format.value;
+        ImageArg image = objects.image(file, format.value, imageOpts, spec.commandLine().getErr());
+        String name = image.file();
+        String fmt = image.format();
         while (name != null) {
             if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
-            Map<String, Object> info = ImageInfo.of(name, fmt);
+            Map<String, Object> info = chain.isEmpty() ? ImageInfo.of(image) : ImageInfo.of(name, fmt);
             chain.add(info);
             if (!backingChain) break;
             name = (String) info.get("full-backing-filename");

@@ -32,19 +32,24 @@ final class IoCommand implements Callable<Integer> {
     @Option(names = {"-c", "--cmd"}, paramLabel = "COMMAND", description = "A qemu-io command; repeatable.")
     List<String> commands;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
     @Override
     public Integer call() throws Exception {
-        String format = formatOption.value;
+        ImageArg image = objects.image(file, formatOption.value, imageOpts, spec.commandLine().getErr());
+        String format = image.format();
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("io: only qcow2 images can be opened, not '" + format + "'");
         }
         boolean ok = true;
-        try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
+        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()))) {
             PrintWriter out = spec.commandLine().getOut();
-            IoCommands runner = new IoCommands(image, out, spec.commandLine().getErr());
+            IoCommands runner = new IoCommands(writer, out, spec.commandLine().getErr());
             // each command's report is flushed before the next runs (its errors go to stderr unbuffered)
             if (commands != null) {
                 for (String c : commands) {

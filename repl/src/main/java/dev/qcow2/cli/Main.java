@@ -90,15 +90,35 @@ public final class Main implements Runnable {
             if (a.equals("--debug")) debug = true; else rest.add(a);
         }
         String[] line = rest.toArray(new String[0]);
+        String objectHelp = ObjectOption.helpRequested(line);
+        if (objectHelp != null) {
+            streams.out().print(objectHelp);
+            streams.out().flush();
+            return 0;
+        }
         // the libc calls that open an image link on the second core while picocli builds its model
         if (line.length > 0 && SUBCOMMANDS.contains(line[0])) dev.qcow2.storage.FileStorage.prelinkNativeCalls();
         CommandLine cli = commandLine(streams, debug, line);
-        int exit = cli.execute(line);
+        int exit;
+        try {
+            exit = cli.execute(line);
+        } finally {
+            closeSecrets(cli);
+        }
         cli.getOut().flush();
         cli.getErr().flush();
         streams.out().flush();
         streams.err().flush();
         return exit;
+    }
+
+    /** Zeroes the secrets the command line's {@code --object}s held (the command is done with them). */
+    private static void closeSecrets(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            for (CommandLine.Model.CommandSpec mixin : sub.getCommandSpec().mixins().values()) {
+                if (mixin.userObject() instanceof ObjectOption o) o.close();
+            }
+        }
     }
 
     /** {@link #commandLine(Streams, boolean, String...)} on the process's streams. */

@@ -34,6 +34,10 @@ final class MapCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -43,7 +47,7 @@ final class MapCommand implements Callable<Integer> {
         long len = maxLength == null ? Long.MAX_VALUE - from : HumanSize.parse("max length", maxLength);
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder buf = new StringBuilder();
-        try (BlockDevice dev = ImageOpener.open(file, format.value)) {
+        try (BlockDevice dev = ImageOpener.open(objects.image(file, format.value, imageOpts, spec.commandLine().getErr()))) {
             MapEntry[] prev = new MapEntry[1];
             if (output.json()) buf.append('[');
             else buf.append(String.format("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));

@@ -47,6 +47,10 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to measure.")
     String file;
 
@@ -60,7 +64,7 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (file != null && size != null) throw new Errors.CliException("--size N cannot be used together with a filename.");
         if (file == null && size == null) throw new Errors.CliException("Either --size N or one filename must be specified.");
-        if (file == null && (format != null || snapshot != null)) {
+        if (file == null && (format != null || snapshot != null || imageOpts.on)) {
             throw new Errors.CliException("--image-opts, -f, and -l require a filename argument.");
         }
         long sizeBytes = 0;
@@ -86,7 +90,7 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
         if (file == null) {
             result = measure(opts, sizeBytes, null, null);
         } else {
-            try (BlockDevice image = ImageOpener.open(file, format)) {
+            try (BlockDevice image = ImageOpener.open(objects.image(file, format, imageOpts, spec.commandLine().getErr()))) {
                 BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
                 result = measure(opts, sizeBytes, source, image instanceof Qcow2Image q ? q : null);
             }

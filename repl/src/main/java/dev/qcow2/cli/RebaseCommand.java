@@ -48,6 +48,10 @@ final class RebaseCommand implements Callable<Integer> {
 
     @Mixin QuietOption quiet;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to rebase.")
     List<String> files = new ArrayList<>();
 
@@ -57,11 +61,14 @@ final class RebaseCommand implements Callable<Integer> {
         CacheOption.check(sourceCache, "source cache");
         if (files.size() != 1) throw new Errors.CliException("Expecting one image file name");
         if (!unsafe && backing == null) throw new Errors.CliException("Must specify backing file (-b) or use unsafe mode (-u)");
-        String file = files.get(0);
+        ImageArg image = objects.image(files.get(0), formatOption.value, imageOpts, spec.commandLine().getErr());
+        String file = image.file();
         Rebase.Options options = new Rebase.Options(backing, backingFormat, unsafe);
         Rebase.validate(options);
-        String format = formatOption.value;
+        String format = image.format();
         String fmt = ImageOpener.format(file, "raw".equals(format) ? null : format);
+        // Rebase opens the image and the backing files itself (core chain.Rebase): it has no way to take secrets yet
+        SecretsSupport.refuseUntilCoreTakesSecrets(image, "rebase");
         if ("raw".equals(format) || fmt.equals("raw")) {
             throw new Errors.CliException("Could not change the backing file to '" + (backing == null ? "" : backing)
                     + "': Operation not supported");

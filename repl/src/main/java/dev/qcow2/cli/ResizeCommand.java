@@ -44,6 +44,10 @@ final class ResizeCommand implements Callable<Integer> {
 
     @Mixin QuietOption quiet;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE [+|-]SIZE", arity = "0..*", description = "The image and its new size.")
     List<String> positional = new ArrayList<>();
 
@@ -60,18 +64,18 @@ final class ResizeCommand implements Callable<Integer> {
         }
         if (args.size() < 2) throw new Errors.CliException(args.isEmpty() ? "Not enough arguments" : "Expecting image file name and size");
         if (args.size() > 2) throw new Errors.CliException("Expecting image file name and size");
-        String file = args.get(0);
+        ImageArg image = objects.image(args.get(0), formatOption.value, imageOpts, spec.commandLine().getErr());
         String sizeArg = args.get(1);
         Preallocation mode = checkPreallocation();
         boolean preallocate = mode != Preallocation.OFF;
         int relative = sizeArg.startsWith("+") ? 1 : sizeArg.startsWith("-") ? -1 : 0;
         long n = SizeArg.parse(relative == 0 ? sizeArg : sizeArg.substring(1));
-        String format = formatOption.value;
+        String format = image.format();
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("resize: only qcow2 images can be resized, not '" + format + "'");
         }
-        try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
-            long current = image.size();
+        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()))) {
+            long current = writer.size();
             long total = relative == 0 ? n : current + n * relative;
             if (total <= 0) throw new Errors.CliException("New image size must be positive");
             // qemu-img resize refuses before its --shrink check: a preallocation mode needs growth
@@ -83,7 +87,7 @@ final class ResizeCommand implements Callable<Integer> {
                 err.flush();
                 return Errors.EXIT_ERROR;
             }
-            Resizer.resize(image, total, mode);
+            Resizer.resize(writer, total, mode);
         }
         if (!quiet.on) {
             PrintWriter out = spec.commandLine().getOut();

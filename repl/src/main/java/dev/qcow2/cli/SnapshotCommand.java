@@ -47,6 +47,10 @@ final class SnapshotCommand implements Callable<Integer> {
 
     @Mixin QuietOption quiet;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -57,9 +61,11 @@ final class SnapshotCommand implements Callable<Integer> {
         if (forceShare.on && actions == 1 && !list) {
             throw new Errors.CliException("Could not open '" + file + "': force-share=on can only be used with read-only images");
         }
-        String fmt = ImageOpener.format(file, format.value);
+        ImageArg image = objects.image(this.file, format.value, imageOpts, spec.commandLine().getErr());
+        String file = image.file();
+        String fmt = ImageOpener.format(image);
         if (list) {
-            if (fmt.equals("qcow2")) spec.commandLine().getOut().print(listing(file));
+            if (fmt.equals("qcow2")) spec.commandLine().getOut().print(listing(image));
             return 0;
         }
         if (actions == 0) return 0;
@@ -69,6 +75,9 @@ final class SnapshotCommand implements Callable<Integer> {
             throw new Errors.CliException("Could not " + action + " snapshot '" + name + "': " + file
                     + ": internal snapshots need a qcow2 image, not " + fmt);
         }
+        // the snapshot operations touch no guest data, so they need no key; like qemu-img, a key
+        // given for the image must still unlock it
+        if (image.hasSecrets()) ImageOpener.open(image, OpenOptions.defaults()).close();
         try (Snapshots snapshots = Snapshots.open(Path.of(file))) {
             switch (action) {
                 case "create" -> snapshots.create(create, Instant.now());
@@ -93,9 +102,9 @@ final class SnapshotCommand implements Callable<Integer> {
 
     /** bdrv_snapshot_dump's table as qemu-img 7.2 prints it; nothing when there are no snapshots. */
     @SuppressWarnings("unchecked")
-    static String listing(String file) throws IOException {
+    static String listing(ImageArg image) throws IOException {
         List<SnapshotEntry> snaps;
-        try (Qcow2Image img = Qcow2Image.open(Path.of(file), OpenOptions.defaults())) {
+        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, OpenOptions.defaults())) {
             snaps = img.snapshots();
         }
         if (snaps.isEmpty()) return "";

@@ -86,10 +86,8 @@ public final class Evaluator implements AutoCloseable {
         var s = shell.getSession();
         if (!s.isOpen()) return null;
         Path p = s.getPath();
-        boolean w = s.isWritable();
         try {
-            s.close();
-            s.open(java.util.Map.of("writable", w), p.toString());
+            s.reopen();              // same options and secrets
             return null;
         } catch (RuntimeException e) {
             return "could not reopen " + p + ": " + DslShell.errorLine(e);

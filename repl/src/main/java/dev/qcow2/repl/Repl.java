@@ -49,12 +49,15 @@ public final class Repl {
                 .appName("qcow2")
                 .parser(new DslParser(evaluator.shell()))
                 .completer(completer(evaluator.shell()))
+                .history(new RedactingHistory())
                 .variable(LineReader.HISTORY_FILE, history)
                 .variable(LineReader.SECONDARY_PROMPT_PATTERN, "%P...> ")
                 .variable(LineReader.INDENTATION, 2)
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)   // '!' is Groovy's not
                 .option(LineReader.Option.INSERT_TAB, false)
                 .build();
+        // an encrypted layer opened without its passphrase: ask on this terminal, without echo
+        evaluator.shell().getSession().setPassphrasePrompt(new PassphrasePrompt(terminal));
     }
 
     public LineReader reader() { return reader; }

@@ -48,23 +48,30 @@ public final class ReplLauncher {
                 Path demo = DemoImage.create(demoDir);
                 evaluator.shell().getSession().open(demo.toString());
                 banner += "\n" + String.format(DEMO_HINT, demoDir);
-            } else {
-                try {
-                    evaluator.shell().getSession().open(file);
-                } catch (DslException e) {
-                    err.println("qcow2: " + e.getMessage());
-                    return 1;
-                }
             }
             if (in != System.in || System.console() == null) {
+                if (file != null && !open(evaluator, file, err)) return 1;
                 evaluator.shell().getBinding().setVariable("out", out);
                 return new Batch(evaluator, out, err).run(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)));
             }
             try (Terminal terminal = TerminalBuilder.builder().system(true).name("qcow2").build()) {
-                return new Repl(terminal, evaluator, historyFile()).run(banner);
+                // the Repl first: it can ask for the passphrase of an encrypted FILE
+                Repl repl = new Repl(terminal, evaluator, historyFile());
+                if (file != null && !open(evaluator, file, err)) return 1;
+                return repl.run(banner);
             }
         } finally {
             if (demoDir != null) deleteTree(demoDir);
+        }
+    }
+
+    private static boolean open(Evaluator evaluator, String file, PrintStream err) {
+        try {
+            evaluator.shell().getSession().open(file);
+            return true;
+        } catch (DslException e) {
+            err.println("qcow2: " + e.getMessage());
+            return false;
         }
     }
 
