@@ -81,7 +81,7 @@ final class AmendCommand implements Callable<Integer> {
             AmendOptions parsed = AmendOptions.parse(options);
             // a key given in the image options must unlock the image, as qemu-img's open checks it
             if (image.hasSecrets()) ImageOpener.open(image, dev.qcow2.image.OpenOptions.defaults()).close();
-            Amender.amend(path, parsed, objects.secrets());
+            Amender.amend(path, parsed, objects.secrets(), image.lookup());
         } catch (AmendOptions.OptionException e) {
             return fail(err, e.getMessage(), e.hint());
         } catch (Amender.BackingChangeException e) {
