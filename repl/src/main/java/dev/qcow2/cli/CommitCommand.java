@@ -58,12 +58,10 @@ final class CommitCommand implements Callable<Integer> {
         String file = image.file();
         String format = image.format();
         String fmt = "raw".equals(format) ? "raw" : ImageOpener.format(file, format);
-        // Commit opens the chain itself (core chain.Commit): it has no way to take secrets yet
-        SecretsSupport.refuseUntilCoreTakesSecrets(image, "commit");
         if (fmt.equals("raw")) throw new Errors.CliException("Image does not have a backing file");
         PrintWriter out = spec.commandLine().getOut();
         ProgressLine p = progress.start(quiet, out);
-        Commit.commit(Path.of(file), new Commit.Options(base, drop), p::update);
+        Commit.commit(Path.of(file), new Commit.Options(base, drop), image.lookup(), p::update);
         p.done();
         if (!quiet.on) {
             out.println("Image committed.");

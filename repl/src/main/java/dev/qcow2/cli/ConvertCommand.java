@@ -91,7 +91,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                     if (skipped.skip()) spec.commandLine().getErr().println("qcow2: warning: Skipping inconsistent bitmap '" + skipped.name() + "'");
                 }
                 spec.commandLine().getErr().flush();
-                BitmapCopy.copy((dev.qcow2.image.Qcow2Image) image, copied, Path.of(out));
+                if (bitmaps) BitmapCopy.copy((dev.qcow2.image.Qcow2Image) image, copied, Path.of(out));
             } else if (toStdout) {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();

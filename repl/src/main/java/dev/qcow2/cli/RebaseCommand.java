@@ -67,14 +67,12 @@ final class RebaseCommand implements Callable<Integer> {
         Rebase.validate(options);
         String format = image.format();
         String fmt = ImageOpener.format(file, "raw".equals(format) ? null : format);
-        // Rebase opens the image and the backing files itself (core chain.Rebase): it has no way to take secrets yet
-        SecretsSupport.refuseUntilCoreTakesSecrets(image, "rebase");
         if ("raw".equals(format) || fmt.equals("raw")) {
             throw new Errors.CliException("Could not change the backing file to '" + (backing == null ? "" : backing)
                     + "': Operation not supported");
         }
         ProgressLine p = progress.start(quiet, spec.commandLine().getOut());
-        Rebase.rebase(Path.of(file), options, p::update);
+        Rebase.rebase(Path.of(file), options, image.lookup(), p::update);
         p.done();
         return 0;
     }

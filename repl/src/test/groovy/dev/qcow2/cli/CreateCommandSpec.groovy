@@ -97,13 +97,13 @@ class CreateCommandSpec extends Specification {
                 Qemu.img(['create', '-f', 'qcow2', '-o', 'help', q.resolve('x.qcow2').toString()]).out
     }
 
-    def "encryption is refused with one clear line"() {
+    def "encryption without a secret is refused with qemu-img's one line"() {
         when:
         def r = Cli.run('create', '-o', 'encrypt.format=luks', o.resolve('e.qcow2'), '1M')
 
         then:
         r.exit == 1
-        r.err.trim() == "qcow2: ${o.resolve('e.qcow2')}: Encryption is not supported yet"
+        r.err.trim() == "qcow2: ${o.resolve('e.qcow2')}: Parameter 'encrypt.key-secret' is required for cipher"
         !Files.exists(o.resolve('e.qcow2'))
     }
 }
