@@ -114,7 +114,7 @@ final class CheckCommand implements Callable<Integer> {
         RepairResult result = Repairer.repair(Path.of(file), mode, line -> {
             err.println(line);
             err.flush();
-        });
+        }, image.lookup());
         result.journal().ifPresent(j -> {
             err.println("Undo journal: " + j + " (restore with: qcow2 undo " + file + ")");
             err.flush();

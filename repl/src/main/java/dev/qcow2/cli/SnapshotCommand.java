@@ -78,7 +78,7 @@ final class SnapshotCommand implements Callable<Integer> {
         // the snapshot operations touch no guest data, so they need no key; like qemu-img, a key
         // given for the image must still unlock it
         if (image.hasSecrets()) ImageOpener.open(image, OpenOptions.defaults()).close();
-        try (Snapshots snapshots = Snapshots.open(Path.of(file))) {
+        try (Snapshots snapshots = Snapshots.open(Path.of(file), image.lookup())) {
             switch (action) {
                 case "create" -> snapshots.create(create, Instant.now());
                 case "apply" -> snapshots.apply(apply);

@@ -104,6 +104,30 @@ class EncryptedCliSpec extends Specification {
         format << ['luks', 'aes']
     }
 
+    def "#format: check -r with the key repairs leaks as qemu-img check -r does"() {
+        given: 'two copies of an image whose header cluster has refcount 2 (one leaked reference)'
+        Path ours = Files.copy(images[format], dir.resolve("leak-ours-${format}.qcow2"))
+        Path theirs = Files.copy(images[format], dir.resolve("leak-theirs-${format}.qcow2"))
+        [ours, theirs].each { p ->
+            new RandomAccessFile(p.toFile(), 'rw').withCloseable { f ->
+                f.seek(48); long rt = f.readLong(); f.seek(rt); long rb = f.readLong()
+                f.seek(rb); f.writeShort(2)
+            }
+        }
+
+        when:
+        def r = Cli.run(['check', '-r', 'leaks'] + secret('sec0', PW) + ['--image-opts', opts(ours)])
+        def q = Qemu.img(['check', '-r', 'leaks'] + secret('sec0', PW) + ['--image-opts', opts(theirs)], false)
+
+        then:
+        r.exit == q.exit
+        r.out == q.out
+        Qemu.img(['check'] + secret('sec0', PW) + ['--image-opts', opts(ours)], false).exit == 0
+
+        where:
+        format << ['luks', 'aes']
+    }
+
     def "a json: name and an encrypted overlay on an encrypted base with another secret read as in qemu-img"() {
         given:
         List<String> objs = secret('sec0', PW) + secret('sec1', PW2)
