@@ -35,11 +35,17 @@ final class NewBacking {
         if (!Files.exists(resolved)) {
             throw new Qcow2Exception(null, prefix + "Could not open '" + resolved + "': No such file or directory");
         }
+        // the new backing file's own secret is the one its json: name names (qemu-img opens it from
+        // -b alone; the image's backing.encrypt.key-secret belongs to the old backing file)
+        SecretLookup below = LayerSecrets.below(secrets, parsed.keySecretId());
+        SecretLookup newBacking = parsed.keySecretId().isEmpty() ? below : layer -> layer.depth() == 0
+                ? secrets.secretFor(new SecretLookup.Layer(layer.path(), SecretLookup.OUTSIDE_CHAIN, parsed.keySecretId()))
+                : below.secretFor(layer);
         BlockDevice dev;
         try {
             dev = switch (format) {
                 case "qcow2" -> Qcow2Image.open(resolved, OpenOptions.permissive().withFollowBacking(!parsed.noBacking())
-                        .withSecrets(LayerSecrets.below(secrets, parsed.keySecretId())));
+                        .withSecrets(newBacking));
                 case "raw" -> RawImage.open(resolved);
                 default -> throw new Qcow2Exception(null, "backing files in format '" + format + "' cannot be read by this tool");
             };

@@ -23,6 +23,13 @@ public interface SecretLookup {
      */
     record Layer(Path path, int depth, Optional<String> keySecretId) { }
 
+    /**
+     * The depth of a file named outside the image's chain (rebase's new backing file given as a
+     * {@code json:} name with its own {@code encrypt.key-secret}): no {@code [backing.]*} image
+     * option applies to it, only the id its name carries, as qemu-img opens it from -b alone.
+     */
+    int OUTSIDE_CHAIN = -1;
+
     /** The secret for {@code layer}, or empty when none was given (opening its data then fails as QEMU's does). */
     Optional<Secret> secretFor(Layer layer);
 
@@ -36,10 +43,11 @@ public interface SecretLookup {
 
     /**
      * qemu-img's model: secret objects by id, and per depth the id the image options name
-     * ({@code [backing.]*encrypt.key-secret}); a layer's own {@code keySecretId} wins.
+     * ({@code [backing.]*encrypt.key-secret}). As in qemu-img, an id given in the image options
+     * wins over the one a layer's {@code json:} backing name carries ({@code keySecretId}).
      */
     static SecretLookup byId(Map<String, Secret> objects, Map<Integer, String> idByDepth) {
-        return layer -> layer.keySecretId().or(() -> Optional.ofNullable(idByDepth.get(layer.depth())))
+        return layer -> Optional.ofNullable(idByDepth.get(layer.depth())).or(layer::keySecretId)
                 .map(objects::get);
     }
 }

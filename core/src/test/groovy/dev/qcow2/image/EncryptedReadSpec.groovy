@@ -9,6 +9,7 @@ import dev.qcow2.testing.Sha256
 import spock.lang.Specification
 import spock.lang.TempDir
 
+import java.nio.file.Files
 import java.nio.file.Path
 
 /** We read what qemu-io wrote into encrypted images: the guest, its snapshots, a chain with a secret per layer. */
@@ -159,6 +160,30 @@ class EncryptedReadSpec extends Specification {
         then:
         ours == expected
         expected[0] == 0x11 as byte && expected[5000] == 0x22 as byte
+
+        when: 'both name a secret for the base: as in qemu-img, backing.encrypt.key-secret wins over the json: name'
+        def objectsWithWrong = objects + [s3: Secret.ofString('wrong-pw')]
+        def qRaw = dir.resolve('q.raw')
+        def q = Qemu.run([Qemu.QEMU_IMG, 'convert', '-O', 'raw'] + EncryptedImages.secret('s2', 'top-pw') + s1
+                + EncryptedImages.secret('s3', 'wrong-pw') + ['--image-opts', EncryptedImages.imageOpts(top, 's2') + ',backing.encrypt.key-secret=s3',
+                qRaw.toString()])
+        byte[] oursWrong = null
+        String oursError = null
+        try {
+            oursWrong = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(SecretLookup.byId(objectsWithWrong, [0: 's2', 1: 's3'])))
+                    .withCloseable { it.read(0, (int) it.size()) }
+        } catch (Qcow2Exception refused) {
+            oursError = refused.message
+        }
+
+        then: 'LUKS refuses the wrong passphrase; legacy AES takes any key and both read the same wrong bytes'
+        if (baseFormat == 'luks') {
+            assert q.exit != 0 && q.err.contains('Invalid password, cannot unlock any keyslot')
+            assert oursError?.contains('Invalid password, cannot unlock any keyslot')
+        } else {
+            assert q.exit == 0 && oursError == null
+            assert oursWrong == Files.readAllBytes(qRaw) && oursWrong != expected
+        }
 
         when: 'the base secret by depth (backing.encrypt.key-secret) with a plain backing name'
         Qemu.img(['rebase', '-u', '-b', base.toString(), '-F', 'qcow2'] + EncryptedImages.secret('s2', 'top-pw')

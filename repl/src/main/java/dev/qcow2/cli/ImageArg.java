@@ -54,8 +54,9 @@ record ImageArg(String operand, String file, String format, Map<Integer, String>
     boolean hasSecrets() { return !secretIds.isEmpty(); }
 
     /**
-     * The lookup handed to every open of this image: a layer's own {@code encrypt.key-secret}
-     * (from a {@code json:} backing name) wins over the id the options give for its depth; an id
+     * The lookup handed to every open of this image: as in qemu-img, the id the options give for
+     * a layer's depth ({@code [backing.]*encrypt.key-secret}) wins over the layer's own
+     * {@code encrypt.key-secret} from a {@code json:} backing name; an id
      * that names no {@code --object} is qemu's "No secret with id 'x'" (the open fails).
      */
     SecretLookup lookup() {
@@ -63,7 +64,7 @@ record ImageArg(String operand, String file, String format, Map<Integer, String>
         SecretObjects objects = secrets;
         String top = operand;
         return layer -> {
-            Optional<String> id = layer.keySecretId().or(() -> Optional.ofNullable(ids.get(layer.depth())));
+            Optional<String> id = Optional.ofNullable(ids.get(layer.depth())).or(layer::keySecretId);
             if (id.isEmpty()) return Optional.empty();
             Optional<Secret> secret = objects.byId(id.get());
             if (secret.isEmpty()) {
