@@ -37,7 +37,9 @@ final class HostScan {
     static HostScan scan(Storage in, ClusterGeometry geo) throws IOException {
         long size = in.size();
         long n = (size + geo.clusterSize() - 1) >>> geo.clusterBits();
-        if (n > Integer.MAX_VALUE - 8) throw new IOException(in.describe() + ": too many clusters to scan at cluster size " + geo.clusterSize());
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new dev.qcow2.ImageLimitException(in.describe(), "too many clusters to scan at cluster size " + geo.clusterSize());
+        }
         byte[] kind = new byte[(int) n];
         ByteBuffer buf = ByteBuffer.allocate(geo.clusterSize());
         for (int c = 0; c < n; c++) {
