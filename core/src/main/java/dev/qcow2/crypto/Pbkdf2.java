@@ -44,8 +44,18 @@ public final class Pbkdf2 {
      * Iterations per second of PBKDF2 for this key, salt and output length, measured as QEMU's
      * qcrypto_pbkdf2_count_iters: from 2^15 iterations, ×10 while a run takes under 100 ms of
      * thread CPU time, rescaled until one run takes over 500 ms.
+     * <p>The measurement costs 0.5-1.5 s of CPU. QEMU repeats it for every key it derives; this
+     * process measures once per (hash, output length) and reuses the rate: the speed of HMAC on
+     * this CPU does not change while the process runs (thread CPU time does not count the time
+     * other processes take), and the key and salt do not enter the per-iteration cost.
      */
     public static long iterationsPerSecond(HashAlgorithm hash, byte[] key, byte[] salt, int outputLength) {
+        return MEASURED_RATES.computeIfAbsent(hash.name() + "/" + outputLength, k -> measureRate(hash, key, salt, outputLength));
+    }
+
+    private static final java.util.concurrent.ConcurrentMap<String, Long> MEASURED_RATES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static long measureRate(HashAlgorithm hash, byte[] key, byte[] salt, int outputLength) {
         java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean cpu = bean.isCurrentThreadCpuTimeSupported();
         long iterations = 1 << 15;

@@ -27,7 +27,7 @@ class LuksAmendSpec extends Specification {
     static List<String> objectArgs() { PASSWORDS.collectMany { k, v -> ['--object', "secret,id=$k,data=$v".toString()] } }
 
     static Qemu.Run qemuAmend(Path f, String opts, String key = 'sec0') {
-        Qemu.run([Qemu.QEMU_IMG, 'amend'] + objectArgs() + ['--image-opts', "driver=qcow2,file.filename=$f,encrypt.key-secret=$key".toString(), '-o', opts])
+        Qemu.kdfTimed(['amend'] + objectArgs() + ['--image-opts', "driver=qcow2,file.filename=$f,encrypt.key-secret=$key".toString(), '-o', opts])
     }
 
     static String oursAmend(Path f, String opts, String key = 'sec0') {

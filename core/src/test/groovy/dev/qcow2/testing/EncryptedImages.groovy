@@ -30,19 +30,11 @@ class EncryptedImages {
 
     /**
      * qemu-img create of an encrypted qcow2 ({@code format}: a kind of {@link #formatOptions}, PBKDF2 kept short);
-     * qemu-img's "Unable to get accurate CPU usage" on a loaded machine is retried.
+     * created through {@link Qemu#createEncrypted} (calibration failures retried, templates reused).
      */
     static Path create(Path file, String size, String format, String pw, String options = null, String id = 's0', List<String> extra = []) {
         def opts = formatOptions(format) + ",encrypt.key-secret=$id" + (options ? ',' + options : '')
-        def args = ['create', '-q', '-f', 'qcow2'] + secret(id, pw) + extra + ['-o', opts.toString(), file.toString(), size]
-        Qemu.Run last = null
-        for (int attempt = 0; attempt < 10; attempt++) {
-            last = Qemu.img(args, false)
-            if (last.exit == 0) return file
-            assert last.err.contains('Unable to get accurate CPU usage'): "qemu-img ${args.join(' ')} failed: $last"
-        }
-        assert false: "qemu-img could not create an encrypted image in 10 tries: $last"
-        file
+        Qemu.createEncrypted(file, ['create', '-q', '-f', 'qcow2'] + secret(id, pw) + extra + ['-o', opts.toString()], size)
     }
 
     /** qemu-io on the encrypted image; asserts success. {@code objects}: more secrets (backing layers). */

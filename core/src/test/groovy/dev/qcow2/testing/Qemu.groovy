@@ -94,20 +94,71 @@ class Qemu {
     static final List<String> LUKS_SECRET = ['--object', 'secret,id=sec0,data=abc']
 
     /**
-     * qemu-img create of a LUKS-encrypted qcow2. qemu-img times its key derivation with
-     * getrusage and, on a loaded machine, sometimes measures 0 ms and gives up ("Unable to get
-     * accurate CPU usage"); that is retried, since it is not what any spec tests.
+     * qemu-img create of a LUKS-encrypted qcow2 (secret {@link #LUKS_SECRET}), through
+     * {@link #createEncrypted}.
      */
     static Path createLuks(Path file, String size, String extraOptions = null) {
         def opts = 'encrypt.format=luks,encrypt.key-secret=sec0' + (extraOptions ? ',' + extraOptions : '')
-        def args = ['create', '-q', '-f', 'qcow2'] + LUKS_SECRET + ['-o', opts, file.toString(), size]
+        createEncrypted(file, ['create', '-q', '-f', 'qcow2'] + LUKS_SECRET + ['-o', opts], size)
+    }
+
+    /** "Unable to get accurate CPU usage": qemu's PBKDF2 calibration measured 0 ms of thread CPU. */
+    static boolean calibrationFailed(Run r) { r.exit != 0 && r.err.contains('Unable to get accurate CPU usage') }
+
+    /**
+     * A qemu-img command that times PBKDF2 first (create, measure, amend, convert to LUKS).
+     * qemu-img measures its key-derivation speed with getrusage(RUSAGE_THREAD) and gives up when
+     * it reads 0 ms ({@code qcrypto_pbkdf2_count_iters}); on a busy machine with tick-based CPU
+     * accounting that happens in runs. It is not what any spec tests, so it is retried with a
+     * growing pause (up to ~2 minutes in all) before the spec fails.
+     */
+    static Run kdfTimed(List<String> args, File dir = null) {
         Run last = null
-        for (int attempt = 0; attempt < 10; attempt++) {
-            last = img(args, false)
-            if (last.exit == 0) return file
-            assert last.err.contains('Unable to get accurate CPU usage'): "qemu-img ${args.join(' ')} failed: $last"
+        for (int attempt = 0; attempt < 40; attempt++) {
+            last = run([QEMU_IMG] + args, dir)
+            if (!calibrationFailed(last)) return last
+            Thread.sleep(Math.min(5_000, 100L * (attempt + 1)))
         }
-        assert false: "qemu-img could not create a LUKS image in 10 tries: $last"
+        assert false: "qemu-img ${args.join(' ')}: PBKDF2 calibration failed 40 times: $last"
+        last
+    }
+
+    private static final Map<String, Path> ENCRYPTED_TEMPLATES = new java.util.concurrent.ConcurrentHashMap<>()
+    private static Path templateDir
+
+    private static synchronized Path templateDir() {
+        if (templateDir == null) {
+            templateDir = Files.createTempDirectory('qemu-encrypted-templates')
+            Path d = templateDir
+            Runtime.runtime.addShutdownHook(new Thread({ d.toFile().deleteDir() }))
+        }
+        templateDir
+    }
+
+    /**
+     * {@code qemu-img ARGS FILE SIZE} for an encrypted image (args up to the file name; asserts
+     * success). Each PBKDF2 calibration costs qemu-img about a second of CPU, so the first create
+     * of a given argument list in this JVM is kept as a template and later ones copy it: a copy is
+     * an image qemu-img made with those options (its salts and master key are shared with the
+     * other copies, which no spec relies on being distinct). Lists naming other files (a backing
+     * file, a data file) are not cached, since their meaning depends on the directory.
+     */
+    static Path createEncrypted(Path file, List<String> argsBeforeFile, String size) {
+        List<String> args = argsBeforeFile.collect { it.toString() }
+        boolean cacheable = !args.any { it == '-b' || it == '-F' || it.contains('data_file') || it.contains('backing_file') }
+        if (!cacheable) {
+            def r = kdfTimed(args + [file.toString(), size])
+            assert r.exit == 0: "qemu-img ${args.join(' ')} failed: $r"
+            return file
+        }
+        String key = (args + [size]).join('\u0000')
+        Path template = ENCRYPTED_TEMPLATES.computeIfAbsent(key) { k ->
+            Path t = templateDir().resolve("t${ENCRYPTED_TEMPLATES.size()}-${UUID.randomUUID()}.qcow2")
+            def r = kdfTimed(args + [t.toString(), size])
+            assert r.exit == 0: "qemu-img ${args.join(' ')} failed: $r"
+            t
+        }
+        Files.copy(template, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING)
         file
     }
 

@@ -40,9 +40,12 @@ class QemuSystem implements Closeable {
      * @param machine    pc or q35, plus machine options ("pc,max-ram-below-4g=32M")
      * @param ramMiB     guest RAM; backed by {@code ram} (created zero-filled when missing)
      * @param pattern    bytes placed at guest-physical {@code patternAt} by the loader device, or null
+     * @param objects    more command-line arguments before the drive (e.g. {@code --object secret,...})
+     * @param driveOptions more -drive options (e.g. {@code encrypt.key-secret=sec0}), or null
      */
     static QemuSystem start(Path disk, Path ram, String machine = 'pc', int ramMiB = 64,
-                            byte[] pattern = null, long patternAt = 0x100000) {
+                            byte[] pattern = null, long patternAt = 0x100000,
+                            List<String> objects = [], String driveOptions = null) {
         assert QEMU_SYSTEM != null: 'qemu-system-x86_64 not found on PATH: install qemu-system-x86 (apt-get install -y --no-install-recommends qemu-system-x86)'
         long size = ramMiB * 1024L * 1024L
         if (!Files.exists(ram)) {
@@ -52,7 +55,8 @@ class QemuSystem implements Closeable {
                    '-display', 'none', '-S',
                    '-object', "memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ram},share=on".toString(),
                    '-machine', 'memory-backend=pc.ram',
-                   '-drive', "file=${disk},if=none,id=d0,format=qcow2".toString(), '-device', 'ide-hd,drive=d0',
+                   *objects,
+                   '-drive', "file=${disk},if=none,id=d0,format=qcow2${driveOptions ? ',' + driveOptions : ''}".toString(), '-device', 'ide-hd,drive=d0',
                    '-qmp', 'stdio']
         if (pattern != null) {
             Path p = ram.resolveSibling(ram.fileName.toString() + '.pattern')

@@ -33,14 +33,7 @@ class EncryptedCliSpec extends Specification {
 
     static Path create(Path file, String format, String pw, String size = '4M', List<String> extra = [], String options = null) {
         String o = "encrypt.format=$format,encrypt.key-secret=sec0" + (format == 'luks' ? ',encrypt.iter-time=10' : '') + (options ? ',' + options : '')
-        def args = ['create', '-q', '-f', 'qcow2'] + secret('sec0', pw) + extra + ['-o', o, file.toString(), size]
-        for (int attempt = 0; attempt < 10; attempt++) {
-            def r = Qemu.img(args, false)
-            if (r.exit == 0) return file
-            assert r.err.contains('Unable to get accurate CPU usage'): "qemu-img create failed: $r"
-        }
-        assert false: 'qemu-img could not create the image'
-        file
+        Qemu.createEncrypted(file, ['create', '-q', '-f', 'qcow2'] + secret('sec0', pw) + extra + ['-o', o], size)
     }
 
     static void qemuIo(Path file, String pw, List<String> commands, List<String> moreObjects = [], String extraOpts = '') {

@@ -55,7 +55,7 @@ class ImageOptsSpec extends Specification {
         false     | 'json:{"driver":"qcow2","file.filename":"x","encrypt":{"key-secret":"s"},"backing":{"encrypt.key-secret":"b"}}' || 'x' | 'qcow2' | [0: 's', 1: 'b']
     }
 
-    def "the lookup gives each depth its secret; a layer's own key-secret (a json: backing name) wins"() {
+    def "the lookup gives each depth its secret; an image option wins over a layer's own key-secret (a json: backing name), as qemu-img"() {
         given:
         def objs = objects(s0: 'pw0', s1: 'pw1', own: 'pw-own')
         def arg = ImageArg.ofImageOpts('driver=qcow2,file.filename=t,encrypt.key-secret=s0,backing.encrypt.key-secret=s1', null, objs,
@@ -65,8 +65,11 @@ class ImageOptsSpec extends Specification {
         expect:
         new String(lookup.secretFor(new SecretLookup.Layer(Path.of('t'), 0, Optional.empty())).get().bytes()) == 'pw0'
         new String(lookup.secretFor(new SecretLookup.Layer(Path.of('b'), 1, Optional.empty())).get().bytes()) == 'pw1'
-        new String(lookup.secretFor(new SecretLookup.Layer(Path.of('b'), 1, Optional.of('own'))).get().bytes()) == 'pw-own'
+        new String(lookup.secretFor(new SecretLookup.Layer(Path.of('b'), 1, Optional.of('own'))).get().bytes()) == 'pw1'
         lookup.secretFor(new SecretLookup.Layer(Path.of('c'), 2, Optional.empty())).isEmpty()
+
+        and: 'a depth the options do not name takes the id its json: name carries'
+        new String(lookup.secretFor(new SecretLookup.Layer(Path.of('c'), 2, Optional.of('own'))).get().bytes()) == 'pw-own'
     }
 
     def "an id that names no --object is qemu's 'No secret with id' for the layer that needs it"() {
