@@ -58,31 +58,7 @@ class EncryptedVmStateSpec extends Specification {
     Path encryptedWithState(String kind, String pw) {
         def image = EncryptedImages.create(dir.resolve('vm.qcow2'), '100M', kind, pw, null, 'sec0')
         EncryptedImages.io(image, pw, ['write -P 0x5a 0 1M'], 'sec0')
-        long padded = (stream.length + 511) & ~511L
-        Path source = dir.resolve('stream.padded')
-        Files.write(source, Arrays.copyOf(stream, (int) padded))
-        EncryptedImages.io(image, pw, ["write -b -s ${source} 0 ${padded}".toString()], 'sec0')
-        Qemu.img(['snapshot', '-c', 's1'] + EncryptedImages.secret('sec0', pw) + ['--image-opts', EncryptedImages.imageOpts(image, 'sec0')])
-        setVmStateSize(image, 0, stream.length)
-        image
-    }
-
-    /** Sets snapshot {@code index}'s vm_state_size (32-bit field and the 64-bit extra-data field; qcow2.rst "Snapshot table"). */
-    static void setVmStateSize(Path image, int index, long size) {
-        new RandomAccessFile(image.toFile(), 'rw').withCloseable { f ->
-            f.seek(60); int count = f.readInt()
-            assert index < count
-            f.seek(64); long entry = f.readLong()
-            for (int i = 0; i < index; i++) {
-                f.seek(entry + 12); int idLen = f.readUnsignedShort(); int nameLen = f.readUnsignedShort()
-                f.seek(entry + 36); int extra = f.readInt()
-                entry += ((40 + extra + idLen + nameLen) + 7) & ~7
-            }
-            f.seek(entry + 36); int extra = f.readInt()
-            assert extra >= 16
-            f.seek(entry + 32); f.writeInt((int) size)
-            f.seek(entry + 40); f.writeLong(size)
-        }
+        EncryptedImages.storeVmState(image, pw, stream, 's1')
     }
 
     def "qemu-system-x86_64 7.2's savevm on a LUKS image aborts (why the states below are written with qemu-io)"() {

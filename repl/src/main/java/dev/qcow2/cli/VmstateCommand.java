@@ -60,6 +60,10 @@ final class VmstateCommand implements Callable<Integer> {
 
     @Mixin ForceShareOption forceShare;
 
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The qcow2 image.")
     String file;
 
@@ -83,8 +87,10 @@ final class VmstateCommand implements Callable<Integer> {
             throw new Errors.CliException("vmstate: --ram-below-4g must be a positive multiple of 4 KiB");
         }
         MemoryOptions options = new MemoryOptions(block, mach, below);
-        ImageOpener.format(file, "qcow2");
-        try (Qcow2Image img = Qcow2Image.open(Path.of(file), INSPECT)) {
+        ImageArg image = objects.image(file, null, imageOpts, spec.commandLine().getErr());
+        ImageOpener.format(image.file(), "qcow2");
+        // an encrypted image stores its VM state encrypted like data: the key decrypts both
+        try (Qcow2Image img = Qcow2Image.open(image.path(), INSPECT.withSecrets(image.lookup()))) {
             SnapshotEntry entry = img.findSnapshot(snapshot)
                     .orElseThrow(() -> new Errors.CliException(img.describe() + ": snapshot '" + snapshot + "' not found"));
             VmState state = VmState.of(img, entry);

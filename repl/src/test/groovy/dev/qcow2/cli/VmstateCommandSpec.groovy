@@ -1,5 +1,6 @@
 package dev.qcow2.cli
 
+import dev.qcow2.testing.EncryptedImages
 import dev.qcow2.testing.Qemu
 import dev.qcow2.testing.QemuSystem
 import spock.lang.Shared
@@ -134,5 +135,34 @@ class VmstateCommandSpec extends Specification {
         'unknown block'    | ['-l', 's1', '--block=vga.vram', 'IMG', 'OUT']    | false | "qcow2: IMG: snapshot 's1': VM state at stream offset 0x28: no RAM block 'vga.vram' (the stream has pc.ram, /rom@etc/acpi/tables, pc.bios, pc.rom, /rom@etc/table-loader, /rom@etc/acpi/rsdp)"
         'odd ram-below-4g' | ['-l', 's1', '--ram-below-4g=1000', 'IMG', 'OUT'] | false | 'qcow2: vmstate: --ram-below-4g must be a positive multiple of 4 KiB'
         'no snapshot'      | ['IMG']                                           | true  | "qcow2: Missing required option: '--snapshot=SNAPSHOT'"
+    }
+
+    def "an encrypted image (#kind): --object secret + --image-opts decrypt the state; without them, qemu's one line"() {
+        given: 'the stored stream of s1, kept by QEMU in an encrypted image'
+        Path streamFile = dir.resolve('s1.stream')
+        assert Cli.run(['vmstate', '-l', 's1', '--format=stream', image, streamFile]).exit == 0
+        def enc = EncryptedImages.create(dir.resolve('enc.qcow2'), '100M', kind, 'vm-pass', null, 'sec0')
+        EncryptedImages.storeVmState(enc, 'vm-pass', Files.readAllBytes(streamFile), 'saved', 'sec0')
+        Path out = dir.resolve('mem.raw')
+
+        when:
+        def r = Cli.run(['vmstate', '-l', 'saved', '--object', 'secret,id=sec0,data=vm-pass', '--image-opts',
+                         "driver=qcow2,file.filename=$enc,encrypt.key-secret=sec0".toString(), out.toString()])
+
+        then:
+        r.exit == 0 && r.err == ''
+        Arrays.equals(Files.readAllBytes(out), ram)
+
+        when:
+        def locked = Cli.run(['vmstate', '-l', 'saved', enc.toString(), dir.resolve('x.raw').toString()])
+
+        then:
+        locked.exit == 1
+        locked.err.trim() == "qcow2: $enc: Parameter 'encrypt.key-secret' is required for cipher"
+        !Files.exists(dir.resolve('x.raw'))
+        !(r.out + r.err + locked.out + locked.err).contains('vm-pass')
+
+        where:
+        kind << ['luks', 'aes']
     }
 }
