@@ -31,9 +31,9 @@ public final class VmStateViews {
         f.put("page_size", (long) s.pageSize());
         f.put("vm_state_size", s.vmStateSize());
         f.put("vm_state_offset", state.location().offset().value());
-        VmStateSummary.RamBlock main = s.mainRam();
-        f.put("main_ram", main == null ? null : main.name());
-        f.put("ram_size", main == null ? null : main.usedLength());
+        List<VmStateSummary.RamBlock> main = s.mainRam();
+        f.put("main_ram", main.isEmpty() ? null : String.join("+", main.stream().map(VmStateSummary.RamBlock::name).toList()));
+        f.put("ram_size", main.isEmpty() ? null : main.stream().mapToLong(VmStateSummary.RamBlock::usedLength).sum());
 
         TableView.Builder blocks = TableView.of("ram-block", "RAM blocks", List.of(Column.plain("name"),
                 Column.bytes("size"), Column.plain("data_pages"), Column.plain("zero_pages")));

@@ -134,16 +134,18 @@ public final class GuestMemory {
 
         @Override
         public void page(String block, long offset, byte[] page, long streamOffset) {
-            if (block.equals(layout.block())) add(offset / pageSize, streamOffset);
+            long base = layout.base(block);
+            if (base >= 0) add((base + offset) / pageSize, streamOffset);
         }
 
         @Override
         public void zero(String block, long offset, int fill, long streamOffset) {
             // a zero page need only be kept when it may replace an earlier page
             // (while pages come in ascending order, one past the last cannot replace anything)
-            if (block.equals(layout.block()) && (fill != 0 || !ascending || n > 0 && offset / pageSize <= pages[n - 1])) {
-                add(offset / pageSize, -(fill + 1L));
-            }
+            long base = layout.base(block);
+            if (base < 0) return;
+            long page = (base + offset) / pageSize;
+            if (fill != 0 || !ascending || n > 0 && page <= pages[n - 1]) add(page, -(fill + 1L));
         }
 
         private void add(long page, long w) {

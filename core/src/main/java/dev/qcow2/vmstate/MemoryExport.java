@@ -124,14 +124,18 @@ final class MemoryExport implements MigrationStream.RamSink {
 
     @Override
     public void page(String block, long offset, byte[] page, long streamOffset) throws IOException {
-        if (!block.equals(layout.block())) return;
+        long base = layout.base(block);
+        if (base < 0) return;
+        offset += base;
         place(offset, page, page.length);
         written.set(pageIndex(offset, page.length));
     }
 
     @Override
     public void zero(String block, long offset, int fill, long streamOffset) throws IOException {
-        if (!block.equals(layout.block())) return;
+        long base = layout.base(block);
+        if (base < 0) return;
+        offset += base;
         int index = pageIndex(offset, pageSize);
         if (fill == 0 && !written.get(index)) return; // a hole reads as zeros
         if (filled == null || filled.length != pageSize || filled[0] != (byte) fill) {

@@ -38,9 +38,13 @@ public record VmStateSummary(String machineType, int pageSize, long vmStateSize,
         return ramBlocks.stream().filter(b -> b.name().equals(name)).findFirst();
     }
 
-    /** The guest's main RAM: {@code pc.ram} when present (QEMU's default name), else the largest block. */
-    public RamBlock mainRam() {
-        return block("pc.ram").orElseGet(() -> ramBlocks.stream()
-                .max(java.util.Comparator.comparingLong(RamBlock::usedLength)).orElse(null));
+    /**
+     * The blocks of the guest's main RAM in guest-physical order ({@link MainRam}): {@code pc.ram},
+     * a NUMA guest's node blocks, else the largest block.
+     */
+    public List<RamBlock> mainRam() {
+        java.util.Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        for (RamBlock b : ramBlocks) sizes.put(b.name(), b.usedLength());
+        return MainRam.blocks(sizes).stream().map(n -> block(n).orElseThrow()).toList();
     }
 }

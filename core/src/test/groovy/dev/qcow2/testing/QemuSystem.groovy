@@ -66,6 +66,39 @@ class QemuSystem implements Closeable {
         new QemuSystem(cmd, disk, ram, size)
     }
 
+    /**
+     * A NUMA guest as libvirt starts one: one file-backed memory backend per node, named
+     * {@code ram-node<N>} (each its own RAM block in the stream), mapped one after the other in
+     * node order. {@link #ramBytes} is the nodes' files concatenated in node order.
+     */
+    static QemuSystem startNuma(Path disk, Path dir, String machine, List<Integer> nodeMiB,
+                                byte[] pattern = null, long patternAt = 0x100000) {
+        assert QEMU_SYSTEM != null: 'qemu-system-x86_64 not found on PATH: install qemu-system-x86 (apt-get install -y --no-install-recommends qemu-system-x86)'
+        int total = nodeMiB.sum() as int
+        def cmd = [QEMU_SYSTEM, '-machine', machine + ',accel=tcg', '-m', "${total}M".toString(), '-nodefaults',
+                   '-display', 'none', '-S']
+        List<Path> files = []
+        nodeMiB.eachWithIndex { int mib, int n ->
+            Path f = dir.resolve("ram-node${n}.bin")
+            new RandomAccessFile(f.toFile(), 'rw').withCloseable { it.setLength(mib * 1024L * 1024L) }
+            files << f
+            cmd += ['-object', "memory-backend-file,id=ram-node${n},size=${mib}M,mem-path=${f},share=on".toString(),
+                    '-numa', "node,nodeid=${n},memdev=ram-node${n}".toString()]
+        }
+        cmd += ['-drive', "file=${disk},if=none,id=d0,format=qcow2".toString(), '-device', 'ide-hd,drive=d0', '-qmp', 'stdio']
+        if (pattern != null) {
+            Path p = dir.resolve('numa.pattern')
+            Files.write(p, pattern)
+            cmd += ['-device', "loader,file=${p},addr=0x${Long.toHexString(patternAt)},force-raw=on".toString()]
+        }
+        def q = new QemuSystem(cmd, disk, files[0], total * 1024L * 1024L)
+        q.nodeFiles = files
+        q
+    }
+
+    /** The node files of a NUMA guest, in node order (null for a one-block guest). */
+    List<Path> nodeFiles
+
     private QemuSystem(List<String> cmd, Path disk, Path ram, long ramSize) {
         this.disk = disk
         this.ram = ram
@@ -123,8 +156,13 @@ class QemuSystem implements Closeable {
         new RandomAccessFile(ram.toFile(), 'rw').withCloseable { f -> f.seek(offset); f.write(bytes) }
     }
 
-    /** The guest's RAM as the snapshot must store it now. */
-    byte[] ramBytes() { Files.readAllBytes(ram) }
+    /** The guest's RAM as the snapshot must store it now (a NUMA guest's nodes one after the other). */
+    byte[] ramBytes() {
+        if (nodeFiles == null) return Files.readAllBytes(ram)
+        def out = new ByteArrayOutputStream()
+        nodeFiles.each { out.write(Files.readAllBytes(it)) }
+        out.toByteArray()
+    }
 
     @Override
     void close() {

@@ -93,7 +93,7 @@ class VmStateSpec extends Specification {
         s.machineType() == 'pc-i440fx-7.2'
         s.pageSize() == 4096
         s.ramBlocks().collectEntries { [it.name(), it.usedLength()] } == ramBlocks
-        s.mainRam().name() == 'pc.ram'
+        s.mainRam()*.name() == ['pc.ram']
         // the 16 pages of the pattern are the only non-zero pages of pc.ram; every page is sent once
         s.block('pc.ram').get().dataPages() == 16
         s.block('pc.ram').get().dataPages() + s.block('pc.ram').get().zeroPages() == 64 * M / 4096

@@ -52,8 +52,10 @@ final class VmstateCommand implements Callable<Integer> {
             description = "The machine's max-ram-below-4g option, if the VM was started with one.")
     String ramBelow4g;
 
-    @Option(names = "--block", paramLabel = "NAME",
-            description = "The RAM block to write (default pc.ram, the main RAM); other blocks are written flat.")
+    @Option(names = "--block", paramLabel = "NAME[,NAME...]",
+            description = "The RAM block to write (default: the main RAM: pc.ram, or a NUMA guest's node blocks "
+                    + "ram-node0, ram-node1, ... in node order); one other block is written flat; a list is laid out "
+                    + "as the main RAM in that order.")
     String block;
 
     @Mixin OutputOption output;
