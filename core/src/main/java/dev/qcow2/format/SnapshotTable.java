@@ -99,7 +99,16 @@ public final class SnapshotTable {
         long start = header.snapshotsOffset();
         long offset = start;
         long tableLength = 0;   // QEMU's table_length: entries with the extra data kept, 8-aligned
-        for (long i = 0; i < header.nbSnapshots(); i++) {
+        long count = header.nbSnapshots();
+        // qcow2_validate_table's limit (QCOW_MAX_SNAPSHOTS entries) before any entry is read: a
+        // header read for check skips it, and a count of 2^31 would otherwise mean millions of
+        // entry reads before the 64 MiB table_length limit stops the loop. Check reads (and
+        // reports) the first QCOW_MAX_SNAPSHOTS, as qcow2_check_read_snapshot_table does.
+        if (count > Qcow2Header.MAX_SNAPSHOTS) {
+            if (!lenient) throw new ImageLimitException(res, "Snapshot table too large");
+            count = Qcow2Header.MAX_SNAPSHOTS;
+        }
+        for (long i = 0; i < count; i++) {
             tableLength = (tableLength + 7) & ~7L;
             offset = (offset + 7) & ~7L;
             Decoded d = decodeEntry(storage, header, offset);
