@@ -153,6 +153,66 @@ public record ScanRecord(String path, Long fileSize, String format, Long virtual
         return m;
     }
 
+    /**
+     * The record back from its JSON object, as a JSON library parses it into maps, lists,
+     * strings, numbers, booleans and nulls: the inverse of {@link #json()} (the {@code type}
+     * field is ignored). For front ends that read the Spark job's lines and render them as the
+     * local scan does.
+     *
+     * @throws IllegalArgumentException when a field has the wrong shape
+     */
+    public static ScanRecord fromJson(Map<String, ?> m) {
+        Map<String, ?> c = map(m.get("check"));
+        return new ScanRecord(str(m.get("path")), lng(m.get("file_size")), str(m.get("format")), lng(m.get("virtual_size")),
+                lng(m.get("cluster_size")), str(m.get("compat")),
+                m.get("features") == null ? null : list(m.get("features")).stream().map(ScanRecord::str).toList(),
+                str(m.get("encryption")), str(m.get("compression_type")),
+                m.get("backing") == null ? null : list(m.get("backing")).stream().map(ScanRecord::map).map(b -> new Backing(
+                        (int) (long) lng(b.get("depth")), str(b.get("name")), str(b.get("path")), str(b.get("format")),
+                        Boolean.TRUE.equals(b.get("resolved")))).toList(),
+                m.get("snapshots") == null ? null : list(m.get("snapshots")).stream().map(ScanRecord::map).map(x -> {
+                    Instant date = Instant.parse(str(x.get("date")));
+                    return new Snapshot(str(x.get("id")), str(x.get("name")), date.getEpochSecond(), date.getNano(),
+                            lng(x.get("vm_state_size")), hashes(x.get("hashes")));
+                }).toList(),
+                c == null ? null : new Check((int) (long) lng(c.get("exit_code")), lng(c.get("check_errors")), lng(c.get("corruptions")),
+                        lng(c.get("leaks")), lng(c.get("total_clusters")), lng(c.get("allocated_clusters")),
+                        lng(c.get("fragmented_clusters")), lng(c.get("compressed_clusters")), lng(c.get("image_end_offset")),
+                        str(c.get("failure"))),
+                lng(m.get("leaked_clusters")), lng(m.get("unreferenced_clusters")), hashes(m.get("hashes")),
+                str(m.get("error")), m.get("scan_ms") == null ? 0 : lng(m.get("scan_ms")));
+    }
+
+    private static String str(Object o) {
+        if (o == null || o instanceof String) return (String) o;
+        throw new IllegalArgumentException("expected a string: " + o);
+    }
+
+    private static Long lng(Object o) {
+        if (o == null) return null;
+        if (o instanceof Number n && n.doubleValue() == n.longValue()) return n.longValue();
+        throw new IllegalArgumentException("expected an integer: " + o);
+    }
+
+    private static List<?> list(Object o) {
+        if (o instanceof List<?> l) return l;
+        throw new IllegalArgumentException("expected a list: " + o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, ?> map(Object o) {
+        if (o == null || o instanceof Map<?, ?>) return (Map<String, ?>) o;
+        throw new IllegalArgumentException("expected an object: " + o);
+    }
+
+    private static Map<String, String> hashes(Object o) {
+        Map<String, ?> m = map(o);
+        if (m == null) return null;
+        Map<String, String> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, str(v)));
+        return out;
+    }
+
     /** The record as a view (DSL, notebooks): type {@value #TYPE}. */
     public RecordView view() {
         return new RecordView(TYPE, path, fields(), Map.of("file_size", Unit.BYTES, "virtual_size", Unit.BYTES,

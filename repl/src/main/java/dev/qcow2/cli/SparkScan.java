@@ -1,6 +1,8 @@
 package dev.qcow2.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.qcow2.scan.ScanOptions;
+import dev.qcow2.scan.ScanRecord;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -45,9 +48,8 @@ final class SparkScan {
 
     static int run(String master, String out, ScanOptions options, List<String> paths, boolean json,
                    PrintWriter stdout, PrintWriter err) throws IOException, InterruptedException {
-        if (!json && out == null) {
-            throw new Errors.CliException("--spark writes JSON records: add --output=json (stdout) or --out DIR");
-        }
+        // human output: the job's JSON lines, read back and rendered as the local scan renders its records
+        boolean table = !json && out == null;
         Path root = projectRoot();
         String classpath = classpath(root, err);
         List<String> cmd = new ArrayList<>();
@@ -69,11 +71,34 @@ final class SparkScan {
         if (options.snapshots()) cmd.add("--snapshots");
         if (options.followBacking()) cmd.add("--follow-backing");
         cmd.addAll(paths);
+        long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT).start();
         Thread errPump = Thread.ofPlatform().daemon().start(() -> pump(p.getErrorStream(), err));
-        pump(p.getInputStream(), stdout);
+        if (!table) {
+            pump(p.getInputStream(), stdout);
+            int exit = p.waitFor();
+            errPump.join();
+            return exit;
+        }
+        List<ScanRecord> records = new ArrayList<>();
+        String bad = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank()) continue;
+                try {
+                    Map<String, Object> m = QemuJson.mapper().readValue(line, new TypeReference<Map<String, Object>>() { });
+                    records.add(ScanRecord.fromJson(m));
+                } catch (IOException | IllegalArgumentException e) {
+                    if (bad == null) bad = line;
+                }
+            }
+        }
         int exit = p.waitFor();
         errPump.join();
+        if (bad != null) throw new Errors.CliException("scan --spark: the job wrote a line that is not a scan record: " + bad);
+        stdout.print(ScanTable.render(records, options));
+        stdout.println(ScanTable.summary(records, (System.nanoTime() - t0) / 1e9));
+        stdout.flush();
         return exit;
     }
 

@@ -217,7 +217,22 @@ class ScanCommandSpec extends Specification {
         ['scan', '--jobs=0', 'FLEET']                          | '--jobs must be at least 1'
         ['scan', '--hash=sha256,crc', 'FLEET']                 | "unknown hash algorithm 'crc'"
         ['scan', '--out=x', 'FLEET']                           | '--out is for --spark runs'
-        ['scan', '--spark=local[1]', 'FLEET']                  | '--spark writes JSON records'
+    }
+
+    def "every record reads back from its JSON line (what the human table of a --spark run renders)"() {
+        expect:
+        scan.out.readLines().every { line ->
+            def m = new groovy.json.JsonSlurper().parseText(line) as Map
+            dev.qcow2.scan.ScanRecord.fromJson(m).jsonLine() == line
+        }
+        scan.out.readLines().size() >= 10     // clean, leaky, corrupt, compressed, snapshots with hashes, chains, failures, raw
+
+        when: 'a field of the wrong shape'
+        dev.qcow2.scan.ScanRecord.fromJson([path: 'x', file_size: 'big'])
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message == 'expected an integer: big'
     }
 
     static final List<String> FIELDS = ['type', 'path', 'file_size', 'format', 'virtual_size', 'cluster_size', 'compat',
