@@ -162,9 +162,6 @@ public final class Amender {
         if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
             throw new UnsupportedFeatureException(res, "amending encrypted images is not supported");
         }
-        if (h.extension(HeaderExtension.Bitmaps.class).isPresent()) {
-            throw new UnsupportedFeatureException(res, "amending images with persistent dirty bitmaps is not supported");
-        }
     }
 
     /** QEMU 7.2 refuses to change the backing file through amend; carries qemu-img's hint. */

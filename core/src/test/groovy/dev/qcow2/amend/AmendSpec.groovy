@@ -60,6 +60,41 @@ class AmendSpec extends Specification {
         'of 4 KiB clusters with snapshots'        | 'cluster_size=4096'      | SNAPSHOTS    | 'compat=v2,refcount_bits=16,lazy_refcounts=off'
     }
 
+    static final List<String> BITMAPS = ['write -P 0x41 0 100k', 'bitmap --add b0', 'bitmap --add -g 512k b1', 'write -P 0x42 300k 64k',
+                                         'bitmap --disable b1', 'write -P 0x43 700k 10k']
+
+    def "#options on an image with persistent bitmaps gives what qemu-img amend gives (bitmaps, bits, check)"() {
+        given:
+        def (ours, twin) = AmendTwins.make(dir, 'bm', create, '1M', BITMAPS)
+        def bitsBefore = AmendTwins.bitmaps(twin)
+
+        when:
+        options.split(' then ').each { o ->
+            Amender.amend(ours, AmendOptions.parse([o]))
+            Qemu.img('amend', '-o', o, twin.toString())
+        }
+        def checked = AmendTwins.check(ours)
+
+        then: 'the same check verdict (a downgrade to v2 leaks the bitmap clusters, as qemu-img leaves them)'
+        checked.exit == AmendTwins.check(twin).exit
+        checked.exit == expectedCheck
+        Qemu.img(['compare', ours.toString(), twin.toString()], false).exit == 0
+        AmendTwins.infoFields(ours) == AmendTwins.infoFields(twin)
+        AmendTwins.bitmaps(ours) == AmendTwins.bitmaps(twin)
+        expectedCheck != 0 || AmendTwins.bitmaps(ours)*.getAt(3) == bitsBefore*.getAt(3) || options.contains('size=')
+
+        where:
+        create             | options                                   | expectedCheck
+        null               | 'refcount_bits=1'                         | 0
+        null               | 'refcount_bits=64 then refcount_bits=16'  | 0
+        'cluster_size=512' | 'refcount_bits=2'                         | 0
+        null               | 'lazy_refcounts=on then lazy_refcounts=off' | 0
+        null               | 'size=4M'                                 | 0
+        null               | 'size=600k'                               | 0
+        null               | 'compat=v2'                               | 3
+        null               | 'compat=v2,refcount_bits=16'              | 3
+    }
+
     def "#options on an image with a backing file gives what qemu-img amend gives"() {
         given:
         def base = dir.resolve('base.qcow2')

@@ -8,7 +8,7 @@ import java.nio.file.Path
 /**
  * Twin images for amend specs: qemu-img builds one image from a recipe, it is copied, and each
  * side is then amended by its own tool. A recipe step is a qemu-io command, or
- * {@code snapshot NAME} for qemu-img snapshot -c.
+ * {@code snapshot NAME} for qemu-img snapshot -c, or {@code bitmap OPTIONS... NAME} for qemu-img bitmap.
  */
 class AmendTwins {
     /** Images already built, by recipe: qemu runs are the slow part of these specs. */
@@ -27,6 +27,11 @@ class AmendTwins {
                     if (batch) Qemu.io(ours, batch)
                     batch = []
                     Qemu.img('snapshot', '-c', step.substring(9), ours.toString())
+                } else if (step.startsWith('bitmap ')) {
+                    if (batch) Qemu.io(ours, batch)
+                    batch = []
+                    List<String> words = step.substring(7).split(' ') as List<String>
+                    Qemu.img(['bitmap'] + words.subList(0, words.size() - 1) + [ours.toString(), words.last()])
                 } else {
                     batch << step
                 }
@@ -60,4 +65,16 @@ class AmendTwins {
 
     /** qemu-img check's exit status and its complaint, if any. */
     static Qemu.Run check(Path image) { Qemu.img(['check', image.toString()], false) }
+
+    /** Each persistent bitmap as qemu-img info shows it, with its dirty ranges as our reader reads them (empty when inconsistent). */
+    static List bitmaps(Path image) {
+        def info = Qemu.img('info', '--output=json', image.toString()).json()
+        def listed = info['format-specific']['data']['bitmaps'] ?: []
+        dev.qcow2.image.Qcow2Image.open(image).withCloseable { img ->
+            listed.collect { b ->
+                def entry = img.bitmaps().find { it.name() == b.name }
+                [b.name, b.flags, b.granularity, entry == null ? null : img.bitmap(entry).dirtyRanges().collect { it as List }]
+            }
+        }
+    }
 }
