@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.convert.Qcow2Convert;
 import dev.qcow2.convert.RawConvert;
 import dev.qcow2.image.BlockDevice;
@@ -57,6 +58,8 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin TolerantOption tolerant;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
@@ -75,7 +78,8 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
         ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
         String targetOptions = options.isEmpty() ? null : String.join(",", options);
-        try (BlockDevice image = ImageOpener.open(input)) {
+        try (BlockDevice image = ImageOpener.open(input, tolerant.apply(OpenOptions.permissive()))) {
+            TolerantOption.reportIgnored(image, spec.commandLine().getErr());
             List<BitmapCopy.Source> copied = bitmaps ? BitmapCopy.check(image, skipBrokenBitmaps, qcow2, options) : List.of();
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
