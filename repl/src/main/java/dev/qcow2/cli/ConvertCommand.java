@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -100,7 +101,12 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();
                 PrintStream bytes = Streams.of(spec).out();
-                RawConvert.toStream(source, bytes, p::update);
+                if (bytes == System.out && stdoutIsNullDevice()) {
+                    // `convert -O raw FILE - > /dev/null`: read everything, write nothing
+                    RawConvert.toNowhere(source, p::update);
+                } else {
+                    RawConvert.toStream(source, bytes, p::update);
+                }
                 bytes.flush();
             } else {
                 RawConvert.toFile(source, Path.of(out), p::update);
@@ -108,5 +114,14 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             p.done();
         }
         return 0;
+    }
+
+    /** Whether the process's standard output is /dev/null (Linux: /proc/self/fd/1 links to it). */
+    private static boolean stdoutIsNullDevice() {
+        try {
+            return java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/fd/1")).equals(Path.of("/dev/null"));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
     }
 }
