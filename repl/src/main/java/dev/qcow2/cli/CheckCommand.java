@@ -65,8 +65,8 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin TolerantOption tolerant;
 
     @Option(names = "--no-key",
-            description = {"Check the metadata of an encrypted image without its secret (qemu-img refuses to open it:",
-                    "\"Parameter 'encrypt.key-secret' is required for cipher\", exit 1). The check reads no guest data."})
+            description = "Check the metadata of an encrypted image without its secret, where qemu-img refuses "
+                    + "(\"Parameter 'encrypt.key-secret' is required for cipher\", exit 1). A check reads no guest data.")
     boolean noKey;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The image to check.")

@@ -64,7 +64,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "The raw output file, or - for stdout.")
+    @Parameters(index = "1", paramLabel = "OUT", description = "The output file, or - for stdout (raw); a character device such as /dev/null gets the data ranges only.")
     String out;
 
     @Override

@@ -17,8 +17,8 @@ import java.io.PrintWriter;
  */
 final class TolerantOption {
     @Option(names = "--tolerant",
-            description = {"Read an image whose header contradicts itself (qemu-img refuses it) as evidence:",
-                    "each contradiction is ignored and named on stderr."})
+            description = "Read an image whose header contradicts itself (qemu-img refuses it) as evidence: "
+                    + "each contradiction is read past and named on stderr.")
     boolean on;
 
     OpenOptions apply(OpenOptions options) { return options.withTolerant(on); }
