@@ -17,7 +17,9 @@ import java.nio.file.StandardOpenOption;
  * {@code qcow2 convert -O raw} and the DSL's {@code export raw: ...}: the guest-visible bytes,
  * byte-identical to qemu-img convert. A file target is written sparse (ranges that read as zero
  * and all-zero 4 KiB blocks are skipped, as qemu-img's default {@code -S 4k}) and sized to the
- * virtual size. Chunks are read (and decompressed) in parallel and written in order.
+ * virtual size; a character device gets the same data ranges, a block device every byte.
+ * Chunks are read (and decompressed) in parallel and written in order; chunks the source reports
+ * as zero are neither read nor scanned ({@link ConvertChunks.Chunk#knownZero}).
  */
 public final class RawConvert {
     private RawConvert() { }
