@@ -54,6 +54,7 @@ public final class Amender {
             String res = file.describe();
             Qcow2Header h = Qcow2Header.read(file);
             if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+            dev.qcow2.format.HeaderContradiction.refuse(res, h, false);   // qcow2_do_open
             if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
             if (h.cryptMethod() == Qcow2Header.CRYPT_NONE) {
                 throw new Qcow2Exception(res, "Can't amend encryption options - encryption not present");
@@ -158,6 +159,7 @@ public final class Amender {
     /** What this library does not amend (QEMU opens these; it would also repair a dirty image first). */
     private static void refuseUnamendable(String res, Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+        dev.qcow2.format.HeaderContradiction.refuse(res, h, false);   // qcow2_do_open
         if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
         if (h.cryptMethod() != Qcow2Header.CRYPT_NONE) {
             throw new UnsupportedFeatureException(res, "amending encrypted images is not supported");

@@ -43,7 +43,15 @@ public final class ImageChecker {
      * @throws Qcow2Exception where qemu-img would refuse to open the image for checking
      */
     public static CheckReport check(Qcow2Image image, Consumer<Finding> listener) throws IOException {
-        refuseWithoutKey(image);
+        return check(image, false, listener);
+    }
+
+    /**
+     * {@link #check(Qcow2Image, Consumer)}; {@code withoutKey}: an encrypted image opened without
+     * its key is checked anyway (metadata only, which is all a check reads), where qemu-img refuses.
+     */
+    public static CheckReport check(Qcow2Image image, boolean withoutKey, Consumer<Finding> listener) throws IOException {
+        if (!withoutKey) refuseWithoutKey(image);
         return scan(image, listener).report();
     }
 

@@ -45,10 +45,18 @@ public final class ConvertChunks {
     /** Work on a chunk and its prepared value in the caller's thread, in guest order. */
     public interface Write<T> { void accept(Chunk chunk, T prepared) throws Exception; }
 
-    /** One chunk of guest bytes: {@code data} holds them at positions 0 to length. */
-    public record Chunk(long offset, ByteBuffer data, int length) {
+    /**
+     * One chunk of guest bytes: {@code data} holds them at positions 0 to length.
+     * {@code knownZero}: the source's block status reported the whole chunk zero (unallocated,
+     * or zero clusters), so nothing was read, and {@code data} is a read-only view of zeros: a
+     * sparse copy skips it without scanning (a 1 TiB empty image is 262144 such chunks).
+     */
+    public record Chunk(long offset, ByteBuffer data, int length, boolean knownZero) {
+        public Chunk(long offset, ByteBuffer data, int length) { this(offset, data, length, false); }
+
         /** Whether {@code len} bytes at {@code from} are all zero (len at most a chunk). */
         public boolean isZero(int from, int len) {
+            if (knownZero) return true;
             // ByteBuffer.mismatch is vectorized: much faster than a byte loop
             return data.slice(from, len).mismatch(ZEROS.slice(0, len)) < 0;
         }
@@ -58,6 +66,7 @@ public final class ConvertChunks {
          * that hold a non-zero byte, as start/end pairs: what a sparse copy writes.
          */
         public int[] dataRuns(int block) {
+            if (knownZero) return new int[0];
             int[] runs = new int[8];
             int n = 0;
             int i = 0;
@@ -99,7 +108,7 @@ public final class ConvertChunks {
             t.setDaemon(true);
             return t;
         });
-        record Prepared<T>(Chunk chunk, T value) { }
+        record Prepared<T>(Chunk chunk, T value, ByteBuffer buffer) { }
         try {
             ArrayDeque<Future<Prepared<T>>> inFlight = new ArrayDeque<>();
             // Read buffers are recycled: allocating (and zeroing) 4 MiB per chunk costs more than the copy.
@@ -112,13 +121,13 @@ public final class ConvertChunks {
                     ByteBuffer buf = free.isEmpty() ? ByteBuffer.allocateDirect(CHUNK) : free.pop();
                     inFlight.add(pool.submit(() -> {
                         Chunk c = read(src, at, len, buf);
-                        return new Prepared<>(c, prepare.apply(c));
+                        return new Prepared<>(c, prepare.apply(c), buf);
                     }));
                     next += len;
                 }
                 Prepared<T> p = unwrap(inFlight.poll());
                 write.accept(p.chunk(), p.value());
-                free.push(p.chunk().data());   // the write has returned: the buffer is free
+                free.push(p.buffer());   // the write has returned: the buffer is free
             }
         } finally {
             // The workers are not interrupted, only left to finish the reads they started (two
@@ -154,8 +163,10 @@ public final class ConvertChunks {
         ChainMap map = new ChainMap(false);
         long pos = offset;
         long end = offset + length;
+        MapEntry first = map.status(src, pos, length);
+        if (first.zero() && first.length() >= length) return new Chunk(offset, ZEROS.slice(0, length), length, true);
         while (pos < end) {
-            MapEntry e = map.status(src, pos, end - pos);
+            MapEntry e = pos == offset ? first : map.status(src, pos, end - pos);
             int at = (int) (pos - offset);
             int n = (int) e.length();
             if (e.zero()) buf.put(at, ZEROS, 0, n);

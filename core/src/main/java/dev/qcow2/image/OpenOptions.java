@@ -15,12 +15,23 @@ import dev.qcow2.crypto.SecretLookup;
  *                       reports itself (no refcount table, a bad snapshot table pointer) do not
  *                       refuse the open
  * @param secrets        where the secrets of encrypted layers come from (never null)
+ * @param metadataOnly   open as qemu-img info does (QEMU's BDRV_O_NO_IO): the header
+ *                       contradictions QEMU checks only before guest I/O (a data-file bit without
+ *                       its name, LUKS without its crypto header...) do not refuse the open
+ * @param tolerant       evidence reading: header contradictions that would refuse the open are
+ *                       ignored instead, each listed by {@link Qcow2Image#ignoredContradictions()}
+ *                       (see {@link dev.qcow2.format.HeaderContradiction})
  */
 public record OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat,
-                          boolean forCheck, SecretLookup secrets) {
+                          boolean forCheck, SecretLookup secrets, boolean metadataOnly, boolean tolerant) {
 
     public OpenOptions {
         if (secrets == null) secrets = SecretLookup.none();
+    }
+
+    public OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat,
+                       boolean forCheck, SecretLookup secrets) {
+        this(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets, false, false);
     }
 
     public OpenOptions(boolean followBacking, boolean openDataFile, long l2CacheBytes, String backingFormat, boolean forCheck) {
@@ -37,9 +48,19 @@ public record OpenOptions(boolean followBacking, boolean openDataFile, long l2Ca
     /** Opens for {@code check}, following backing and data files like qemu-img check. */
     public static OpenOptions forChecking() { return new OpenOptions(true, true, 0, null, true); }
 
-    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat, forCheck, secrets); }
+    public OpenOptions withL2CacheBytes(long bytes) { return new OpenOptions(followBacking, openDataFile, bytes, backingFormat, forCheck, secrets, metadataOnly, tolerant); }
 
-    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets); }
+    public OpenOptions withFollowBacking(boolean follow) { return new OpenOptions(follow, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets, metadataOnly, tolerant); }
 
-    public OpenOptions withSecrets(SecretLookup lookup) { return new OpenOptions(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, lookup); }
+    public OpenOptions withSecrets(SecretLookup lookup) { return new OpenOptions(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, lookup, metadataOnly, tolerant); }
+
+    /** Opens as qemu-img info does (BDRV_O_NO_IO); see {@link #metadataOnly}. */
+    public OpenOptions withMetadataOnly(boolean noIo) {
+        return new OpenOptions(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets, noIo, tolerant);
+    }
+
+    /** Reads header contradictions as evidence instead of refusing them; see {@link #tolerant}. */
+    public OpenOptions withTolerant(boolean ignoreContradictions) {
+        return new OpenOptions(followBacking, openDataFile, l2CacheBytes, backingFormat, forCheck, secrets, metadataOnly, ignoreContradictions);
+    }
 }

@@ -6,6 +6,7 @@ import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.format.BitmapDirectory;
 import dev.qcow2.format.BitmapDirectoryEntry;
 import dev.qcow2.format.CompressionType;
+import dev.qcow2.format.HeaderContradiction;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.format.SnapshotTable;
@@ -37,11 +38,17 @@ public final class Qcow2Image implements BlockDevice {
     private final LayerReader active;
     private final Path path;
     private final Encryption encryption;
+    /** The header the read path uses: {@link #header} unless a tolerant open ignored contradictions. */
+    private final Qcow2Header readHeader;
+    private final List<HeaderContradiction> ignored;
     private volatile List<SnapshotEntry> snapshots;
 
     private Qcow2Image(Storage storage, Path path, Qcow2Header header, Storage dataStorage,
-                       BackingChain.Link backingLink, L2Cache l2Cache, LayerReader active, Encryption encryption) {
+                       BackingChain.Link backingLink, L2Cache l2Cache, LayerReader active, Encryption encryption,
+                       Qcow2Header readHeader, List<HeaderContradiction> ignored) {
         this.storage = storage;
+        this.readHeader = readHeader;
+        this.ignored = ignored;
         this.path = path;
         this.header = header;
         this.dataStorage = dataStorage;
@@ -73,7 +80,12 @@ public final class Qcow2Image implements BlockDevice {
     static Qcow2Image open(Storage storage, Path path, OpenOptions options, BackingChain.Visited visited) throws IOException {
         Encryption encryption = null;
         try {
-            Qcow2Header header = Qcow2Header.read(storage, options.forCheck());
+            Qcow2Header asRead = Qcow2Header.read(storage, options.forCheck());
+            // qcow2_do_open's refusals of a header that contradicts itself, in QEMU's order; a
+            // tolerant open reads past them with the promise dropped, and says so (ignored)
+            List<HeaderContradiction> ignored = HeaderContradiction.refusedBy(asRead, options.metadataOnly());
+            if (!ignored.isEmpty() && !options.tolerant()) throw ignored.getFirst().refusal(storage.describe());
+            Qcow2Header header = HeaderContradiction.ignoringAll(asRead, ignored);
             ClusterGeometry geo = header.geometry();
             long cacheBytes = options.l2CacheBytes() > 0 ? options.l2CacheBytes()
                     : L2Cache.defaultBytes(header.size(), header.clusterSize(), geo.l2EntrySize());
@@ -91,7 +103,7 @@ public final class Qcow2Image implements BlockDevice {
             LayerReader reader = new LayerReader(storage.describe(), mapper, storage, dataStorage,
                     link == null ? null : link.device(), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
                     encryption, true);
-            return new Qcow2Image(storage, path, header, dataStorage, link, cache, reader, encryption);
+            return new Qcow2Image(storage, path, asRead, dataStorage, link, cache, reader, encryption, header, ignored);
         } catch (IOException | RuntimeException e) {
             if (encryption != null) encryption.close();
             storage.close();
@@ -104,7 +116,11 @@ public final class Qcow2Image implements BlockDevice {
         return FileStorage.openReadOnly(path);
     }
 
+    /** The header as read from the file (also when a tolerant open read past contradictions in it). */
     public Qcow2Header header() { return header; }
+
+    /** The header contradictions a tolerant open ignored, in QEMU's order; empty otherwise. */
+    public List<HeaderContradiction> ignoredContradictions() { return ignored; }
 
     public ClusterGeometry geometry() { return header.geometry(); }
 
@@ -188,7 +204,7 @@ public final class Qcow2Image implements BlockDevice {
         SnapshotTable.validateL1(storage.describe(), snapshot, header.clusterSize());
         long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
         return new ClusterMapper(storage.describe(), header.geometry(), L1Table.fixed(new HostOffset(snapshot.l1TableOffset()), l1),
-                guestSize(header), l2Cache, header.hasExternalDataFile(), header.version());
+                guestSize(header), l2Cache, readHeader.hasExternalDataFile(), header.version());
     }
 
     /**
@@ -201,7 +217,7 @@ public final class Qcow2Image implements BlockDevice {
         long[] l1 = ClusterMapper.readTable(storage, snapshot.l1TableOffset(), (int) snapshot.l1Size());
         ClusterMapper unbounded = new ClusterMapper(storage.describe(), header.geometry(),
                 L1Table.fixed(new HostOffset(snapshot.l1TableOffset()), l1), Long.MAX_VALUE, l2Cache,
-                header.hasExternalDataFile(), header.version());
+                readHeader.hasExternalDataFile(), header.version());
         return new LayerReader(storage.describe(), unbounded, storage, dataStorage,
                 active.backing().orElse(null), ClusterDecompressor.of(CompressionType.of(header.compressionType())),
                 encryption, true);

@@ -116,7 +116,7 @@ public final class Repairer {
         }
     }
 
-    /** The key of an encrypted image is checked before the journal is made or anything written. */
+    /** A contradictory header is refused and the key of an encrypted image is checked before the journal is made or anything written. */
     private static void requireKey(Path image, WritableStorage target, SecretLookup secrets) throws IOException {
         Qcow2Header h;
         try {
@@ -124,6 +124,8 @@ public final class Repairer {
         } catch (IOException | RuntimeException e) {
             return;     // the check pass reports a header it cannot read
         }
+        // qcow2_do_open refuses a header that contradicts itself before anything is written
+        dev.qcow2.format.HeaderContradiction.refuse(target.describe(), h, false);
         try (Encryption e = Encryption.open(target.describe(), target, h, secrets, new SecretLookup.Layer(image, 0, Optional.empty()))) {
             if (e instanceof Encryption.Locked locked) throw locked.refusal(target.describe());
         }

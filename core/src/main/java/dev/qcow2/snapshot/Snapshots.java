@@ -93,6 +93,7 @@ public final class Snapshots implements Closeable {
 
     private void refuseUnwritable(Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+        dev.qcow2.format.HeaderContradiction.refuse(res, h, false);   // qcow2_do_open
         if (h.isDirty()) throw new dev.qcow2.DirtyImageException(res);
         if (h.hasExternalDataFile()) {
             // QEMU: internal snapshots cannot work with an external data file (-ENOTSUP).

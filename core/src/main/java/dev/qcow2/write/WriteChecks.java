@@ -5,6 +5,7 @@ import dev.qcow2.UnsupportedFeatureException;
 import dev.qcow2.alloc.HeaderPatch;
 import dev.qcow2.alloc.SyncedStorage;
 import dev.qcow2.format.FeatureBits;
+import dev.qcow2.format.HeaderContradiction;
 import dev.qcow2.format.HeaderField;
 import dev.qcow2.format.Qcow2Header;
 
@@ -16,6 +17,7 @@ final class WriteChecks {
 
     static void refuseUnwritable(String res, Qcow2Header h) throws Qcow2Exception {
         if (h.isCorrupt()) throw new Qcow2Exception(res, "qcow2: Image is corrupt; cannot be opened read/write");
+        HeaderContradiction.refuse(res, h, false);
         if (h.isDirty()) {
             // QEMU would repair here; this library never repairs implicitly.
             throw new dev.qcow2.DirtyImageException(res);

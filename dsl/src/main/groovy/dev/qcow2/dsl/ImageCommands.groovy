@@ -33,6 +33,8 @@ final class ImageCommands {
             f.snapshots = img.snapshots().size()
             if (h.version() >= 3) f.bitmaps = img.bitmaps().size()
             f.writable = s.writable
+            // a tolerant open: what it read past, each as qemu-img refuses it
+            if (img.ignoredContradictions()) f.ignored = img.ignoredContradictions()*.ignored()
             new Record("info ${s.path.fileName}", f, [virtual_size: BYTES, cluster_size: BYTES, file_length: BYTES,
                                                        actual_size: BYTES], 'image-info')
         }

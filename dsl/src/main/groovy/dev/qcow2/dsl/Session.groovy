@@ -23,6 +23,8 @@ class Session implements Closeable {
     private Path path
     private boolean writable
     private boolean followBacking = true
+    /** {@code tolerant: true}: header contradictions are read past (listed by info's {@code ignored}), not refused. */
+    private boolean tolerant
     private Qcow2Writer writer
     private Qcow2Image image
     /** The secrets of the open image's encrypted layers (none: an empty set); see {@link SessionSecrets}. */
@@ -54,11 +56,15 @@ class Session implements Closeable {
      * {@code open 'disk.qcow2', writable: true} (also {@code backing: false} to not follow the
      * backing file). An encrypted image: {@code secret: 'pw'}, {@code secretFile: 'pw.txt'}, or
      * per layer of the chain {@code secrets: [0: 'pw', 1: 'pw2']} (see {@link SessionSecrets}).
+     * {@code tolerant: true} reads an image whose header contradicts itself (qemu-img refuses it,
+     * and so does a plain open) as evidence: info's {@code ignored} lists each contradiction read past.
      */
     Record open(Map options, String file) {
         Guard.run {
-            def unknown = options.keySet() - (['writable', 'backing'] + SessionSecrets.OPTIONS)
-            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing, secret, secretFile, secrets")
+            def unknown = options.keySet() - (['writable', 'backing', 'tolerant'] + SessionSecrets.OPTIONS)
+            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing, tolerant, secret, secretFile, secrets")
+            boolean tol = options.tolerant as boolean
+            if (tol && options.writable) throw new DslException("open: tolerant: true reads only; it cannot be combined with writable: true")
             Path p = Path.of(file)
             if (!Files.exists(p)) throw new NoSuchFileException(file)
             close()
@@ -68,7 +74,7 @@ class Session implements Closeable {
             Qcow2Writer newWriter = null
             try {
                 newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults().withSecrets(s.lookup())) : null
-                image = Qcow2Image.open(p, openOptions(follow, s))
+                image = Qcow2Image.open(p, openOptions(follow, s, tol))
             } catch (IOException | RuntimeException e) {
                 newWriter?.close()
                 s.close()
@@ -77,14 +83,16 @@ class Session implements Closeable {
             path = p
             writable = w
             followBacking = follow
+            tolerant = tol
             writer = newWriter
             secrets = s
             ImageCommands.info(this)
         }
     }
 
-    private static OpenOptions openOptions(boolean follow, SessionSecrets s) {
+    private static OpenOptions openOptions(boolean follow, SessionSecrets s, boolean tolerant) {
         (follow ? OpenOptions.permissive() : OpenOptions.defaults()).withSecrets(s == null ? SecretLookup.none() : s.lookup())
+                .withTolerant(tolerant)
     }
 
     /**
@@ -103,7 +111,7 @@ class Session implements Closeable {
                 writer = null
             }
             if (writable) writer = Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup()))
-            image = Qcow2Image.open(path, openOptions(followBacking, secrets))
+            image = Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant))
         }
     }
 
@@ -122,6 +130,7 @@ class Session implements Closeable {
                 writer = null
                 path = null
                 writable = false
+                tolerant = false
                 secrets?.close()
                 secrets = null
             }
@@ -155,7 +164,7 @@ class Session implements Closeable {
     Qcow2Image image() {
         requirePath()
         if (image == null) {
-            image = Guard.run { Qcow2Image.open(path, openOptions(followBacking, secrets)) }
+            image = Guard.run { Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant)) }
         }
         image
     }

@@ -62,6 +62,13 @@ final class CheckCommand implements Callable<Integer> {
                     "The bytes it overwrites are kept in FILE-undo; 'qcow2 undo FILE' restores the image."})
     String repair;
 
+    @Mixin TolerantOption tolerant;
+
+    @Option(names = "--no-key",
+            description = "Check the metadata of an encrypted image without its secret, where qemu-img refuses "
+                    + "(\"Parameter 'encrypt.key-secret' is required for cipher\", exit 1). A check reads no guest data.")
+    boolean noKey;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The image to check.")
     String file;
 
@@ -84,10 +91,19 @@ final class CheckCommand implements Callable<Integer> {
             return noCheck(err);
         }
         if (format == null && !hasQcow2Magic(Path.of(file))) return noCheck(err);   // qemu probes it as raw
+        if (mode != null && (tolerant.on || noKey)) {
+            throw new Errors.CliException("check: " + (tolerant.on ? "--tolerant" : "--no-key") + " reads only; it cannot be combined with -r");
+        }
         if (mode != null) return repair(image, mode, out, err);
         CheckReport report;
-        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, OpenOptions.forChecking())) {
-            report = ImageChecker.check(img, f -> {
+        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, tolerant.apply(OpenOptions.forChecking()))) {
+            TolerantOption.reportIgnored(img, err);
+            if (noKey && img.encryption() instanceof dev.qcow2.image.Encryption.Locked) {
+                err.println("qcow2: " + file + ": --no-key: checking metadata only, without the key of the "
+                        + img.encryptionFormat() + " encryption (qemu-img refuses this image without its secret)");
+                err.flush();
+            }
+            report = ImageChecker.check(img, noKey, f -> {
                 err.println(f.message());
                 err.flush();
             });

@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.convert.Qcow2Convert;
 import dev.qcow2.convert.RawConvert;
 import dev.qcow2.image.BlockDevice;
@@ -10,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -57,10 +59,12 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin TolerantOption tolerant;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "The raw output file, or - for stdout.")
+    @Parameters(index = "1", paramLabel = "OUT", description = "The output file, or - for stdout (raw); a character device such as /dev/null gets the data ranges only.")
     String out;
 
     @Override
@@ -75,7 +79,8 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
         ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
         String targetOptions = options.isEmpty() ? null : String.join(",", options);
-        try (BlockDevice image = ImageOpener.open(input)) {
+        try (BlockDevice image = ImageOpener.open(input, tolerant.apply(OpenOptions.permissive()))) {
+            TolerantOption.reportIgnored(image, spec.commandLine().getErr());
             List<BitmapCopy.Source> copied = bitmaps ? BitmapCopy.check(image, skipBrokenBitmaps, qcow2, options) : List.of();
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
             boolean toStdout = out.equals("-");
@@ -96,7 +101,12 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
                 // the image's bytes, not text: straight to the byte stream, after any text written before
                 text.flush();
                 PrintStream bytes = Streams.of(spec).out();
-                RawConvert.toStream(source, bytes, p::update);
+                if (bytes == System.out && stdoutIsNullDevice()) {
+                    // `convert -O raw FILE - > /dev/null`: read everything, write nothing
+                    RawConvert.toNowhere(source, p::update);
+                } else {
+                    RawConvert.toStream(source, bytes, p::update);
+                }
                 bytes.flush();
             } else {
                 RawConvert.toFile(source, Path.of(out), p::update);
@@ -104,5 +114,14 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
             p.done();
         }
         return 0;
+    }
+
+    /** Whether the process's standard output is /dev/null (Linux: /proc/self/fd/1 links to it). */
+    private static boolean stdoutIsNullDevice() {
+        try {
+            return java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/fd/1")).equals(Path.of("/dev/null"));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
     }
 }

@@ -56,8 +56,12 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--l1-index", paramLabel = "N", description = "l2: only the L2 table of L1 entry N.")
     Integer l1Index;
 
-    /** Opened as qemu-img check opens (BDRV_O_CHECK), following neither backing nor data file. */
-    private static final OpenOptions INSPECT = new OpenOptions(false, false, 0, null, true);
+    /**
+     * Opened as qemu-img check opens (BDRV_O_CHECK), following neither backing nor data file, and
+     * tolerant: dump shows the structures of a header that contradicts itself (qemu-img refuses
+     * to open it), naming each contradiction on stderr.
+     */
+    private static final OpenOptions INSPECT = new OpenOptions(false, false, 0, null, true).withTolerant(true);
 
     @Override
     public Integer call() throws Exception {
@@ -71,6 +75,7 @@ final class DumpCommand implements Callable<Integer> {
         ImageArg image = objects.image(file, null, imageOpts, spec.commandLine().getErr());
         ImageOpener.format(image.file(), "qcow2");
         try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, INSPECT)) {
+            TolerantOption.reportIgnored(img, spec.commandLine().getErr());
             Object view = switch (w) {
                 case header -> HeaderViews.header(img);
                 case extensions -> HeaderViews.extensions(img);

@@ -25,7 +25,7 @@ final class ImageInfo {
 
     static Map<String, Object> of(String file, String format) throws IOException {
         String fmt = ImageOpener.format(file, format);
-        return fmt.equals("qcow2") ? qcow2(file, null) : raw(file);
+        return fmt.equals("qcow2") ? qcow2(file, null, false, null) : raw(file);
     }
 
     /**
@@ -34,8 +34,13 @@ final class ImageInfo {
      * so it needs no secret (qemu-img opens with BDRV_O_NO_IO).
      */
     static Map<String, Object> of(ImageArg image) throws IOException {
+        return of(image, false, null);
+    }
+
+    /** {@link #of(ImageArg)}; {@code tolerant}: read past header contradictions, naming each on {@code err}. */
+    static Map<String, Object> of(ImageArg image, boolean tolerant, java.io.PrintWriter err) throws IOException {
         String fmt = ImageOpener.format(image);
-        Map<String, Object> info = fmt.equals("qcow2") ? qcow2(image.file(), image) : raw(image.file());
+        Map<String, Object> info = fmt.equals("qcow2") ? qcow2(image.file(), image, tolerant, err) : raw(image.file());
         info.put("filename", image.displayName());
         return info;
     }
@@ -53,9 +58,11 @@ final class ImageInfo {
         return info;
     }
 
-    private static Map<String, Object> qcow2(String file, ImageArg image) throws IOException {
-        OpenOptions noBacking = OpenOptions.defaults();
+    private static Map<String, Object> qcow2(String file, ImageArg image, boolean tolerant, java.io.PrintWriter err) throws IOException {
+        // BDRV_O_NO_IO: the contradictions QEMU checks only before guest I/O do not refuse info
+        OpenOptions noBacking = OpenOptions.defaults().withMetadataOnly(true).withTolerant(tolerant);
         try (Qcow2Image img = Qcow2Image.open(Path.of(file), noBacking)) {
+            if (err != null) TolerantOption.reportIgnored(img, err);
             if (image != null) ImageOpener.checkEncryptFormat(image, img);
             Qcow2Header h = img.header();
             Map<String, Object> info = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.Encryption;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.image.RawImage;
@@ -65,6 +66,12 @@ final class ImageOpener {
             checkEncryptFormat(image, img);
             // an id that names no --object fails the open of an encrypted image (qemu: at open, not at the first read)
             if (img.encrypted()) image.lookup().secretFor(new SecretLookup.Layer(image.path(), 0, java.util.Optional.empty()));
+            // qemu-img opens an encrypted image for I/O only with its key (qcow2_do_open): map,
+            // convert, compare... refuse at open, before printing anything. check (BDRV_O_CHECK:
+            // ImageChecker refuses, or --no-key) and metadata-only opens (info, dump) do not need it.
+            if (!options.forCheck() && !options.metadataOnly() && img.encryption() instanceof Encryption.Locked locked) {
+                throw locked.refusal(img.describe());
+            }
         } catch (RuntimeException e) {
             img.close();
             throw e;

@@ -37,6 +37,8 @@ final class InfoCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin TolerantOption tolerant;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -49,7 +51,7 @@ final class InfoCommand implements Callable<Integer> {
         String fmt = image.format();
         while (name != null) {
             if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
-            Map<String, Object> info = chain.isEmpty() ? ImageInfo.of(image) : ImageInfo.of(name, fmt);
+            Map<String, Object> info = chain.isEmpty() ? ImageInfo.of(image, tolerant.on, spec.commandLine().getErr()) : ImageInfo.of(name, fmt);
             chain.add(info);
             if (!backingChain) break;
             name = (String) info.get("full-backing-filename");

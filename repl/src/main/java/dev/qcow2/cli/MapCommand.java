@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
 import dev.qcow2.image.MapEntry;
@@ -38,6 +39,8 @@ final class MapCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin TolerantOption tolerant;
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -47,7 +50,9 @@ final class MapCommand implements Callable<Integer> {
         long len = maxLength == null ? Long.MAX_VALUE - from : HumanSize.parse("max length", maxLength);
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder buf = new StringBuilder();
-        try (BlockDevice dev = ImageOpener.open(objects.image(file, format.value, imageOpts, spec.commandLine().getErr()))) {
+        try (BlockDevice dev = ImageOpener.open(objects.image(file, format.value, imageOpts, spec.commandLine().getErr()),
+                tolerant.apply(OpenOptions.permissive()))) {
+            TolerantOption.reportIgnored(dev, spec.commandLine().getErr());
             MapEntry[] prev = new MapEntry[1];
             if (output.json()) buf.append('[');
             else buf.append(String.format("%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));

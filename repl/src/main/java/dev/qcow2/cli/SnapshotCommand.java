@@ -78,7 +78,10 @@ final class SnapshotCommand implements Callable<Integer> {
         // the snapshot operations touch no guest data, so they need no key; like qemu-img, a key
         // given for the image must still unlock it
         if (image.hasSecrets()) ImageOpener.open(image, OpenOptions.defaults()).close();
-        try (Snapshots snapshots = Snapshots.open(Path.of(file), image.lookup())) {
+        // an image the open refuses (a contradictory header, corrupt, dirty) is an open error, as
+        // qemu-img's "Could not open": only what the operation itself fails at names the snapshot
+        Snapshots opened = Snapshots.open(Path.of(file), image.lookup());
+        try (Snapshots snapshots = opened) {
             switch (action) {
                 case "create" -> snapshots.create(create, Instant.now());
                 case "apply" -> snapshots.apply(apply);
