@@ -82,8 +82,8 @@ public final class Carver {
 
     /** As {@link #analyse(Path)}, then each run copied into {@code outDir} (new or empty) with a manifest ({@link CarveOutput}). */
     public static CarveReport carve(Path image, Path outDir) throws IOException {
-        CarveOutput out = CarveOutput.prepare(outDir);
         try (FileStorage in = FileStorage.openReadOnly(image)) {
+            CarveOutput out = CarveOutput.prepare(outDir);   // after the image opened: a bad FILE leaves no OUTDIR behind
             return out.write(in, analyse(in));
         }
     }

@@ -23,7 +23,7 @@ import java.util.List;
  * (QEMU's qcow2_check_refcounts order), walked defensively: an L1 entry or refcount table entry
  * naming an unaligned cluster or one past the end of the file is not followed, and a step that
  * fails (an L1 table outside the file, an unreadable snapshot table) becomes a warning, the walk
- * going on with the next step. Also kept, per host cluster: the guest offset the active tree maps
+ * going on with the next step. Also kept, per host cluster: the guest offset a live tree maps
  * there (to place old L2 copies by the data they share), and which clusters are live L2 tables
  * and refcount blocks (to tell old L1 and refcount tables by what they point at).
  */
@@ -34,8 +34,8 @@ final class LiveClusters implements MetadataVisitor<RuntimeException> {
     private final BitSet referenced = new BitSet();
     private final BitSet l2Tables = new BitSet();
     private final BitSet refcountBlocks = new BitSet();
-    /** Guest offset + 1 the active tree maps at each host cluster (0: none). */
-    private final long[] activeGuest;
+    /** Guest offset + 1 a live tree maps at each host cluster (0: none); the active tree's wins, being walked first. */
+    private final long[] liveGuest;
 
     private final List<String> warnings;
 
@@ -44,7 +44,7 @@ final class LiveClusters implements MetadataVisitor<RuntimeException> {
         this.geo = geo;
         this.fileSize = fileSize;
         this.clusters = clusters;
-        this.activeGuest = new long[clusters];
+        this.liveGuest = new long[clusters];
     }
 
     static LiveClusters walk(Storage in, Qcow2Header header, int clusters, List<String> warnings) throws IOException {
@@ -95,8 +95,8 @@ final class LiveClusters implements MetadataVisitor<RuntimeException> {
 
     boolean refcountBlock(int cluster) { return refcountBlocks.get(cluster); }
 
-    /** The guest offset the active tree maps at host cluster {@code cluster}, or -1. */
-    long guestOf(int cluster) { return activeGuest[cluster] - 1; }
+    /** The guest offset a live tree (the active one first, else a snapshot's) maps at host cluster {@code cluster}, or -1. */
+    long guestOf(int cluster) { return liveGuest[cluster] - 1; }
 
     private void mark(long offset, long length) {
         if (length <= 0 || offset < 0 || offset >= fileSize) return;
@@ -121,8 +121,8 @@ final class LiveClusters implements MetadataVisitor<RuntimeException> {
     @Override
     public void dataRange(Tree tree, long guestOffset, DataKind kind, long offset, long length) {
         mark(offset, length);
-        if (tree instanceof Tree.Active && kind == DataKind.NORMAL && offset >= 0 && offset < fileSize) {
-            activeGuest[(int) (offset >>> geo.clusterBits())] = guestOffset + 1;
+        if (kind == DataKind.NORMAL && offset >= 0 && offset < fileSize && liveGuest[(int) (offset >>> geo.clusterBits())] == 0) {
+            liveGuest[(int) (offset >>> geo.clusterBits())] = guestOffset + 1;
         }
     }
 
