@@ -48,6 +48,7 @@ public final class Carver {
     private final ClusterGeometry geo;
     private final int cs;
     private final int clusters;
+    private final boolean dataFile;
     private final List<String> warnings = new ArrayList<>();
     private LiveClusters live;
     /** Per host cluster: its shape ({@link HostScan} kinds), -1 when referenced (not read). */
@@ -68,6 +69,7 @@ public final class Carver {
         this.header = header;
         this.geo = header.geometry();
         this.cs = geo.clusterSize();
+        this.dataFile = header.hasExternalDataFile();
         long n = geo.clustersCovering(fileSize);
         if (n > Integer.MAX_VALUE - 8) throw new ImageLimitException(res, "too many clusters to carve at cluster size " + cs);
         this.clusters = (int) n;
@@ -293,7 +295,7 @@ public final class Carver {
                 case L2Entry.Zero z -> zero++;
                 case L2Entry.Normal n -> {
                     normal++;
-                    int h = hostCluster(n.hostOffset());
+                    int h = dataFile ? -1 : hostCluster(n.hostOffset());   // with a data file, data is not in this file
                     if (unreferenced(h) && shape[h] == HostScan.DATA && !found.containsKey(h)) {
                         found.put(h, new Provenance.FreedData(g, (long) c * cs, snapshot, looksLike(cluster(h))));
                     }
@@ -325,7 +327,11 @@ public final class Carver {
     private Decoded decode(long at, long len) throws IOException {
         if (len <= 0 || len > 2L * cs + 512 || at + 1 > fileSize) return null;
         int n = (int) Math.min(len, fileSize - at);
-        byte[] packed = in.read(at, n);
+        return decode(in.read(at, n), n);
+    }
+
+    /** Decodes the stream at the start of {@code packed} ({@code n} bytes). */
+    private Decoded decode(byte[] packed, int n) {
         byte[] out = new byte[cs];
         if (decompressor == null) decompressor = ClusterDecompressor.of(CompressionType.of(header.compressionType()));
         int length;
@@ -355,10 +361,20 @@ public final class Carver {
         java.util.Set<Long> counted = new java.util.HashSet<>();
         long first = -1;
         String to = null;
+        // the cluster and the two after it, read once: every candidate start decodes from memory
+        byte[] window = in.read(base, (int) Math.min(3L * cs, fileSize - base));
+        byte[] packed = new byte[2 * cs];
         for (Long s = starts.first(); s != null; s = starts.higher(s)) {
             long at = s;
             while (at < fileSize && !counted.contains(at)) {
-                Decoded d = decode(at, Math.min(2L * cs, fileSize - at));
+                Decoded d;
+                if (at - base + 2L * cs <= window.length || base + window.length == fileSize) {
+                    int n = (int) Math.min(2L * cs, window.length - (at - base));
+                    System.arraycopy(window, (int) (at - base), packed, 0, n);
+                    d = n <= 0 ? null : decode(packed, n);
+                } else {
+                    d = decode(at, Math.min(2L * cs, fileSize - at));
+                }
                 if (d == null) break;
                 if (at < end) {
                     counted.add(at);

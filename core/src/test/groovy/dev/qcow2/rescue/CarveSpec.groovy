@@ -80,6 +80,33 @@ class CarveSpec extends Specification {
         Sha256.of(img) == sha
     }
 
+    def "an active L1 zeroed: the orphaned L2 table's guest range is inferred from the data it shares with the snapshot, and the data only it mapped is carved"() {
+        given:
+        def img = Qemu.create(dir.resolve('l1.qcow2'), '4M')
+        Qemu.io(img, 'write -P 0xaa 0 256k')
+        Qemu.img('snapshot', '-c', 's1', img.toString())
+        Qemu.io(img, 'write -P 0xbb 0 64k')
+        long l1 = Damage.getLong(img, Damage.L1_TABLE_OFFSET)
+        Damage.putLong(img, l1, 0)
+        def sha = Sha256.of(img)
+
+        when:
+        def r = Carver.analyse(img)
+        def byKind = r.runs().groupBy { it.provenance().kind() }
+
+        then:
+        byKind.keySet() == ['l2-table', 'freed-data'] as Set
+        r.runs()*.status().every { it == CarveStatus.LEAKED }
+        with(byKind['l2-table'][0].provenance() as Provenance.OldL2Table) {
+            guestOffset() == 0
+            how().startsWith('inferred: 3 of its data clusters')
+            snapshot() == null
+        }
+        (byKind['freed-data'][0].provenance() as Provenance.FreedData).guestOffset() == 0
+        byKind['freed-data'][0].sha256() == pattern(0xbb)
+        Sha256.of(img) == sha
+    }
+
     def "#what: status #status, kind #kind, the bytes the guest wrote"() {
         given:
         def img = Qemu.create(dir.resolve('i.qcow2'), '4M')
