@@ -357,8 +357,115 @@ vm.export(to: "$work/mem.elf", format: 'elf').without('file')
 """),
 ]
 
+RESCUE = [
+(M, """
+# 05 · Rescue and carving
+
+A healthy image (the one of notebook 01 before its damage: data in guest clusters 0-5, two
+compressed clusters, a snapshot `base`, clusters 1 and 12 rewritten after it) is damaged three
+ways — its **header**, its active **L1** table, every active **L2** table zeroed — and each copy
+is rescued into a new image with `Rescuer` (`qcow2 rescue`). Then the clusters no live table
+references any more are **carved** (`qcow2 carve`, DSL `clusters.unreferenced` / `carve to:`),
+each with what it most likely was. The damaged files are only ever read."""),
+(C, """
+Path work = Files.createTempDirectory("qcow2-rescue");
+Path disk = DemoImages.healthy(work.resolve("disk.qcow2"));
+Files.size(disk)
+"""),
+(M, """
+## Before: the healthy image's host clusters"""),
+(C, """
+Charts.hostMap(disk)
+"""),
+(M, """
+## Three kinds of damage
+Each a copy of the healthy image with one structure overwritten with zeros (`DemoImages.damagedCopy`)."""),
+(C, """
+Map<String, Path> damaged = new LinkedHashMap<>();
+Map<String, String> sha = new LinkedHashMap<>();
+for (String what : List.of("header", "l1", "l2")) {
+    Path p = DemoImages.damagedCopy(disk, work.resolve(what + "-zeroed.qcow2"), what);
+    damaged.put(what, p);
+    sha.put(what, HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+}
+damaged.keySet()
+"""),
+(M, """
+## Rescue
+Each damaged copy into a new image. The report says what was found and how each guest cluster was
+placed — certain (read off a table) or inferred."""),
+(C, """
+Map<String, dev.qcow2.rescue.RescueReport> reports = new LinkedHashMap<>();
+for (var e : damaged.entrySet()) {
+    reports.put(e.getKey(), dev.qcow2.rescue.Rescuer.rescue(e.getValue(), work.resolve(e.getKey() + "-rescued.qcow2")));
+}
+StringBuilder summary = new StringBuilder();
+for (var e : reports.entrySet()) {
+    var r = e.getValue();
+    summary.append(e.getKey()).append(" zeroed: ").append(r.placedTotal()).append(" guest clusters placed (certain ")
+           .append(r.placedCertain()).append(", inferred ").append(r.placedTotal() - r.placedCertain()).append("), ")
+           .append(r.leftover()).append(" host clusters left over\\n");
+}
+summary.toString()
+"""),
+(M, """
+The full report of the L2 case: the active L1 still names its L2 tables, but they hold zeros;
+the snapshot's L1 and its own L2 copy survive, and place what the snapshot shared."""),
+(C, """
+String.join("\\n", reports.get("l2").structures().stream()
+    .map(s -> s.status() + ": " + s.kind() + (s.hostOffset() >= 0 ? " at 0x" + Long.toHexString(s.hostOffset()) : "") + " - " + s.evidence())
+    .toList())
+"""),
+(M, """
+## After: the rescued images
+The header-zeroed image rescued (its host layout is new: the rescue writes a fresh image), then
+the guest clusters of the original and of the L2 case's rescued image side by side: what the
+snapshot's surviving L2 copy placed, and what stayed unallocated (listed as left over)."""),
+(C, """
+Charts.hostMap(work.resolve("header-rescued.qcow2"))
+"""),
+(C, """
+Charts.guestMap(disk)
+"""),
+(C, """
+Charts.guestMap(work.resolve("l2-rescued.qcow2"))
+"""),
+(M, """
+## Carving
+With its active L1 zeroed, the image still has its header, its refcounts and the snapshot: the
+active L2 tables and the data only they mapped are now **leaked** (refcount 1, no reference).
+`clusters.unreferenced` lists them, with the guest range each old L2 table mapped and the data
+clusters it placed."""),
+(C, """
+share("l1zeroed", damaged.get("l1"));
+share("carved", work.resolve("carved").toString());
+"""),
+(C, """
+%%dsl
+open l1zeroed
+clusters.unreferenced
+"""),
+(C, """
+%%dsl
+carve(to: carved).without('directory', 'manifest')
+"""),
+(C, """
+Files.list(work.resolve("carved")).map(p -> p.getFileName().toString()).sorted().toList()
+"""),
+(M, """
+Nothing was written to the damaged copies: their sha256 are what they were before the rescue and the carve."""),
+(C, """
+Map<String, Boolean> unchanged = new LinkedHashMap<>();
+for (var e : damaged.entrySet()) {
+    String now = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(e.getValue())));
+    unchanged.put(e.getKey(), now.equals(sha.get(e.getKey())));
+}
+unchanged
+"""),
+]
+
 import sys
-for name, cells in [("01-triage", TRIAGE), ("02-repair", REPAIR), ("03-snapshots", SNAPSHOTS), ("04-memory", MEMORY)]:
+for name, cells in [("01-triage", TRIAGE), ("02-repair", REPAIR), ("03-snapshots", SNAPSHOTS), ("04-memory", MEMORY), ("05-rescue", RESCUE)]:
     if sys.argv[1:] and name not in sys.argv[1:]:
         continue  # make-notebooks.py 04-memory: write only that one
     (HERE / f"{name}.ipynb").write_text(json.dumps(nb(name, cells), indent=1, ensure_ascii=False) + "\n")

@@ -14,6 +14,15 @@ public interface ClusterDecompressor {
      */
     boolean decompress(byte[] in, int inLength, byte[] out);
 
+    /**
+     * As {@link #decompress}, and where the stream ends: the input bytes it took (a carver follows
+     * QEMU's packing, where the next compressed cluster starts at the byte after), 0 when the
+     * cluster decoded but the codec cannot tell its end, -1 when it did not decode.
+     */
+    default int streamLength(byte[] in, int inLength, byte[] out) {
+        return decompress(in, inLength, out) ? 0 : -1;
+    }
+
     static ClusterDecompressor of(CompressionType type) {
         return type == CompressionType.ZSTD ? new ZstdClusterDecompressor() : new DeflateClusterDecompressor();
     }

@@ -29,4 +29,17 @@ final class DeflateClusterDecompressor implements ClusterDecompressor {
             return false;
         }
     }
+
+    /** The end of a raw deflate stream is its final block's end-of-block code, read past the cluster's last byte. */
+    @Override
+    public int streamLength(byte[] in, int inLength, byte[] out) {
+        if (!decompress(in, inLength, out)) return -1;
+        Inflater inflater = INFLATER.get();
+        try {
+            if (!inflater.finished() && inflater.inflate(new byte[1]) != 0) return 0;
+        } catch (DataFormatException e) {
+            return 0;
+        }
+        return inflater.finished() ? (int) inflater.getBytesRead() : 0;
+    }
 }

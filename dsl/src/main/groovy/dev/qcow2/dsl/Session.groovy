@@ -287,6 +287,12 @@ class Session implements Closeable {
     /** Host clusters no metadata references or whose refcount is 0, with their contents; see {@link Unreferenced}. */
     Table getUnreferenced() { Unreferenced.of(this) }
 
+    /** The host clusters by what references them: {@code clusters.unreferenced} is the carve; see {@link Clusters}. */
+    Clusters getClusters() { new Clusters(this) }
+
+    /** {@code carve to: 'dir'}: every unreferenced cluster run copied into a new or empty directory with manifest.json; see {@link Carving}. */
+    Record carve(Map options) { Carving.carve(this, options) }
+
     /** The view named by a {@code from:} option (a view or a snapshot name), else the active state. */
     @Internal
     View source(Map options, String command) {

@@ -106,6 +106,38 @@ public final class DemoImages {
         return file;
     }
 
+    /**
+     * A copy of {@code src} with one structure zeroed in place, as the rescue notebook damages
+     * images: {@code header} (the first cluster), {@code l1} (the active L1 table) or {@code l2}
+     * (every L2 table the active L1 names; the snapshots' own copies survive).
+     */
+    public static Path damagedCopy(Path src, Path dst, String what) throws IOException {
+        java.nio.file.Files.copy(src, dst, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dev.qcow2.format.Qcow2Header h;
+        long[] l1;
+        try (var in = dev.qcow2.storage.FileStorage.openReadOnly(dst)) {
+            h = dev.qcow2.format.Qcow2Header.read(in);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) h.l1Size() * 8);
+            in.readFully(h.l1TableOffset(), b);
+            l1 = new long[(int) h.l1Size()];
+            b.flip().asLongBuffer().get(l1);
+        }
+        try (var ch = java.nio.channels.FileChannel.open(dst, java.nio.file.StandardOpenOption.WRITE)) {
+            switch (what) {
+                case "header" -> ch.write(java.nio.ByteBuffer.allocate(h.clusterSize()), 0);
+                case "l1" -> ch.write(java.nio.ByteBuffer.allocate(l1.length * 8), h.l1TableOffset());
+                case "l2" -> {
+                    for (long e : l1) {
+                        long l2 = e & dev.qcow2.format.L1Entry.OFFSET_MASK;
+                        if (l2 != 0) ch.write(java.nio.ByteBuffer.allocate(h.clusterSize()), l2);
+                    }
+                }
+                default -> throw new IllegalArgumentException("damage: header, l1 or l2, not " + what);
+            }
+        }
+        return dst;
+    }
+
     interface Writes { void apply(Qcow2Writer w) throws IOException; }
 
     private static void write(Path file, Writes writes) throws IOException {

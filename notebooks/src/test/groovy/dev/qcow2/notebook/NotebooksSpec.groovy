@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit
 class NotebooksSpec extends Specification {
     static final String JUPYTER = '/usr/bin/jupyter'
     static final Path MODULE = Path.of(System.getProperty('user.dir'))
-    static final List<String> NOTEBOOKS = ['01-triage', '02-repair', '03-snapshots', '04-memory']
+    static final List<String> NOTEBOOKS = ['01-triage', '02-repair', '03-snapshots', '04-memory', '05-rescue']
 
     @Shared @TempDir Path tmp
     @Shared Map<String, Object> executed = [:]

@@ -20,7 +20,7 @@ public final class Main implements Runnable {
      */
     static final java.util.List<String> SUBCOMMANDS = java.util.List.of("info", "map", "check", "undo", "convert",
             "compare", "dump", "bench", "create", "io", "snapshot", "vmstate", "resize", "commit", "rebase", "measure", "amend",
-            "bitmap", "rescue", "scan", "hash", "repl", "run", "jshell", "help");
+            "bitmap", "rescue", "carve", "scan", "hash", "repl", "run", "jshell", "help");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}; a switch, not lambdas: ~10 ms less start-up). */
     private static Object subcommand(String name) {
@@ -46,6 +46,7 @@ public final class Main implements Runnable {
             case "scan" -> new ScanCommand();
             case "hash" -> new HashCommand();
             case "rescue" -> new RescueCommand();
+            case "carve" -> new CarveCommand();
             case "repl" -> new ReplCommand();
             case "run" -> new RunCommand();
             case "jshell" -> new JShellCommand();

@@ -40,6 +40,7 @@ final class OptionTexts extends ListResourceBundle {
                 {"qcow2.scan.output", "Output format (default human): a table and a summary line, or one JSON record (type image-scan) per line."},
                 {"qcow2.hash.output", "Output format (default human, as sha256sum prints). JSON: one object of type image-hash."},
                 {"qcow2.check.output", "Output format (default human). JSON is qemu-img's ImageCheck plus a findings array."},
+                {"qcow2.carve.output", "Output format (default human): a table of runs. JSON: the manifest (offset, length, status, kind, evidence, sha256, file per run)."},
                 {"qcow2.rescue.output", "Output format (default human). JSON: structures with evidence, clusters placed per method, clusters left over."},
                 {"qcow2.check.format", "Image format: qcow2 (raw has no check)."},
                 {"qcow2.check.force-share", "Accepted for qemu-img compatibility (the image is only read)."},

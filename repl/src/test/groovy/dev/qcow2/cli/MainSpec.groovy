@@ -9,7 +9,7 @@ import spock.lang.Specification
  */
 class MainSpec extends Specification {
     static final List<String> ALL = ['info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create',
-                                     'io', 'snapshot', 'vmstate', 'resize', 'commit', 'rebase', 'measure', 'amend', 'bitmap', 'rescue', 'scan', 'hash', 'repl', 'run',
+                                     'io', 'snapshot', 'vmstate', 'resize', 'commit', 'rebase', 'measure', 'amend', 'bitmap', 'rescue', 'carve', 'scan', 'hash', 'repl', 'run',
                                      'jshell', 'help']
 
     def "#args builds the subcommands #built"() {

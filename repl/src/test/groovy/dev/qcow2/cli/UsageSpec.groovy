@@ -9,7 +9,7 @@ import spock.lang.Specification
  */
 class UsageSpec extends Specification {
     static final List<String> COMMANDS = ['info', 'map', 'check', 'undo', 'convert', 'compare', 'dump', 'bench', 'create',
-                                          'io', 'snapshot', 'vmstate', 'resize', 'commit', 'rebase', 'measure', 'amend', 'bitmap', 'rescue', 'scan', 'hash', 'repl',
+                                          'io', 'snapshot', 'vmstate', 'resize', 'commit', 'rebase', 'measure', 'amend', 'bitmap', 'rescue', 'carve', 'scan', 'hash', 'repl',
                                           'run', 'jshell']
 
     def "qcow2 #command --help is unchanged"() {

@@ -1,0 +1,96 @@
+package dev.qcow2.rescue;
+
+import dev.qcow2.format.L2Entry;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Data clusters no table or signature placed, by QEMU's allocation order (inferred):
+ * {@code qemu-img convert} writes host clusters in guest order, skipping zero clusters, so the
+ * unplaced host clusters in host order are matched to the guest clusters the file system says
+ * hold data, segment by segment between anchors.
+ */
+final class AllocationOrderPlacement extends Evidence {
+    AllocationOrderPlacement(Evidence shared) { super(shared); }
+
+    /**
+     * Allocation order: matches unplaced host clusters (host order) with the guest clusters the
+     * file system says hold data and no evidence placed yet (guest order), segment by segment
+     * between placed clusters; repeats while reading the newly placed clusters reveals more of
+     * the file system. Where a segment's counts disagree but its host gap equals its guest gap,
+     * places linearly.
+     */
+    void placeByAllocationOrder(List<Long> fsStarts) throws IOException {
+        int before = -1;
+        for (int round = 0; round < 32; round++) {
+            BitSet expected = new BitSet();
+            long limit = Math.min(Integer.MAX_VALUE - 8L, Math.max(map.capacity(), 1L << 28 >>> 0));
+            for (long start : fsStarts) GuestFs.expectedNonZero(view, start, geo.clusterBits(), limit, expected);
+            if (expected.cardinality() == before) break;
+            before = expected.cardinality();
+            // undo the previous round's order placements
+            for (long g = 0; g < map.extent(); g++) {
+                Placement p = map.method(g);
+                if (p == Placement.ALLOCATION_ORDER || p == Placement.EQUAL_GAP) {
+                    role[hostCluster(map.raw(g))] = ROLE_NONE;
+                    map.clear(g);
+                }
+            }
+            matchSegments(expected);
+        }
+    }
+
+    private void matchSegments(BitSet expected) {
+        // Anchors: placed clusters with a known host cluster among the candidates' neighbours, in host order.
+        int hosts = scan.clusters();
+        List<long[]> anchors = new ArrayList<>(); // {host cluster, guest cluster}
+        for (long g = 0; g < map.extent(); g++) {
+            Placement p = map.method(g);
+            if (p == null) continue;
+            long raw = map.raw(g);
+            if (p == Placement.FS_SIGNATURE || p == Placement.ACTIVE_TABLES || p == Placement.SNAPSHOT_TABLES || p == Placement.ORPHAN_L2) {
+                if (p != Placement.FS_SIGNATURE) {
+                    if (!(L2Entry.decode(raw, map.bitmap(g), geo, false) instanceof L2Entry.Normal n)) continue;
+                    raw = n.hostOffset();
+                }
+                anchors.add(new long[] {hostCluster(raw), g});
+            }
+        }
+        anchors.sort((a, b) -> Long.compare(a[0], b[0]));
+        anchors.add(new long[] {hosts, Long.MAX_VALUE});
+        long prevHost = -1, prevGuest = -1;
+        for (long[] a : anchors) {
+            long hEnd = a[0], gEnd = a[1];
+            if (prevGuest >= 0 && gEnd > prevGuest) {
+                List<Integer> hs = new ArrayList<>();
+                for (long h = prevHost + 1; h < hEnd; h++) if (candidate((int) h)) hs.add((int) h);
+                List<Long> gs = new ArrayList<>();
+                for (int g = expected.nextSetBit((int) Math.min(Integer.MAX_VALUE - 1, prevGuest + 1)); g >= 0 && g < gEnd; g = expected.nextSetBit(g + 1)) {
+                    if (!map.placed(g)) gs.add((long) g);
+                    if (g == Integer.MAX_VALUE - 1) break;
+                }
+                if (!hs.isEmpty()) {
+                    boolean equalGap = gEnd != Long.MAX_VALUE && hEnd - prevHost == gEnd - prevGuest;
+                    if (!gs.isEmpty() && (hs.size() == gs.size() || !equalGap)) {
+                        int n = Math.min(hs.size(), gs.size());
+                        for (int k = 0; k < n; k++) placeOrder(hs.get(k), gs.get(k), Placement.ALLOCATION_ORDER);
+                    } else if (equalGap) {
+                        for (int h : hs) {
+                            long g = prevGuest + (h - prevHost);
+                            if (!map.placed(g)) placeOrder(h, g, Placement.EQUAL_GAP);
+                        }
+                    }
+                }
+            }
+            prevHost = a[0];
+            prevGuest = a[1];
+        }
+    }
+
+    private void placeOrder(int host, long guest, Placement how) {
+        map.place(guest, scan.hostOffset(host), allBitmap(), how);
+        role[host] = ROLE_DATA;
+    }
+}

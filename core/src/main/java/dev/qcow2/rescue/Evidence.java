@@ -1,0 +1,180 @@
+package dev.qcow2.rescue;
+
+import dev.qcow2.codec.ClusterDecompressor;
+import dev.qcow2.format.CompressionType;
+import dev.qcow2.format.L2Entry;
+import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.storage.Storage;
+import dev.qcow2.units.ClusterGeometry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * What a rescue knows so far, shared by the placement steps ({@link TablePlacement},
+ * {@link OrphanL2Placement}, {@link SignaturePlacement}, {@link AllocationOrderPlacement}): the
+ * damaged file (read only), its geometry, the host scan, the role decided for each host cluster
+ * and the guest map being built; plus what every step reads through: a host cluster's bytes, the
+ * rescued guest as far as it is placed ({@link #view}), an L2 table's entries placed at a guest
+ * position. Invariant: a host cluster whose role is not {@code ROLE_NONE} is never placed again.
+ */
+class Evidence {
+    final Storage in;
+    final String res;
+    final long fileSize;
+    /** The report's structures, in the order they were found (shared: every step appends). */
+    final List<RescueReport.Structure> structures;
+    /** The header, or null when it did not parse. */
+    final Qcow2Header header;
+    final ClusterGeometry geo;
+    final HostScan scan;
+    /** Per host cluster: what the rescue has decided it is ({@code ROLE_*}); shared by every step. */
+    final byte[] role;
+    final GuestMap map;
+
+    Evidence(Storage in, long fileSize, List<RescueReport.Structure> structures, Qcow2Header header, ClusterGeometry geo,
+             HostScan scan, byte[] role, GuestMap map) {
+        this.in = in;
+        this.res = in.describe();
+        this.fileSize = fileSize;
+        this.structures = structures;
+        this.header = header;
+        this.geo = geo;
+        this.scan = scan;
+        this.role = role;
+        this.map = map;
+    }
+
+    /** A step working on the same evidence as {@code shared} (the same lists, arrays and map). */
+    Evidence(Evidence shared) {
+        this(shared.in, shared.fileSize, shared.structures, shared.header, shared.geo, shared.scan, shared.role, shared.map);
+    }
+
+    static final byte ROLE_NONE = 0, ROLE_DATA = 1, ROLE_L1 = 2, ROLE_L2 = 3, ROLE_REFTABLE = 4, ROLE_META = 5;
+
+    long[] readEntries(long offset, long count) throws IOException {
+        long bytes = count * 8;
+        if (count <= 0 || bytes > Qcow2Header.MAX_L1_BYTES || offset < 0 || offset + bytes > fileSize) return null;
+        ByteBuffer b = ByteBuffer.allocate((int) bytes);
+        in.readFully(offset, b);
+        long[] e = new long[(int) count];
+        for (int i = 0; i < e.length; i++) e[i] = b.getLong(i * 8);
+        return e;
+    }
+
+    int hostCluster(long offset) { return (int) (offset >>> geo.clusterBits()); }
+
+    ByteBuffer cluster(int c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(geo.clusterSize());
+        HostScan.readCluster(in, scan.hostOffset(c), fileSize, b);
+        return b;
+    }
+
+    void placeTable(int t, long firstGuestCluster, Placement how) throws IOException {
+        ByteBuffer b = cluster(t);
+        int step = geo.l2EntrySize();
+        for (int j = 0; j < geo.l2Entries(); j++) {
+            long raw = b.getLong(j * step), bitmap = geo.extendedL2() ? b.getLong(j * step + 8) : 0;
+            long g = firstGuestCluster + j;
+            if (map.placed(g)) continue;
+            L2Entry entry = L2Entry.decode(raw, bitmap, geo, false);
+            switch (entry) {
+                case L2Entry.Unallocated u -> {
+                    if (geo.extendedL2() && (u.bitmap() >>> 32) != 0) map.place(g, raw, bitmap, how);
+                }
+                case L2Entry.Zero z -> map.place(g, raw, bitmap, how);
+                case L2Entry.Normal n -> {
+                    int h = hostCluster(n.hostOffset());
+                    if (h < scan.clusters()) { map.place(g, raw, bitmap, how); role[h] = ROLE_DATA; }
+                }
+                case L2Entry.Compressed c -> {
+                    if (c.lastHostByte() < fileSize + 512) {
+                        map.place(g, raw, bitmap, how);
+                        for (long o = c.firstHostByte() & -geo.clusterSize(); o <= Math.min(c.lastHostByte(), fileSize - 1); o += geo.clusterSize()) {
+                            role[hostCluster(o)] = ROLE_DATA;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The guest cluster a host cluster's signature names (fs at {@code fsStart}), or -1. */
+    long signatureGuestCluster(ByteBuffer c, long fsStart) {
+        if (GuestFs.isMbr(c)) return 0;
+        for (GuestFs.SuperblockHit hit : GuestFs.superblocks(c)) {
+            long guestByte = fsStart + hit.sb().copyOffset(hit.sb().groupNr());
+            if ((guestByte & (geo.clusterSize() - 1)) == hit.inCluster()) return guestByte >>> geo.clusterBits();
+        }
+        return -1;
+    }
+
+    /** The rescued guest as placed so far: null for a range that reaches an unplaced cluster. */
+    final GuestFs.GuestView view = this::readPlaced;
+
+    private byte[] readPlaced(long guestOffset, int len) {
+        try {
+            byte[] out = new byte[len];
+            long end = guestOffset + len;
+            for (long o = guestOffset; o < end; ) {
+                long g = o >>> geo.clusterBits();
+                if (!map.placed(g)) return null;
+                byte[] data = guestCluster(g);
+                int in = (int) (o & (geo.clusterSize() - 1));
+                int n = (int) Math.min(geo.clusterSize() - in, end - o);
+                System.arraycopy(data, in, out, (int) (o - guestOffset), n);
+                o += n;
+            }
+            return out;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    boolean candidate(int h) { return scan.kind[h] == HostScan.DATA && role[h] == ROLE_NONE; }
+
+    long allBitmap() { return geo.extendedL2() ? 0xffffffffL : 0; }
+
+    private ClusterDecompressor decompressor;
+
+    /** The rescued content of guest cluster {@code g} (placed), one cluster long. */
+    byte[] guestCluster(long g) throws IOException {
+        byte[] out = new byte[geo.clusterSize()];
+        long raw = map.raw(g);
+        Placement how = map.method(g);
+        if (how == Placement.FS_SIGNATURE || how == Placement.EQUAL_GAP || how == Placement.ALLOCATION_ORDER) {
+            HostScan.readCluster(in, raw, fileSize, ByteBuffer.wrap(out));
+            return out;
+        }
+        switch (L2Entry.decode(raw, map.bitmap(g), geo, false)) {
+            case L2Entry.Unallocated u -> { }
+            case L2Entry.Zero z -> { }
+            case L2Entry.Normal n -> {
+                HostScan.readCluster(in, n.hostOffset(), fileSize, ByteBuffer.wrap(out));
+                if (geo.extendedL2()) {
+                    int sub = geo.clusterSize() / 32;
+                    for (int s = 0; s < 32; s++) {
+                        if (n.subcluster(s) != dev.qcow2.format.SubclusterType.NORMAL) java.util.Arrays.fill(out, s * sub, (s + 1) * sub, (byte) 0);
+                    }
+                }
+            }
+            case L2Entry.Compressed c -> {
+                long end = Math.min(c.lastHostByte() + 1, fileSize);
+                int len = (int) (end - c.firstHostByte());
+                if (len <= 0) return out;
+                byte[] packed = in.read(c.firstHostByte(), len);
+                if (decompressor == null) decompressor = ClusterDecompressor.of(CompressionType.of(header == null ? 0 : header.compressionType()));
+                if (!decompressor.decompress(packed, len, out)) {
+                    ClusterDecompressor other = ClusterDecompressor.of(header == null || header.compressionType() == 0 ? CompressionType.ZSTD : CompressionType.ZLIB);
+                    if (!other.decompress(packed, len, out)) throw new IOException("compressed cluster at 0x" + Long.toHexString(c.firstHostByte()) + " does not decompress");
+                }
+            }
+        }
+        return out;
+    }
+
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.qcow2.rescue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Data clusters placed by guest structures that name their own position (inferred): MBR/GPT at
+ * guest 0, ext2/3/4 superblock copies, group 0's descriptor and inode table, the first block of
+ * every directory.
+ */
+final class SignaturePlacement extends Evidence {
+    SignaturePlacement(Evidence shared) { super(shared); }
+
+    /** Places MBR/GPT and ext superblock copies found in unplaced host clusters; returns the file-system starts. */
+    List<Long> placeBySignatures() throws IOException {
+        int anchors = 0;
+        for (int h = 1; h < scan.clusters(); h++) {
+            if (!candidate(h)) continue;
+            if (GuestFs.isMbr(cluster(h)) && !map.placed(0)) {
+                map.place(0, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                role[h] = ROLE_DATA;
+                anchors++;
+                structures.add(new RescueReport.Structure("guest partition table (MBR/GPT)", scan.hostOffset(h), "found", "boot signature and partition entries: guest offset 0"));
+            }
+        }
+        List<Long> starts = GuestFs.partitionStarts(view);
+        for (int h = 1; h < scan.clusters(); h++) {
+            if (!candidate(h)) continue;
+            ByteBuffer c = cluster(h);
+            for (long start : starts) {
+                long g = signatureGuestCluster(c, start);
+                if (g >= 0 && !map.placed(g) && !GuestFs.isMbr(c)) {
+                    map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                    role[h] = ROLE_DATA;
+                    anchors++;
+                    break;
+                }
+            }
+        }
+        if (anchors > 0) structures.add(new RescueReport.Structure("guest file-system signatures", -1, "found",
+                anchors + " host clusters placed by a partition table or an ext2/3/4 superblock copy naming its own offset"));
+        for (long start : starts) placeExtObjects(start);
+        return starts;
+    }
+
+    /**
+     * ext2/3/4 objects that name themselves: group 0's inode table (inode 2 is the root
+     * directory) at the block the group descriptor gives, then the first block of every
+     * directory (its "." entry names the directory's inode, ".." follows) at the block its inode
+     * gives. Each found in an unplaced host cluster at the in-cluster offset its guest block
+     * implies.
+     */
+    private void placeExtObjects(long fsStart) throws IOException {
+        byte[] sbBytes = view.read(fsStart + 1024, 1024);
+        GuestFs.Superblock sb = sbBytes == null ? null : GuestFs.Superblock.parse(GuestFs.le(sbBytes), 0);
+        if (sb == null) return;
+        int found = 0;
+        long gdt = fsStart + (sb.firstDataBlock() + 1L) * sb.blockSize();
+        if (!map.placed(gdt >>> geo.clusterBits())) {
+            int off = (int) (gdt & (geo.clusterSize() - 1));
+            for (int h = 1; h < scan.clusters(); h++) {
+                if (candidate(h) && GuestFs.plausibleDescriptor(cluster(h), off, sb)) {
+                    map.place(gdt >>> geo.clusterBits(), scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                    role[h] = ROLE_DATA;
+                    found++;
+                    break;
+                }
+            }
+        }
+        long table = GuestFs.inodeTable(view, fsStart, sb, 0);
+        if (table >= 0) {
+            long at = fsStart + table * sb.blockSize();
+            long g = at >>> geo.clusterBits();
+            int off = (int) (at & (geo.clusterSize() - 1));
+            if (!map.placed(g)) {
+                for (int h = 1; h < scan.clusters(); h++) {
+                    if (candidate(h) && GuestFs.inodeTableStart(cluster(h), off, sb.inodeSize())) {
+                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                        role[h] = ROLE_DATA;
+                        found++;
+                        break;
+                    }
+                }
+            }
+        }
+        java.util.Map<Long, Long> dirs = GuestFs.directoryFirstBlocks(view, fsStart);
+        if (!dirs.isEmpty()) {
+            java.util.Map<Long, Long> wanted = new java.util.HashMap<>(); // guest byte -> inode
+            for (var e : dirs.entrySet()) {
+                long at = fsStart + e.getValue() * sb.blockSize();
+                if (!map.placed(at >>> geo.clusterBits())) wanted.put(at, e.getKey());
+            }
+            for (int h = 1; h < scan.clusters() && !wanted.isEmpty(); h++) {
+                if (!candidate(h)) continue;
+                ByteBuffer c = null;
+                for (var it = wanted.entrySet().iterator(); it.hasNext(); ) {
+                    var w = it.next();
+                    long g = w.getKey() >>> geo.clusterBits();
+                    if (map.placed(g)) { it.remove(); continue; }
+                    if (c == null) c = cluster(h);
+                    if (GuestFs.directoryStart(c, (int) (w.getKey() & (geo.clusterSize() - 1)), w.getValue())) {
+                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                        role[h] = ROLE_DATA;
+                        found++;
+                        it.remove();
+                        break;
+                    }
+                }
+            }
+        }
+        if (found > 0) structures.add(new RescueReport.Structure("ext2/3/4 inode table and directories", -1, "found",
+                found + " host clusters placed by content naming their own position (root inode, directory \".\" entries)"));
+    }
+}
