@@ -152,8 +152,10 @@ public final class BackingChain {
             return new UnopenedStorage(full, "external data file not opened (not permitted by the open options)");
         }
         Path p = Path.of(full);
-        if (!Files.exists(p) && Files.exists(Path.of(name))) p = Path.of(name);
+        // the gate before the file system is asked anything about the name
         options.follow().check(storage.describe(), "data file", p);
+        Path cwd = Path.of(name);
+        if (!Files.exists(p) && options.follow().allows(cwd) && Files.exists(cwd)) p = cwd;
         return openFile(p, storage.describe() + ": Could not open data file");
     }
 

@@ -120,6 +120,16 @@ public sealed interface FollowPolicy {
         }
     }
 
+    /** Whether {@link #check} would let {@code file} be opened. */
+    default boolean allows(Path file) {
+        try {
+            check("", "file", file);
+            return true;
+        } catch (FollowRefusedException e) {
+            return false;
+        }
+    }
+
     /** What {@code --allow-backing} / {@code follow:} print for this policy. */
     default String describe() {
         return switch (this) {

@@ -17,7 +17,7 @@ public final class FollowRefusedException extends Qcow2Exception {
     private final Path target;
 
     FollowRefusedException(String namedBy, String role, Path file, Path target, List<Path> inside, boolean followNothing) {
-        super(namedBy, role + " " + file + (target.equals(file.toAbsolutePath().normalize()) ? "" : " (-> " + target + ")")
+        super(namedBy, role + " " + file + (target.toString().equals(file.toString()) ? "" : " (-> " + target + ")")
                 + (followNothing ? " is not followed (not opened)"
                 : inside.isEmpty() ? " is not inside an allowed directory (not opened)"
                 : " is outside " + inside.stream().map(Path::toString).collect(Collectors.joining(", ")) + " (not opened)"));
