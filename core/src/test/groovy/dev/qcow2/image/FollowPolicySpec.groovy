@@ -44,7 +44,7 @@ class FollowPolicySpec extends Specification {
         Files.createSymbolicLink(root.resolve('elsewhere/link-in.qcow2'), ev.resolve('base.qcow2'))
         overlay('symlink-in.qcow2', root.resolve('elsewhere/link-in.qcow2').toString())
         overlay('json.qcow2', 'json:{"driver":"qcow2","file.filename":"' + outside.resolve('base.qcow2') + '"}')
-        overlay('missing.qcow2', root.resolve('nowhere/gone.qcow2').toString())
+        Qemu.create(ev.resolve('missing.qcow2'), '1M', null, ['-u', '-b', root.resolve('nowhere/gone.qcow2').toString(), '-F', 'qcow2'])
         // chains of three: the middle layer (ev/sub) names the bottom relative to itself
         Qemu.create(ev.resolve('sub/mid-out.qcow2'), '1M', null, ['-b', '../../outside/base.qcow2', '-F', 'qcow2'])
         Qemu.create(ev.resolve('sub/mid-in.qcow2'), '1M', null, ['-b', '../base.qcow2', '-F', 'qcow2'])

@@ -41,6 +41,18 @@ class AllowBackingSpec extends Specification {
         [c.top, c.base, c.other].collectEntries { [(it.fileName.toString()): Sha256.of(it)] }
     }
 
+    /**
+     * Our JSON equals qemu-img's in every key qemu-img 7.2 prints (map adds current QEMU's
+     * "compressed", check a findings array: see the README's known differences).
+     */
+    static boolean sameJson(String ours, String theirs) {
+        def o = new JsonSlurper().parseText(ours)
+        def t = new JsonSlurper().parseText(theirs)
+        if (t instanceof List) return o instanceof List && o.size() == t.size() && [o, t].transpose().every { a, b -> a.subMap(b.keySet()) == b }
+        if (t instanceof Map) return o.subMap(t.keySet()) == t
+        o == t
+    }
+
     static String refusal(Map<String, Path> c) {
         "qcow2: ${c.top}: backing file ${c.base} is outside ${c.ev} (not opened); allow it with --allow-backing=${c.outside}"
     }
@@ -68,7 +80,7 @@ class AllowBackingSpec extends Specification {
         then:
         run.exit == ref.exit
         run.err == ''
-        json ? new JsonSlurper().parseText(run.out.replace(ours.root.toString(), theirs.root.toString())) == new JsonSlurper().parseText(ref.out)
+        json ? sameJson(run.out.replace(ours.root.toString(), theirs.root.toString()), ref.out)
              : run.out.replace(ours.root.toString(), theirs.root.toString()) == ref.out
         [ours.top, ours.base, ours.other].every { Arrays.equals(Qemu.rawBytes(it), Qemu.rawBytes(theirs.root.resolve(ours.root.relativize(it)))) }
         Files.exists(ours.out) == Files.exists(theirs.out)
