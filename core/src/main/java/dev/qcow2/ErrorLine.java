@@ -30,9 +30,17 @@ import java.util.concurrent.ExecutionException;
  * for its error messages.
  */
 public final class ErrorLine {
-    /** What a front end appends for the failures its own commands fix (null: nothing). */
-    public record Hints(String dirtyImage, String pendingUndo) {
-        public static final Hints NONE = new Hints(null, null);
+    /**
+     * What a front end appends for the failures its own commands fix (null: nothing).
+     *
+     * @param allowFollow for a file named inside an image that was not opened
+     *                    ({@link dev.qcow2.image.FollowRefusedException}): how to allow it, with
+     *                    {@code %s} for the directory ({@code "; allow it with --allow-backing=%s"})
+     */
+    public record Hints(String dirtyImage, String pendingUndo, String allowFollow) {
+        public static final Hints NONE = new Hints(null, null, null);
+
+        public Hints(String dirtyImage, String pendingUndo) { this(dirtyImage, pendingUndo, null); }
     }
 
     private ErrorLine() { }
@@ -42,6 +50,14 @@ public final class ErrorLine {
 
     /** The line for {@code t}, with the front end's hint for a dirty image or a pending undo journal appended. */
     public static String of(Throwable t, Hints hints) {
+        // a refused name said as it is, wherever a caller wrapped it
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof dev.qcow2.image.FollowRefusedException f) {
+                String line = joined(f.getMessage());
+                return hints.allowFollow() == null || f.allowDirectory() == null ? line
+                        : line + hints.allowFollow().formatted(f.allowDirectory());
+            }
+        }
         Throwable e = root(t);
         String line = line(e);
         String hint = switch (e) {

@@ -12,6 +12,7 @@ import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
+import dev.qcow2.image.FollowPolicy;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,8 +47,16 @@ public final class Amender {
      */
     public static void amend(Path path, AmendOptions options, dev.qcow2.crypto.SecretObjects secrets,
                              dev.qcow2.crypto.SecretLookup imageSecrets) throws IOException {
+        amend(path, options, secrets, imageSecrets, FollowPolicy.imageTree());
+    }
+
+    /** {@link #amend(Path, AmendOptions, dev.qcow2.crypto.SecretObjects, dev.qcow2.crypto.SecretLookup)}; a resize opens the backing file as {@code follow} allows. */
+    public static void amend(Path path, AmendOptions options, dev.qcow2.crypto.SecretObjects secrets,
+                             dev.qcow2.crypto.SecretLookup imageSecrets, FollowPolicy follow) throws IOException {
         if (!options.encrypt()) {
-            amend(path, options);
+            try (WritableFileStorage file = WritableFileStorage.open(path)) {
+                amend(file, path, options, follow);
+            }
             return;
         }
         try (WritableFileStorage file = WritableFileStorage.open(path)) {
@@ -78,6 +87,11 @@ public final class Amender {
 
     /** Amends an image on any writable storage; {@code path} resolves a backing file for a resize (may be null). */
     public static void amend(WritableStorage file, Path path, AmendOptions o) throws IOException {
+        amend(file, path, o, FollowPolicy.imageTree());
+    }
+
+    /** {@link #amend(WritableStorage, Path, AmendOptions)}; a resize opens the backing file as {@code follow} allows. */
+    public static void amend(WritableStorage file, Path path, AmendOptions o, FollowPolicy follow) throws IOException {
         String res = file.describe();
         Qcow2Header h = Qcow2Header.read(file);
         refuseUnamendable(res, h);
@@ -145,7 +159,7 @@ public final class Amender {
         }
         if (o.size() != null && o.size() != 0) {
             storage.flush();
-            try (Qcow2Writer w = Qcow2Writer.open(new BorrowedStorage(file), path, WriteOptions.defaults())) {
+            try (Qcow2Writer w = Qcow2Writer.open(new BorrowedStorage(file), path, WriteOptions.defaults().withFollow(follow))) {
                 Resizer.resize(w, o.size());
             }
             h = Qcow2Header.read(file);

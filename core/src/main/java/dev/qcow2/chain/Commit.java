@@ -2,6 +2,7 @@ package dev.qcow2.chain;
 
 import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.BackingName;
+import dev.qcow2.image.FollowPolicy;
 import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.write.WriteOptions;
@@ -29,8 +30,15 @@ public final class Commit {
     /**
      * @param base the base image as named on the command line ({@code -b}), or null for the top's backing file
      * @param drop keep the top image's content ({@code -d}; implied by {@code -b})
+     * @param follow which files the chain's images name are opened ({@link FollowPolicy}, anchored at the top)
      */
-    public record Options(String base, boolean drop) { }
+    public record Options(String base, boolean drop, FollowPolicy follow) {
+        public Options {
+            if (follow == null) follow = FollowPolicy.imageTree();
+        }
+
+        public Options(String base, boolean drop) { this(base, drop, null); }
+    }
 
     private Commit() { }
 
@@ -45,17 +53,18 @@ public final class Commit {
      * names carry; the base is written with its own secret (its data encrypted with its key).
      */
     public static void commit(Path top, Options o, SecretLookup secrets, Progress progress) throws IOException {
-        try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(secrets))) {
+        FollowPolicy follow = o.follow().anchoredAt(top);
+        try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(secrets).withFollow(follow))) {
             ChainLayers.Found found = ChainLayers.find(chain, top.toString(), o.base());
             // the base is layer found.above().size() of the chain; its json: name may name its secret
             Optional<String> baseKeyId = BackingName.parse(top.toString(), found.base().name()).keySecretId();
             WriteOptions baseOptions = WriteOptions.defaults()
-                    .withSecrets(LayerSecrets.at(secrets, found.above().size(), baseKeyId));
+                    .withSecrets(LayerSecrets.at(secrets, found.above().size(), baseKeyId)).withFollow(follow);
             try (CommitTarget target = CommitTarget.open(found.basePath(), found.baseFormat(), baseOptions)) {
                 copy(chain, new ChainLayers(found.above()), target, progress);
             }
         }
-        if (o.base() == null && !o.drop()) MakeEmpty.empty(top, WriteOptions.defaults().withSecrets(secrets));
+        if (o.base() == null && !o.drop()) MakeEmpty.empty(top, WriteOptions.defaults().withSecrets(secrets).withFollow(follow));
     }
 
     private static void copy(Qcow2Image top, ChainLayers layers, CommitTarget target, Progress progress) throws IOException {

@@ -6,6 +6,8 @@ import dev.qcow2.image.BackingChain;
 import dev.qcow2.image.BackingName;
 import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.FollowPolicy;
+import dev.qcow2.image.FollowRefusedException;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.image.RawImage;
@@ -24,11 +26,15 @@ final class NewBacking {
     private NewBacking() { }
 
     static BlockDevice open(Path image, String name, String format) throws IOException {
-        return open(image, name, format, SecretLookup.none());
+        return open(image, name, format, SecretLookup.none(), FollowPolicy.imageTree());
     }
 
-    /** @param secrets the rebased image's lookup: the new backing file is its depth 1 (or names its secret in a json: name) */
-    static BlockDevice open(Path image, String name, String format, SecretLookup secrets) throws IOException {
+    /**
+     * @param secrets the rebased image's lookup: the new backing file is its depth 1 (or names its secret in a json: name)
+     * @param follow  the user named the new backing file (trusted); the names inside it are gated
+     *                from its own directory with the same allowances
+     */
+    static BlockDevice open(Path image, String name, String format, SecretLookup secrets, FollowPolicy follow) throws IOException {
         String prefix = "Could not open new backing file '" + name + "': ";
         BackingName parsed = BackingName.parse(null, name);
         Path resolved = Path.of(parsed.json() ? parsed.fileName() : BackingChain.pathCombine(image == null ? null : image.toString(), name));
@@ -45,10 +51,12 @@ final class NewBacking {
         try {
             dev = switch (format) {
                 case "qcow2" -> Qcow2Image.open(resolved, OpenOptions.permissive().withFollowBacking(!parsed.noBacking())
-                        .withSecrets(newBacking));
+                        .withSecrets(newBacking).withFollow(follow.reanchoredAt(resolved)));
                 case "raw" -> RawImage.open(resolved);
                 default -> throw new Qcow2Exception(null, "backing files in format '" + format + "' cannot be read by this tool");
             };
+        } catch (FollowRefusedException e) {
+            throw e;
         } catch (Qcow2Exception e) {
             throw new Qcow2Exception(null, prefix + e.getMessage(), e);
         }

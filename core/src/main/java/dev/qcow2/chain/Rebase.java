@@ -9,6 +9,7 @@ import dev.qcow2.storage.BorrowedStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
+import dev.qcow2.image.FollowPolicy;
 import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.Encryption;
 import java.util.Optional;
@@ -43,8 +44,17 @@ public final class Rebase {
      *                resolved against the image's directory), "" or null to remove it
      * @param format  the new backing file's format (required with a name)
      * @param unsafe  only rewrite the header (qemu-img's {@code -u})
+     * @param follow  which files named inside the image, its old backing chain and the new backing
+     *                file's chain are opened ({@link FollowPolicy}); the new backing file itself is
+     *                named by the user, so it is trusted and its own chain is gated from its directory
      */
-    public record Options(String backing, String format, boolean unsafe) {
+    public record Options(String backing, String format, boolean unsafe, FollowPolicy follow) {
+        public Options {
+            if (follow == null) follow = FollowPolicy.imageTree();
+        }
+
+        public Options(String backing, String format, boolean unsafe) { this(backing, format, unsafe, null); }
+
         String name() { return backing == null || backing.isEmpty() ? null : backing; }
     }
 
@@ -97,8 +107,8 @@ public final class Rebase {
             BackingHeader.write(new SyncedStorage(file), o.name(), o.format());
             return;
         }
-        Qcow2Writer writer = Qcow2Writer.open(new BorrowedStorage(file), image, WriteOptions.defaults().withSecrets(secrets));
-        try (writer; BlockDevice newBacking = o.name() == null ? null : NewBacking.open(image, o.name(), o.format(), secrets)) {
+        Qcow2Writer writer = Qcow2Writer.open(new BorrowedStorage(file), image, WriteOptions.defaults().withSecrets(secrets).withFollow(o.follow()));
+        try (writer; BlockDevice newBacking = o.name() == null ? null : NewBacking.open(image, o.name(), o.format(), secrets, o.follow())) {
             copyDifferences(writer, newBacking, progress);
             writer.flush();
             BackingHeader.write(writer.resizeHooks().storage(), o.name(), o.format());

@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * Resolves and opens the files an image names: its backing file (a chain of at most 64 links,
  * without loops) and its external data file. Names are resolved as QEMU's path_combine: relative
- * names against the directory of the image that names them.
+ * names against the directory of the image that names them. Every name passes the open's
+ * {@link FollowPolicy} before its file is touched.
  */
 public final class BackingChain {
     private BackingChain() { }
@@ -93,10 +94,12 @@ public final class BackingChain {
         // a json: name is used as it is, also as the full name (QEMU's bdrv_make_absolute_filename)
         String fullName = BackingName.isJson(name) ? name : pathCombine(imagePath == null ? null : imagePath.toString(), name);
         String format = header.backingFormat().orElse(null);
-        if (!options.followBacking()) return new Link(name, fullName, format, null);
+        if (!options.followBacking() || !options.follow().follows()) return new Link(name, fullName, format, null);
         // parsed only when followed: an image whose json: name is bad still opens for inspection
         BackingName parsed = BackingName.parse(res, name);
         Path backingPath = Path.of(parsed.json() ? parsed.fileName() : fullName);
+        // the gate, before anything of the file is touched (not even probed)
+        options.follow().check(res, "backing file", backingPath);
         String fmt = options.backingFormat() != null ? options.backingFormat() : format != null ? format : parsed.driver().orElse(null);
         if (fmt == null) fmt = probe(backingPath);
         BlockDevice device;
@@ -118,6 +121,8 @@ public final class BackingChain {
             } else {
                 throw new Qcow2Exception(null, "Unknown driver '" + fmt + "'");
             }
+        } catch (FollowRefusedException e) {
+            throw e;   // a layer further down names a file the policy refuses: said as it is
         } catch (Qcow2Exception e) {
             String msg = e.getMessage();
             if (msg.contains("Could not open backing file")) throw new Qcow2Exception(res, msg.substring(msg.indexOf("Could not open backing file")), e);
@@ -143,11 +148,14 @@ public final class BackingChain {
             return new UnopenedStorage(storage.describe(), "'data-file' is required for this image");
         }
         String full = pathCombine(imagePath == null ? null : imagePath.toString(), name);
-        if (!options.openDataFile()) {
+        if (!options.openDataFile() || !options.follow().follows()) {
             return new UnopenedStorage(full, "external data file not opened (not permitted by the open options)");
         }
         Path p = Path.of(full);
-        if (!Files.exists(p) && Files.exists(Path.of(name))) p = Path.of(name);
+        // the gate before the file system is asked anything about the name
+        options.follow().check(storage.describe(), "data file", p);
+        Path cwd = Path.of(name);
+        if (!Files.exists(p) && options.follow().allows(cwd) && Files.exists(cwd)) p = cwd;
         return openFile(p, storage.describe() + ": Could not open data file");
     }
 

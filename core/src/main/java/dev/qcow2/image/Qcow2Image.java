@@ -63,8 +63,9 @@ public final class Qcow2Image implements BlockDevice {
         return open(path, OpenOptions.defaults());
     }
 
+    /** Opens {@code path}; names inside it are followed as {@code options} say, anchored at {@code path} ({@link FollowPolicy}). */
     public static Qcow2Image open(Path path, OpenOptions options) throws IOException {
-        return BackingChain.openQcow2(path, options, new BackingChain.Visited());
+        return BackingChain.openQcow2(path, options.withFollow(options.follow().anchoredAt(path)), new BackingChain.Visited());
     }
 
     /**
@@ -73,7 +74,7 @@ public final class Qcow2Image implements BlockDevice {
      * {@code storage}.
      */
     public static Qcow2Image open(Storage storage, Path path, OpenOptions options) throws IOException {
-        return open(storage, path, options, new BackingChain.Visited());
+        return open(storage, path, options.withFollow(options.follow().anchoredAt(path)), new BackingChain.Visited());
     }
 
     /** Opens a qcow2 image over any storage; backing and data files are resolved relative to {@code path} (may be null). */

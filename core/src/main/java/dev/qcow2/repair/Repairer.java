@@ -10,6 +10,7 @@ import dev.qcow2.format.L2Entry;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.Encryption;
+import dev.qcow2.image.FollowPolicy;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.refcount.RefcountUnreadableException;
@@ -66,8 +67,9 @@ public final class Repairer {
     /** How the image is opened for each check pass (with the secret of an encrypted image). */
     private final OpenOptions open;
 
-    private Repairer(Path path, JournaledStorage storage, RepairMode mode, Consumer<String> messages, SecretLookup secrets) {
-        this.open = OpenOptions.forChecking().withSecrets(secrets);
+    private Repairer(Path path, JournaledStorage storage, RepairMode mode, Consumer<String> messages, SecretLookup secrets,
+                     FollowPolicy follow) {
+        this.open = OpenOptions.forChecking().withSecrets(secrets).withFollow(follow);
         this.path = path;
         this.storage = storage;
         this.mode = mode;
@@ -84,8 +86,14 @@ public final class Repairer {
      * check -r, it needs the key ({@code secrets}, depth 0) though it repairs metadata only.
      */
     public static RepairResult repair(Path image, RepairMode mode, Consumer<String> messages, SecretLookup secrets) throws IOException {
+        return repair(image, mode, messages, secrets, FollowPolicy.imageTree());
+    }
+
+    /** {@link #repair(Path, RepairMode, Consumer, SecretLookup)}; the check passes follow the names inside the image as {@code follow} allows. */
+    public static RepairResult repair(Path image, RepairMode mode, Consumer<String> messages, SecretLookup secrets,
+                                      FollowPolicy follow) throws IOException {
         try (WritableFileStorage file = WritableFileStorage.open(image)) {
-            return repair(image, file, mode, messages, secrets);
+            return repair(image, file, mode, messages, secrets, follow);
         }
     }
 
@@ -98,9 +106,15 @@ public final class Repairer {
     /** {@link #repair(Path, WritableStorage, RepairMode, Consumer)} with the secrets of an encrypted image. */
     public static RepairResult repair(Path image, WritableStorage target, RepairMode mode, Consumer<String> messages,
                                       SecretLookup secrets) throws IOException {
+        return repair(image, target, mode, messages, secrets, FollowPolicy.imageTree());
+    }
+
+    /** {@link #repair(Path, WritableStorage, RepairMode, Consumer, SecretLookup)} with a {@link FollowPolicy}. */
+    public static RepairResult repair(Path image, WritableStorage target, RepairMode mode, Consumer<String> messages,
+                                      SecretLookup secrets, FollowPolicy follow) throws IOException {
         requireKey(image, target, secrets);
         try (JournaledStorage journaled = new JournaledStorage(target, UndoJournal.pathFor(image))) {
-            Repairer r = new Repairer(image, journaled, mode, messages, secrets);
+            Repairer r = new Repairer(image, journaled, mode, messages, secrets, follow);
             Optional<String> failure = r.fixPass();
             journaled.commit();
             Optional<Path> journal = Optional.ofNullable(journaled.journal());

@@ -8,6 +8,8 @@ import dev.qcow2.format.FeatureBits;
 import dev.qcow2.format.Qcow2Header;
 import dev.qcow2.format.SnapshotEntry;
 import dev.qcow2.image.BackingChain;
+import dev.qcow2.image.FollowPolicy;
+import dev.qcow2.image.FollowRefusedException;
 import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import dev.qcow2.storage.Storage;
@@ -84,7 +86,7 @@ public final class ImageScan {
         Optional<Path> local = files.localPath(path);
         // the check needs the image's own metadata only: backing files are listed, not opened (a
         // missing one is a finding of the record, backing[].resolved = false)
-        OpenOptions open = new OpenOptions(false, local.isPresent(), 0, null, true);
+        OpenOptions open = new OpenOptions(false, local.isPresent(), 0, null, true).withFollow(options.follow());
         Qcow2Image image;
         try {
             image = Qcow2Image.open(storage, local.orElse(null), open);   // closes storage on failure
@@ -103,9 +105,11 @@ public final class ImageScan {
                 };
                 for (FeatureBits.NamedBit b : FeatureBits.describe(kind, bits, h.featureNames())) features.add(b.name());
             }
-            List<ScanRecord.Backing> backing = backingChain(files, path, h, options.followBacking() ? OpenOptions.MAX_CHAIN_DEPTH : 1);
+            List<String> refused = new ArrayList<>();
+            List<ScanRecord.Backing> backing = backingChain(files, path, h, options.followBacking() ? OpenOptions.MAX_CHAIN_DEPTH : 1,
+                    options.follow().anchoredAt(local.orElse(null)), refused);
 
-            String error = null;
+            String error = refused.isEmpty() ? null : refused.getFirst();
             // leaked clusters as one bit each (the checker already holds a counter per host cluster)
             long[] leaked = {0};
             java.util.BitSet leakedClusters = new java.util.BitSet();
@@ -139,7 +143,7 @@ public final class ImageScan {
             Qcow2Image guest = null;
             try {
                 if (hashing) {
-                    guest = guestView(image, local, h, path);
+                    guest = guestView(image, local, h, path, options.follow());
                     hashes = GuestHasher.hash(guest, options.hashAlgorithms());
                 }
                 for (SnapshotEntry s : entries) {
@@ -171,12 +175,13 @@ public final class ImageScan {
      * again with its backing chain (only for local files: the chain is resolved by the library's
      * local path_combine).
      */
-    private static Qcow2Image guestView(Qcow2Image image, Optional<Path> local, Qcow2Header h, String path) throws IOException {
+    private static Qcow2Image guestView(Qcow2Image image, Optional<Path> local, Qcow2Header h, String path, FollowPolicy follow)
+            throws IOException {
         if (h.backingFileName() == null) return image;
         if (local.isEmpty()) {
             throw new dev.qcow2.Qcow2Exception(path, "guest content of an image with a backing file is hashed on the local file system only");
         }
-        return Qcow2Image.open(local.get(), OpenOptions.permissive());
+        return Qcow2Image.open(local.get(), OpenOptions.permissive().withFollow(follow));
     }
 
     /**
@@ -185,6 +190,11 @@ public final class ImageScan {
      * null. A file without the qcow2 magic is hashed as raw (its bytes), as qemu-img would probe it.
      */
     public static Map<String, String> hash(Path path, String snapshot, List<String> algorithms) throws IOException {
+        return hash(path, snapshot, algorithms, FollowPolicy.imageTree());
+    }
+
+    /** {@link #hash(Path, String, List)}, following the names inside the image as {@code follow} allows. */
+    public static Map<String, String> hash(Path path, String snapshot, List<String> algorithms, FollowPolicy follow) throws IOException {
         boolean qcow2;
         try (Storage s = LocalScanFiles.INSTANCE.open(path.toString())) {
             qcow2 = s.size() >= 4 && java.util.Arrays.equals(s.read(0, 4), QCOW2_MAGIC);
@@ -193,13 +203,17 @@ public final class ImageScan {
                 return GuestHasher.hash(s, algorithms);
             }
         }
-        try (Qcow2Image image = Qcow2Image.open(path, OpenOptions.permissive())) {
+        try (Qcow2Image image = Qcow2Image.open(path, OpenOptions.permissive().withFollow(follow))) {
             return GuestHasher.hash(snapshot == null ? image : image.snapshot(snapshot), algorithms);
         }
     }
 
-    /** The backing layers below {@code path}, at most {@code maxDepth}; stops at an unresolved, raw, or looping layer. */
-    static List<ScanRecord.Backing> backingChain(ScanFiles files, String path, Qcow2Header top, int maxDepth) {
+    /**
+     * The backing layers below {@code path}, at most {@code maxDepth}; stops at an unresolved, raw, or looping layer,
+     * and before reading a local layer {@code follow} refuses (listed unresolved, its line added to {@code refused}).
+     */
+    static List<ScanRecord.Backing> backingChain(ScanFiles files, String path, Qcow2Header top, int maxDepth,
+                                                 FollowPolicy follow, List<String> refused) {
         List<ScanRecord.Backing> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         seen.add(path);
@@ -209,6 +223,17 @@ public final class ImageScan {
             String name = header.backingFileName();
             String full = BackingChain.pathCombine(above, name);
             String format = header.backingFormat().orElse(null);
+            Optional<Path> localLayer = files.localPath(full);
+            if (localLayer.isPresent() && depth < maxDepth && !"raw".equals(format)) {
+                // its header is about to be read: the gate first (the name is listed, the file not touched)
+                try {
+                    follow.check(above, "backing file", localLayer.get());
+                } catch (FollowRefusedException e) {
+                    out.add(new ScanRecord.Backing(depth, name, full, format, false));
+                    refused.add(e.getMessage());
+                    break;
+                }
+            }
             boolean resolved = files.exists(full);
             out.add(new ScanRecord.Backing(depth, name, full, format, resolved));
             if (!resolved || !seen.add(full) || depth == maxDepth || "raw".equals(format)) break;

@@ -1,5 +1,7 @@
 package dev.qcow2.scan;
 
+import dev.qcow2.image.FollowPolicy;
+
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -14,13 +16,24 @@ import java.util.Locale;
  * @param snapshots       also hash each internal snapshot's guest content (with hashing on)
  * @param followBacking   list the whole backing chain (every layer named and resolved), not only
  *                        the image's own backing file
+ * @param allowBacking    where names read from an image may lead besides the image's own directory
+ *                        tree ({@code --allow-backing}: directories, or {@code "any"}); see
+ *                        {@link FollowPolicy} (strings: the options travel to Spark executors)
  */
-public record ScanOptions(List<String> hashAlgorithms, boolean snapshots, boolean followBacking)
+public record ScanOptions(List<String> hashAlgorithms, boolean snapshots, boolean followBacking, List<String> allowBacking)
         implements java.io.Serializable {
     /** The digests {@code --hash} accepts, by their command-line names. */
     public static final List<String> ALGORITHMS = List.of("sha256", "sha1", "md5", "sha512");
 
+    public ScanOptions(List<String> hashAlgorithms, boolean snapshots, boolean followBacking) {
+        this(hashAlgorithms, snapshots, followBacking, List.of());
+    }
+
+    /** The policy for the names inside a scanned image. */
+    public FollowPolicy follow() { return FollowPolicy.parse(allowBacking); }
+
     public ScanOptions {
+        allowBacking = allowBacking == null ? List.of() : List.copyOf(allowBacking);
         hashAlgorithms = List.copyOf(hashAlgorithms);
         for (String a : hashAlgorithms) {
             if (!ALGORITHMS.contains(a)) {

@@ -10,9 +10,9 @@ import groovy.transform.CompileStatic
  */
 @CompileStatic
 final class Guard {
-    /** How the DSL gets out of a dirty image or a pending undo journal. */
+    /** How the DSL gets out of a dirty image or a pending undo journal, and how it allows a refused backing file. */
     static final ErrorLine.Hints HINTS = new ErrorLine.Hints('; repair its refcounts first: repair all',
-            ' (undo() restores what that repair changed)')
+            ' (undo() restores what that repair changed)', "; allow it with open(…, follow: '%s')")
 
     private Guard() { }
 

@@ -71,7 +71,7 @@ final class ImageCommands {
             def counting = new CountingStorage(FileStorage.openReadOnly(s.path))
             Qcow2Image opened
             try {
-                opened = Qcow2Image.open(counting, s.path, OpenOptions.forChecking())
+                opened = Qcow2Image.open(counting, s.path, OpenOptions.forChecking().withFollow(s.followPolicy))
             } catch (IOException | RuntimeException e) {
                 counting.close()
                 throw e

@@ -93,7 +93,7 @@ final class Mutations {
     static Record repair(Session s, RepairMode mode) {
         if (mode == null) throw new DslException('repair: use repair leaks or repair all')
         List<String> messages = []
-        def r = s.exclusive { Path p -> Repairer.repair(p, mode, { messages << it }) }
+        def r = s.exclusive { Path p -> Repairer.repair(p, mode, { messages << it } as java.util.function.Consumer<String>, dev.qcow2.crypto.SecretLookup.none(), s.followPolicy) }
         def f = [mode: mode.name().toLowerCase(), leaks_fixed: r.leaksFixed(), corruptions_fixed: r.corruptionsFixed(),
                  exit_code: r.exitCode(), journal: r.journal().map { it.toString() }.orElse(null)]
         if (r.failure().present) f.failure = r.failure().get()

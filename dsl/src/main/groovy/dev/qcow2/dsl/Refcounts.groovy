@@ -24,7 +24,7 @@ class Refcounts extends Table {
     static Refcounts of(Session s) {
         s.requirePath()
         Guard.run {
-            Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
+            Qcow2Image.open(s.path, OpenOptions.forChecking().withFollow(s.followPolicy)).withCloseable { Qcow2Image img ->
                 new Refcounts(s, Table.from(RefcountViews.refcounts(img)))
             }
         }

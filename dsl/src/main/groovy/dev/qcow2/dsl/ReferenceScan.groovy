@@ -27,7 +27,7 @@ final class ReferenceScan {
     static <T> T of(Session s, Closure<T> body) {
         s.requirePath()
         Guard.run {
-            Qcow2Image.open(s.path, OpenOptions.forChecking()).withCloseable { Qcow2Image img ->
+            Qcow2Image.open(s.path, OpenOptions.forChecking().withFollow(s.followPolicy)).withCloseable { Qcow2Image img ->
                 body.call(new ReferenceScan(img, ImageChecker.scan(img, {}).references()))
             }
         }

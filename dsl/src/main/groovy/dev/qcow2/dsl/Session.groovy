@@ -2,6 +2,7 @@ package dev.qcow2.dsl
 
 import dev.qcow2.crypto.SecretLookup
 import dev.qcow2.format.SnapshotEntry
+import dev.qcow2.image.FollowPolicy
 import dev.qcow2.image.OpenOptions
 import dev.qcow2.image.Qcow2Image
 import dev.qcow2.repair.RepairMode
@@ -23,6 +24,10 @@ class Session implements Closeable {
     private Path path
     private boolean writable
     private boolean followBacking = true
+    /** Which files named inside the image are opened ({@code follow:}; see {@link FollowPolicy}). */
+    private FollowPolicy follow = FollowPolicy.imageTree()
+    /** What an {@code open} without {@code follow:} uses (a front end's {@code --allow-backing}). */
+    private FollowPolicy defaultFollow = FollowPolicy.imageTree()
     /** {@code tolerant: true}: header contradictions are read past (listed by info's {@code ignored}), not refused. */
     private boolean tolerant
     private Qcow2Writer writer
@@ -47,9 +52,36 @@ class Session implements Closeable {
     @Internal
     void setProgress(ProgressListener listener) { progress = listener }
 
+    /** The follow policy of opens without {@code follow:} (the front end's {@code --allow-backing}). */
+    @Internal
+    void setDefaultFollow(FollowPolicy policy) { defaultFollow = policy ?: FollowPolicy.imageTree() }
+
+    /** The open image's follow policy (what the commands that open it again use). */
+    @Internal
+    FollowPolicy getFollowPolicy() { follow }
+
+    /**
+     * {@code follow:}'s words, as the CLI's {@code --allow-backing}: {@code 'any'}, {@code 'none'},
+     * a directory, or a list of directories; absent: the session's default.
+     */
+    @Internal
+    FollowPolicy followOption(Map options) {
+        if (!options.containsKey('follow')) return defaultFollow
+        def v = options.follow
+        List<String> words = v instanceof Collection ? (v as Collection).collect { it as String } : [v as String]
+        try {
+            FollowPolicy.parse(words)
+        } catch (IllegalArgumentException e) {
+            throw new DslException("open: follow: ${e.message}")
+        }
+    }
+
     // ---- open / close -------------------------------------------------------------------
 
-    /** {@code open 'disk.qcow2'}: read-only; follows the backing file as qemu-img does. */
+    /**
+     * {@code open 'disk.qcow2'}: read-only; follows the backing file as qemu-img does, when it lies
+     * in the image's own directory tree (see {@code follow:} below).
+     */
     Record open(String file) { open([:], file) }
 
     /**
@@ -58,11 +90,15 @@ class Session implements Closeable {
      * per layer of the chain {@code secrets: [0: 'pw', 1: 'pw2']} (see {@link SessionSecrets}).
      * {@code tolerant: true} reads an image whose header contradicts itself (qemu-img refuses it,
      * and so does a plain open) as evidence: info's {@code ignored} lists each contradiction read past.
+     * {@code follow:} which files named inside the image (backing files, data file) are opened:
+     * by default those inside the image's directory tree; {@code follow: '/dir'} (or a list) also
+     * those under /dir, {@code follow: 'any'} all of them (as qemu-img), {@code follow: 'none'} none.
      */
     Record open(Map options, String file) {
         Guard.run {
-            def unknown = options.keySet() - (['writable', 'backing', 'tolerant'] + SessionSecrets.OPTIONS)
-            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing, tolerant, secret, secretFile, secrets")
+            def unknown = options.keySet() - (['writable', 'backing', 'tolerant', 'follow'] + SessionSecrets.OPTIONS)
+            if (unknown) throw new DslException("open: unknown option ${unknown.join(', ')}; known: writable, backing, tolerant, follow, secret, secretFile, secrets")
+            FollowPolicy f = followOption(options)
             boolean tol = options.tolerant as boolean
             if (tol && options.writable) throw new DslException("open: tolerant: true reads only; it cannot be combined with writable: true")
             Path p = Path.of(file)
@@ -73,8 +109,8 @@ class Session implements Closeable {
             SessionSecrets s = SessionSecrets.of(options, passphrasePrompt)
             Qcow2Writer newWriter = null
             try {
-                newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults().withSecrets(s.lookup())) : null
-                image = Qcow2Image.open(p, openOptions(follow, s, tol))
+                newWriter = w ? Qcow2Writer.open(p, WriteOptions.defaults().withSecrets(s.lookup()).withFollow(f)) : null
+                image = Qcow2Image.open(p, openOptions(follow, s, tol, f))
             } catch (IOException | RuntimeException e) {
                 newWriter?.close()
                 s.close()
@@ -83,6 +119,7 @@ class Session implements Closeable {
             path = p
             writable = w
             followBacking = follow
+            this.follow = f
             tolerant = tol
             writer = newWriter
             secrets = s
@@ -90,9 +127,9 @@ class Session implements Closeable {
         }
     }
 
-    private static OpenOptions openOptions(boolean follow, SessionSecrets s, boolean tolerant) {
-        (follow ? OpenOptions.permissive() : OpenOptions.defaults()).withSecrets(s == null ? SecretLookup.none() : s.lookup())
-                .withTolerant(tolerant)
+    private static OpenOptions openOptions(boolean followBacking, SessionSecrets s, boolean tolerant, FollowPolicy follow) {
+        (followBacking ? OpenOptions.permissive() : OpenOptions.defaults()).withSecrets(s == null ? SecretLookup.none() : s.lookup())
+                .withTolerant(tolerant).withFollow(follow)
     }
 
     /**
@@ -110,8 +147,8 @@ class Session implements Closeable {
                 image = null
                 writer = null
             }
-            if (writable) writer = Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup()))
-            image = Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant))
+            if (writable) writer = Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup()).withFollow(follow))
+            image = Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant, follow))
         }
     }
 
@@ -164,7 +201,7 @@ class Session implements Closeable {
     Qcow2Image image() {
         requirePath()
         if (image == null) {
-            image = Guard.run { Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant)) }
+            image = Guard.run { Qcow2Image.open(path, openOptions(followBacking, secrets, tolerant, follow)) }
         }
         image
     }
@@ -172,7 +209,7 @@ class Session implements Closeable {
     @Internal
     Qcow2Writer writer() {
         requireWritable()
-        if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup())) }
+        if (writer == null) writer = Guard.run { Qcow2Writer.open(path, WriteOptions.defaults().withSecrets(secrets == null ? SecretLookup.none() : secrets.lookup()).withFollow(follow)) }
         writer
     }
 

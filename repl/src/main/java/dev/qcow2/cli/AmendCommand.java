@@ -48,6 +48,9 @@ final class AmendCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to amend.")
     List<String> files = new ArrayList<>();
 
@@ -81,7 +84,7 @@ final class AmendCommand implements Callable<Integer> {
             AmendOptions parsed = AmendOptions.parse(options);
             // a key given in the image options must unlock the image, as qemu-img's open checks it
             if (image.hasSecrets()) ImageOpener.open(image, dev.qcow2.image.OpenOptions.defaults()).close();
-            Amender.amend(path, parsed, objects.secrets(), image.lookup());
+            Amender.amend(path, parsed, objects.secrets(), image.lookup(), allow.policy());
         } catch (AmendOptions.OptionException e) {
             return fail(err, e.getMessage(), e.hint());
         } catch (Amender.BackingChangeException e) {

@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.BlockDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -83,6 +84,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -112,10 +116,10 @@ final class BenchCommand implements Callable<Integer> {
         // the report's lines; null with -q
         PrintWriter out = quiet.on ? null : spec.commandLine().getOut();
         if (write) {
-            BenchWriter.run(arg, plan, out);
+            BenchWriter.run(arg, plan, out, allow.policy());
             return 0;
         }
-        try (BlockDevice image = ImageOpener.open(arg)) {
+        try (BlockDevice image = ImageOpener.open(arg, allow.apply(OpenOptions.permissive()))) {
             long imageSize = image.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
             announce(plan, "read", out);

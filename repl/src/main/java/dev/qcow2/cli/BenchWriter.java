@@ -33,10 +33,10 @@ final class BenchWriter {
     }
 
     /** Runs the write test; the report goes to {@code out} (null: quiet). */
-    static void run(ImageArg image, Plan plan, java.io.PrintWriter out) throws Exception {
+    static void run(ImageArg image, Plan plan, java.io.PrintWriter out, dev.qcow2.image.FollowPolicy follow) throws Exception {
         String file = image.file();
         String fmt = ImageOpener.format(image);
-        try (Target target = fmt.equals("qcow2") ? qcow2(image) : raw(file)) {
+        try (Target target = fmt.equals("qcow2") ? qcow2(image, follow) : raw(file)) {
             long imageSize = target.size();
             if (imageSize <= 0) throw new Errors.CliException(file + ": image is empty");
             BenchCommand.announce(plan, "write", out);
@@ -83,8 +83,8 @@ final class BenchWriter {
         }
     }
 
-    private static Target qcow2(ImageArg image) throws IOException {
-        Qcow2Writer w = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()));
+    private static Target qcow2(ImageArg image, dev.qcow2.image.FollowPolicy follow) throws IOException {
+        Qcow2Writer w = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()).withFollow(follow));
         return new Target() {
             @Override public long size() { return w.size(); }
             @Override public void writeAll(long[] offsets, ByteBuffer[] buffers) throws IOException { w.writeAll(offsets, buffers); }

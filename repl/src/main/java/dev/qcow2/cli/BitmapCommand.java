@@ -45,6 +45,9 @@ final class BitmapCommand implements Callable<Integer> {
 
     @Mixin FormatOption formatOption;
 
+    @Mixin AllowBackingOption allow;
+
+
     // The actions are read in command-line order from the original arguments (actions()); these
     // fields only declare them for picocli (and its help), repeated as often as given.
     @Option(names = "--add", description = "Create BITMAP, enabled (follow with --disable for a disabled one).")
@@ -105,7 +108,7 @@ final class BitmapCommand implements Callable<Integer> {
         }
         // qemu-img truncates the granularity to 32 bits (an uint32 in QMP): 4G becomes 0 and is refused
         long effective = g == 0 ? 0 : ((g & 0xffffffffL) == 0 ? 1 : g & 0xffffffffL);
-        try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), WriteOptions.defaults())) {
+        try (Qcow2Writer image = Qcow2Writer.open(Path.of(file), allow.apply(WriteOptions.defaults()))) {
             BitmapTracker bitmaps = image.bitmaps();
             for (Action a : actions) {
                 try {

@@ -64,6 +64,9 @@ final class CheckCommand implements Callable<Integer> {
 
     @Mixin TolerantOption tolerant;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Option(names = "--no-key",
             description = "Check the metadata of an encrypted image without its secret, where qemu-img refuses "
                     + "(\"Parameter 'encrypt.key-secret' is required for cipher\", exit 1). A check reads no guest data.")
@@ -96,7 +99,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (mode != null) return repair(image, mode, out, err);
         CheckReport report;
-        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, tolerant.apply(OpenOptions.forChecking()))) {
+        try (Qcow2Image img = (Qcow2Image) ImageOpener.open(image, allow.apply(tolerant.apply(OpenOptions.forChecking())))) {
             TolerantOption.reportIgnored(img, err);
             if (noKey && img.encryption() instanceof dev.qcow2.image.Encryption.Locked) {
                 err.println("qcow2: " + file + ": --no-key: checking metadata only, without the key of the "
@@ -130,7 +133,7 @@ final class CheckCommand implements Callable<Integer> {
         RepairResult result = Repairer.repair(Path.of(file), mode, line -> {
             err.println(line);
             err.flush();
-        }, image.lookup());
+        }, image.lookup(), allow.policy());
         result.journal().ifPresent(j -> {
             err.println("Undo journal: " + j + " (restore with: qcow2 undo " + file + ")");
             err.flush();

@@ -46,6 +46,9 @@ final class CommitCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to commit.")
     List<String> files = new ArrayList<>();
 
@@ -61,7 +64,7 @@ final class CommitCommand implements Callable<Integer> {
         if (fmt.equals("raw")) throw new Errors.CliException("Image does not have a backing file");
         PrintWriter out = spec.commandLine().getOut();
         ProgressLine p = progress.start(quiet, out);
-        Commit.commit(Path.of(file), new Commit.Options(base, drop), image.lookup(), p::update);
+        Commit.commit(Path.of(file), new Commit.Options(base, drop, allow.policy()), image.lookup(), p::update);
         p.done();
         if (!quiet.on) {
             out.println("Image committed.");

@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
 import dev.qcow2.image.MapEntry;
@@ -45,6 +46,9 @@ final class CompareCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(index = "0", paramLabel = "A", description = "First image.")
     String fileA;
 
@@ -59,12 +63,12 @@ final class CompareCommand implements Callable<Integer> {
         ImageArg argA = objects.image(fileA, formatA, imageOpts, spec.commandLine().getErr());
         ImageArg argB = objects.image(fileB, formatB, imageOpts, spec.commandLine().getErr());
         try {
-            a = ImageOpener.open(argA);
+            a = ImageOpener.open(argA, allow.apply(OpenOptions.permissive()));
         } catch (Exception e) {
             return openError(e);
         }
         try {
-            b = ImageOpener.open(argB);
+            b = ImageOpener.open(argB, allow.apply(OpenOptions.permissive()));
         } catch (Exception e) {
             closeQuietly(a);
             return openError(e);

@@ -61,6 +61,9 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin TolerantOption tolerant;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 
@@ -79,7 +82,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
         ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
         String targetOptions = options.isEmpty() ? null : String.join(",", options);
-        try (BlockDevice image = ImageOpener.open(input, tolerant.apply(OpenOptions.permissive()))) {
+        try (BlockDevice image = ImageOpener.open(input, allow.apply(tolerant.apply(OpenOptions.permissive())))) {
             TolerantOption.reportIgnored(image, spec.commandLine().getErr());
             List<BitmapCopy.Source> copied = bitmaps ? BitmapCopy.check(image, skipBrokenBitmaps, qcow2, options) : List.of();
             BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);

@@ -32,7 +32,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     }
 
     /** The CLI's commands for getting out of a dirty image or a pending undo journal. */
-    static final ErrorLine.Hints HINTS = new ErrorLine.Hints("; run `qcow2 check -r all` first", " (qcow2 undo IMAGE)");
+    static final ErrorLine.Hints HINTS = new ErrorLine.Hints("; run `qcow2 check -r all` first", " (qcow2 undo IMAGE)",
+            "; allow it with --allow-backing=%s");
 
     /** One line for any exception ({@link ErrorLine}); what is not the user's to fix is an internal error. */
     static String describe(Throwable e) {

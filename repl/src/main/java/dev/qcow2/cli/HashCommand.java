@@ -33,6 +33,9 @@ final class HashCommand implements Callable<Integer> {
 
     @Mixin OutputOption output;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Option(names = {"-a", "--algo"}, paramLabel = "ALGO[,ALGO...]", description = "sha256 (default), sha1, md5, sha512; several in one pass.")
     String algo = "sha256";
 
@@ -50,7 +53,7 @@ final class HashCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Errors.CliException("--algo: " + e.getMessage());
         }
-        Map<String, String> hashes = ImageScan.hash(Path.of(file), snapshot, algorithms);
+        Map<String, String> hashes = ImageScan.hash(Path.of(file), snapshot, algorithms, allow.policy());
         PrintWriter out = spec.commandLine().getOut();
         if (output.json()) {
             Map<String, Object> m = new LinkedHashMap<>();

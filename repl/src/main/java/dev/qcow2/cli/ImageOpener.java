@@ -16,7 +16,9 @@ import java.nio.file.Path;
 
 /**
  * Opens the FILE operand of a command as qemu-img does: with {@code -f} as given, else probed
- * (qcow2 magic, else raw). Every open is read-only.
+ * (qcow2 magic, else raw). Every open is read-only. A probed qcow2 header is read as any other:
+ * the files it names pass the command's {@code --allow-backing} gate ({@link AllowBackingOption});
+ * with {@code -f raw} no header is read at all, so nothing it names is ever opened.
  */
 final class ImageOpener {
     private ImageOpener() { }
@@ -42,19 +44,9 @@ final class ImageOpener {
         return requested;
     }
 
-    /** Opens FILE following its backing chain and data file (as qemu-img does for reading). */
-    static BlockDevice open(String file, String requested) throws IOException {
-        return open(file, requested, OpenOptions.permissive());
-    }
-
     static BlockDevice open(String file, String requested, OpenOptions options) throws IOException {
         String fmt = format(file, requested);
         return fmt.equals("qcow2") ? Qcow2Image.open(Path.of(file), options) : RawImage.open(Path.of(file));
-    }
-
-    /** Opens an image operand following its backing chain, each layer unlocked by the secret its options name. */
-    static BlockDevice open(ImageArg image) throws IOException {
-        return open(image, OpenOptions.permissive());
     }
 
     /** Opens an image operand with {@code options} and the operand's secrets ({@link ImageArg#lookup}). */

@@ -39,6 +39,9 @@ final class InfoCommand implements Callable<Integer> {
 
     @Mixin TolerantOption tolerant;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -49,11 +52,19 @@ final class InfoCommand implements Callable<Integer> {
         ImageArg image = objects.image(file, format.value, imageOpts, spec.commandLine().getErr());
         String name = image.file();
         String fmt = image.format();
+        // --backing-chain opens each layer: the names read from the layer above pass the gate first
+        dev.qcow2.image.FollowPolicy follow = allow.policy().anchoredAt(image.path());
+        String namedBy = null;
         while (name != null) {
             if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
+            if (namedBy != null) {
+                dev.qcow2.image.BackingName parsed = dev.qcow2.image.BackingName.parse(namedBy, name);
+                follow.check(namedBy, "backing file", java.nio.file.Path.of(parsed.json() ? parsed.fileName() : name));
+            }
             Map<String, Object> info = chain.isEmpty() ? ImageInfo.of(image, tolerant.on, spec.commandLine().getErr()) : ImageInfo.of(name, fmt);
             chain.add(info);
             if (!backingChain) break;
+            namedBy = name;
             name = (String) info.get("full-backing-filename");
             fmt = (String) info.get("backing-filename-format");
         }

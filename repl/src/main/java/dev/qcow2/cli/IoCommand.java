@@ -36,6 +36,9 @@ final class IoCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -47,7 +50,7 @@ final class IoCommand implements Callable<Integer> {
             throw new Errors.CliException("io: only qcow2 images can be opened, not '" + format + "'");
         }
         boolean ok = true;
-        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()))) {
+        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), allow.apply(WriteOptions.defaults().withSecrets(image.lookup())))) {
             PrintWriter out = spec.commandLine().getOut();
             IoCommands runner = new IoCommands(writer, out, spec.commandLine().getErr());
             // each command's report is flushed before the next runs (its errors go to stderr unbuffered)

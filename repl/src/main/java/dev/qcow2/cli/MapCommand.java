@@ -41,6 +41,9 @@ final class MapCommand implements Callable<Integer> {
 
     @Mixin TolerantOption tolerant;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -51,7 +54,7 @@ final class MapCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder buf = new StringBuilder();
         try (BlockDevice dev = ImageOpener.open(objects.image(file, format.value, imageOpts, spec.commandLine().getErr()),
-                tolerant.apply(OpenOptions.permissive()))) {
+                allow.apply(tolerant.apply(OpenOptions.permissive())))) {
             TolerantOption.reportIgnored(dev, spec.commandLine().getErr());
             MapEntry[] prev = new MapEntry[1];
             if (output.json()) buf.append('[');

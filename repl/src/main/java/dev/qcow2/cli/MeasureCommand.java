@@ -1,5 +1,6 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.create.ImageMeasure;
 import dev.qcow2.create.OptionList;
 import dev.qcow2.create.SizeParser;
@@ -51,6 +52,9 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to measure.")
     String file;
 
@@ -90,7 +94,8 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
         if (file == null) {
             result = measure(opts, sizeBytes, null, null);
         } else {
-            try (BlockDevice image = ImageOpener.open(objects.image(file, format, imageOpts, spec.commandLine().getErr()))) {
+            try (BlockDevice image = ImageOpener.open(objects.image(file, format, imageOpts, spec.commandLine().getErr()),
+                    allow.apply(OpenOptions.permissive()))) {
                 BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
                 result = measure(opts, sizeBytes, source, image instanceof Qcow2Image q ? q : null);
             }

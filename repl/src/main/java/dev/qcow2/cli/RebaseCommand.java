@@ -52,6 +52,9 @@ final class RebaseCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to rebase.")
     List<String> files = new ArrayList<>();
 
@@ -63,7 +66,7 @@ final class RebaseCommand implements Callable<Integer> {
         if (!unsafe && backing == null) throw new Errors.CliException("Must specify backing file (-b) or use unsafe mode (-u)");
         ImageArg image = objects.image(files.get(0), formatOption.value, imageOpts, spec.commandLine().getErr());
         String file = image.file();
-        Rebase.Options options = new Rebase.Options(backing, backingFormat, unsafe);
+        Rebase.Options options = new Rebase.Options(backing, backingFormat, unsafe, allow.policy());
         Rebase.validate(options);
         String format = image.format();
         String fmt = ImageOpener.format(file, "raw".equals(format) ? null : format);

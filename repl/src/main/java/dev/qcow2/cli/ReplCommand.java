@@ -3,6 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.repl.ReplLauncher;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -19,6 +20,8 @@ import java.util.concurrent.Callable;
 final class ReplCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Mixin AllowBackingOption allow;
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to open (read-only).")
     String file;
 
@@ -26,6 +29,6 @@ final class ReplCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // JLine takes the terminal itself when stdin is the process's and a console is attached
         Streams streams = Streams.of(spec);
-        return ReplLauncher.launch(file, streams.in(), streams.out(), streams.err());
+        return ReplLauncher.launch(file, streams.in(), streams.out(), streams.err(), allow.policy());
     }
 }

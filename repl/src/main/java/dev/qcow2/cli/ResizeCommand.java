@@ -48,6 +48,9 @@ final class ResizeCommand implements Callable<Integer> {
 
     @Mixin ImageOptsOption imageOpts;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Parameters(paramLabel = "FILE [+|-]SIZE", arity = "0..*", description = "The image and its new size.")
     List<String> positional = new ArrayList<>();
 
@@ -74,7 +77,7 @@ final class ResizeCommand implements Callable<Integer> {
         if (format != null && !format.equals("qcow2")) {
             throw new Errors.CliException("resize: only qcow2 images can be resized, not '" + format + "'");
         }
-        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), WriteOptions.defaults().withSecrets(image.lookup()))) {
+        try (Qcow2Writer writer = Qcow2Writer.open(image.path(), allow.apply(WriteOptions.defaults().withSecrets(image.lookup())))) {
             long current = writer.size();
             long total = relative == 0 ? n : current + n * relative;
             if (total <= 0) throw new Errors.CliException("New image size must be positive");

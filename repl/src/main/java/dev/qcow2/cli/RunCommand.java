@@ -3,6 +3,7 @@ package dev.qcow2.cli;
 import dev.qcow2.repl.ScriptRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -21,6 +22,8 @@ import java.util.concurrent.Callable;
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Mixin AllowBackingOption allow;
+
     @Parameters(index = "0", paramLabel = "SCRIPT", description = "The script file (.groovy).")
     String script;
 
@@ -30,6 +33,6 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Streams streams = Streams.of(spec);
-        return ScriptRunner.run(Path.of(script), args, streams.out(), streams.err());
+        return ScriptRunner.run(Path.of(script), args, streams.out(), streams.err(), allow.policy());
     }
 }

@@ -40,6 +40,9 @@ final class ScanCommand implements Callable<Integer> {
 
     @Mixin OutputOption output;
 
+    @Mixin AllowBackingOption allow;
+
+
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Images scanned at once (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
 
@@ -69,7 +72,7 @@ final class ScanCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (jobs < 1) throw new Errors.CliException("--jobs must be at least 1: " + jobs);
-        ScanOptions options = options(hash, snapshots, followBacking);
+        ScanOptions options = options(hash, snapshots, followBacking, allow);
         if (out != null && spark == null) throw new Errors.CliException("--out is for --spark runs (redirect stdout otherwise)");
         if (spark != null) return SparkScan.run(spark, out, options, paths, output.json(), stdout, err);
 
@@ -117,10 +120,16 @@ final class ScanCommand implements Callable<Integer> {
     }
 
     static ScanOptions options(String hash, boolean snapshots, boolean followBacking) {
+        return options(hash, snapshots, followBacking, new AllowBackingOption());
+    }
+
+    /** The options of the command line; {@code --allow-backing} travels as its words (checked here). */
+    static ScanOptions options(String hash, boolean snapshots, boolean followBacking, AllowBackingOption allow) {
+        allow.policy();
         try {
             List<String> algorithms = hash == null ? List.of() : ScanOptions.parseAlgorithms(hash);
             if (snapshots && algorithms.isEmpty()) throw new Errors.CliException("--snapshots needs --hash (it digests each snapshot)");
-            return new ScanOptions(algorithms, snapshots, followBacking);
+            return new ScanOptions(algorithms, snapshots, followBacking, allow.words());
         } catch (IllegalArgumentException e) {
             throw new Errors.CliException("--hash: " + e.getMessage());
         }

@@ -70,6 +70,10 @@ final class SparkScan {
         }
         if (options.snapshots()) cmd.add("--snapshots");
         if (options.followBacking()) cmd.add("--follow-backing");
+        for (String dir : options.allowBacking()) {
+            cmd.add("--allow-backing");
+            cmd.add(dir);
+        }
         cmd.addAll(paths);
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT).start();

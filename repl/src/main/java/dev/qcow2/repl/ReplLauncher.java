@@ -38,10 +38,17 @@ public final class ReplLauncher {
      * they print, Groovy's {@code out}) to {@code out}, errors to {@code err}.
      */
     public static int launch(String file, InputStream in, PrintStream out, PrintStream err) throws IOException {
+        return launch(file, in, out, err, dev.qcow2.image.FollowPolicy.imageTree());
+    }
+
+    /** {@link #launch(String, InputStream, PrintStream, PrintStream)}; opens without {@code follow:} use {@code follow}. */
+    public static int launch(String file, InputStream in, PrintStream out, PrintStream err, dev.qcow2.image.FollowPolicy follow)
+            throws IOException {
         Path demoDir = null;
         String banner = "qcow2 repl — Groovy DSL over qcow2 images; :help for commands, :quit to leave.";
         DslShell shell = new DslShell();
         shell.setFrontEnd(FrontEnd.REPL);
+        shell.getSession().setDefaultFollow(follow);
         try (Evaluator evaluator = new Evaluator(shell)) {
             if (file == null) {
                 demoDir = Files.createTempDirectory("qcow2-demo-");

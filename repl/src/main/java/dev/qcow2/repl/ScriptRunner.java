@@ -47,6 +47,11 @@ public final class ScriptRunner {
      * {@code out}, the failure line to {@code err}. Returns the exit status.
      */
     public static int run(Path script, List<String> args, PrintStream out, PrintStream err) {
+        return run(script, args, out, err, dev.qcow2.image.FollowPolicy.imageTree());
+    }
+
+    /** {@link #run(Path, List, PrintStream, PrintStream)}; the script's opens without {@code follow:} use {@code follow}. */
+    public static int run(Path script, List<String> args, PrintStream out, PrintStream err, dev.qcow2.image.FollowPolicy follow) {
         String name = script.getFileName() == null ? script.toString() : script.getFileName().toString();
         if (!Files.isRegularFile(script)) {
             err.println("qcow2: " + script + ": no such script");
@@ -54,6 +59,7 @@ public final class ScriptRunner {
         }
         try (DslShell shell = new DslShell()) {
             shell.setFrontEnd(FrontEnd.RUN);
+            shell.getSession().setDefaultFollow(follow);
             shell.getBinding().setVariable("exit", new ExitClosure());
             shell.getBinding().setVariable("out", out);
             Object last = shell.run(script, args);

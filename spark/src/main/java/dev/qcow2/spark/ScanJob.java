@@ -106,6 +106,7 @@ public final class ScanJob {
         String hash = null;
         boolean snapshots = false;
         boolean followBacking = false;
+        List<String> allowBacking = new ArrayList<>();
         List<String> paths = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -114,10 +115,11 @@ public final class ScanJob {
                 case "--hash" -> hash = args[++i];
                 case "--snapshots" -> snapshots = true;
                 case "--follow-backing" -> followBacking = true;
+                case "--allow-backing" -> allowBacking.add(args[++i]);
                 default -> paths.add(args[i]);
             }
         }
-        ScanOptions options = new ScanOptions(hash == null ? List.of() : ScanOptions.parseAlgorithms(hash), snapshots, followBacking);
+        ScanOptions options = new ScanOptions(hash == null ? List.of() : ScanOptions.parseAlgorithms(hash), snapshots, followBacking, allowBacking);
         SparkSession.Builder builder = SparkSession.builder().appName("qcow2 scan").config("spark.ui.enabled", "false");
         if (master != null) builder = builder.master(master);
         SparkSession spark = builder.getOrCreate();
