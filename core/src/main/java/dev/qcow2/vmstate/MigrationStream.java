@@ -65,6 +65,8 @@ public final class MigrationStream {
     private final RamSink sink;
     private final Optional<VmDescription> description;
     private int pageSize;
+    /** The one page buffer of every RAM body (a stream may hold thousands of PART sections of 16 MiB pages). */
+    private byte[] page;
 
     private String machineType;
     private boolean ignoreShared;
@@ -184,7 +186,7 @@ public final class MigrationStream {
 
     /** One body of the ram section, up to and including its EOS (ram_load_precopy). */
     private void ramBody() throws IOException {
-        byte[] page = new byte[pageSize];
+        if (page == null || page.length != pageSize) page = new byte[pageSize];
         long mask = pageSize - 1;
         while (true) {
             long at = in.position();
