@@ -196,7 +196,8 @@ public final class MigrationStream {
             if ((flags & (FLAG_ZERO | FLAG_PAGE | FLAG_COMPRESS_PAGE | FLAG_XBZRLE)) != 0) {
                 String block = blockFromStream(at, flags);
                 long used = blocks.get(block)[0];
-                if (addr >= used || pageSize > used - addr) {
+                // addr is the high bits of a be64: unsigned, so a set top bit is past every block, not before it
+                if (addr < 0 || addr >= used || pageSize > used - addr) {
                     throw in.error(at, String.format("page at 0x%x past the end of RAM block '%s' (0x%x bytes)", addr, block, used));
                 }
                 switch (flags & ~FLAG_CONTINUE) {
