@@ -3,6 +3,7 @@
 #   scripts/fuzz.sh TARGET SECONDS      e.g. scripts/fuzz.sh check 600
 # TARGET is a @FuzzTest method of core/src/test/java/dev/qcow2/fuzz/ImageFuzzTest.java:
 #   header openAndRead check map snapshotTable bitmapDirectory repairCopy deflateCluster zstdCluster
+#   luksHeader vmstateStream rescue
 # Findings (crash-* files) land in core/src/test/resources/dev/qcow2/fuzz/ImageFuzzTestInputs/TARGET/
 # and are run by every later `mvn test` as regression inputs. Per input: 10 s deadline
 # (-timeout), 2 GiB RSS and 256 MiB single-allocation limits. The corpus Jazzer grows is kept

@@ -65,6 +65,8 @@ public final class MigrationStream {
     private final RamSink sink;
     private final Optional<VmDescription> description;
     private int pageSize;
+    /** The one page buffer of every RAM body (a stream may hold thousands of PART sections of 16 MiB pages). */
+    private byte[] page;
 
     private String machineType;
     private boolean ignoreShared;
@@ -184,7 +186,7 @@ public final class MigrationStream {
 
     /** One body of the ram section, up to and including its EOS (ram_load_precopy). */
     private void ramBody() throws IOException {
-        byte[] page = new byte[pageSize];
+        if (page == null || page.length != pageSize) page = new byte[pageSize];
         long mask = pageSize - 1;
         while (true) {
             long at = in.position();
@@ -194,7 +196,8 @@ public final class MigrationStream {
             if ((flags & (FLAG_ZERO | FLAG_PAGE | FLAG_COMPRESS_PAGE | FLAG_XBZRLE)) != 0) {
                 String block = blockFromStream(at, flags);
                 long used = blocks.get(block)[0];
-                if (addr >= used || pageSize > used - addr) {
+                // addr is the high bits of a be64: unsigned, so a set top bit is past every block, not before it
+                if (addr < 0 || addr >= used || pageSize > used - addr) {
                     throw in.error(at, String.format("page at 0x%x past the end of RAM block '%s' (0x%x bytes)", addr, block, used));
                 }
                 switch (flags & ~FLAG_CONTINUE) {

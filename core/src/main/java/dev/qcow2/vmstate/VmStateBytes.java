@@ -9,7 +9,9 @@ import java.io.OutputStream;
 /**
  * The stored bytes of one snapshot's VM state, read through the snapshot's L1 table by the one
  * read path ({@link LayerReader}), at stream offsets 0 to {@link #size()}. Every read is bounded
- * by the caller's buffer; nothing here holds more than that.
+ * by the caller's buffer; nothing here holds more than that. {@link #of} puts the same stream
+ * view over any other {@link Source} (a stream file, the fuzz targets' bytes), so the one
+ * parser ({@link MigrationStream}) reads them all.
  */
 public final class VmStateBytes {
     /** Chunk size of sequential reads (cursors, copies). */
@@ -17,14 +19,29 @@ public final class VmStateBytes {
 
     private final String resource;
     private final String snapshot;
-    private final LayerReader reader;
+    private final Source source;
     private final VmStateLocation location;
 
+    /** Where stream bytes come from: {@code length} bytes at {@code streamOffset}, already checked to lie inside the stream. */
+    @FunctionalInterface
+    public interface Source {
+        void read(long streamOffset, byte[] buf, int off, int length) throws IOException;
+    }
+
     public VmStateBytes(String resource, String snapshot, LayerReader reader, VmStateLocation location) {
+        this(resource, snapshot, (at, buf, off, length) -> reader.read(location.offset().plus(at), buf, off, length), location);
+    }
+
+    private VmStateBytes(String resource, String snapshot, Source source, VmStateLocation location) {
         this.resource = resource;
         this.snapshot = snapshot;
-        this.reader = reader;
+        this.source = source;
         this.location = location;
+    }
+
+    /** A stream of {@code size} bytes read from {@code source} (location: guest offset 0). */
+    public static VmStateBytes of(String resource, String snapshot, long size, Source source) {
+        return new VmStateBytes(resource, snapshot, source, new VmStateLocation(new GuestOffset(0), size));
     }
 
     public long size() { return location.size(); }
@@ -41,7 +58,7 @@ public final class VmStateBytes {
             throw new VmStateException(resource, snapshot, streamOffset, "read of " + length
                     + " bytes past the end of the VM state (" + size() + " bytes)");
         }
-        reader.read(location.offset().plus(streamOffset), buf, off, length);
+        source.read(streamOffset, buf, off, length);
     }
 
     /** Copies the whole stream to {@code out} (the {@code stream} export), a chunk at a time. */
