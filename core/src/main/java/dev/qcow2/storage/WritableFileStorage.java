@@ -91,15 +91,30 @@ public final class WritableFileStorage implements WritableStorage {
     public void write(long offset, ByteBuffer src) throws IOException {
         Storage.checkRange(name, offset, src.remaining());
         long position = offset;
-        while (src.hasRemaining()) position += channel.write(src, position);
+        try {
+            while (src.hasRemaining()) position += channel.write(src, position);
+        } catch (IOException e) {
+            throw Storage.failure(name, "write", e);
+        }
     }
 
-    @Override public void flush() throws IOException { channel.force(false); }
+    @Override
+    public void flush() throws IOException {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw Storage.failure(name, "flush", e);
+        }
+    }
 
     @Override
     public void setLength(long length) throws IOException {
         // ftruncate: shrinking cuts, growing adds a hole (no block is allocated, as QEMU's file driver)
-        if (length != channel.size()) file.setLength(length);
+        try {
+            if (length != channel.size()) file.setLength(length);
+        } catch (IOException e) {
+            throw Storage.failure(name, "truncate", e);
+        }
     }
 
     @Override

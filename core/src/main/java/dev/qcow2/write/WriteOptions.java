@@ -1,21 +1,28 @@
 package dev.qcow2.write;
 
 import dev.qcow2.crypto.SecretLookup;
+import dev.qcow2.storage.WritableOpener;
 
 /**
  * How to open an image for writing.
  *
  * @param backingFormat overrides the backing file format recorded in (or probed from) the image; null = none
  * @param secrets       where the secrets of encrypted layers come from (never null)
+ * @param opener        how a file named by path is opened for writing (never null; the file itself by default)
  */
-public record WriteOptions(String backingFormat, SecretLookup secrets) {
+public record WriteOptions(String backingFormat, SecretLookup secrets, WritableOpener opener) {
     public WriteOptions {
         if (secrets == null) secrets = SecretLookup.none();
+        if (opener == null) opener = WritableOpener.FILES;
     }
+
+    public WriteOptions(String backingFormat, SecretLookup secrets) { this(backingFormat, secrets, WritableOpener.FILES); }
 
     public WriteOptions(String backingFormat) { this(backingFormat, SecretLookup.none()); }
 
     public static WriteOptions defaults() { return new WriteOptions(null); }
 
-    public WriteOptions withSecrets(SecretLookup lookup) { return new WriteOptions(backingFormat, lookup); }
+    public WriteOptions withSecrets(SecretLookup lookup) { return new WriteOptions(backingFormat, lookup, opener); }
+
+    public WriteOptions withOpener(WritableOpener o) { return new WriteOptions(backingFormat, secrets, o); }
 }
