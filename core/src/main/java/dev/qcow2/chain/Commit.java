@@ -5,6 +5,7 @@ import dev.qcow2.image.BackingName;
 import dev.qcow2.image.FollowPolicy;
 import dev.qcow2.image.LayerSecrets;
 import dev.qcow2.image.OpenOptions;
+import dev.qcow2.storage.WritableOpener;
 import dev.qcow2.write.WriteOptions;
 import dev.qcow2.image.Qcow2Image;
 
@@ -53,18 +54,23 @@ public final class Commit {
      * names carry; the base is written with its own secret (its data encrypted with its key).
      */
     public static void commit(Path top, Options o, SecretLookup secrets, Progress progress) throws IOException {
+        commit(top, o, secrets, WritableOpener.FILES, progress);
+    }
+
+    /** {@link #commit(Path, Options, SecretLookup, Progress)} with the files written opened by {@code opener} (fault specs). */
+    public static void commit(Path top, Options o, SecretLookup secrets, WritableOpener opener, Progress progress) throws IOException {
         FollowPolicy follow = o.follow().anchoredAt(top);
         try (Qcow2Image chain = Qcow2Image.open(top, OpenOptions.permissive().withSecrets(secrets).withFollow(follow))) {
             ChainLayers.Found found = ChainLayers.find(chain, top.toString(), o.base());
             // the base is layer found.above().size() of the chain; its json: name may name its secret
             Optional<String> baseKeyId = BackingName.parse(top.toString(), found.base().name()).keySecretId();
             WriteOptions baseOptions = WriteOptions.defaults()
-                    .withSecrets(LayerSecrets.at(secrets, found.above().size(), baseKeyId)).withFollow(follow);
+                    .withSecrets(LayerSecrets.at(secrets, found.above().size(), baseKeyId)).withFollow(follow).withOpener(opener);
             try (CommitTarget target = CommitTarget.open(found.basePath(), found.baseFormat(), baseOptions)) {
                 copy(chain, new ChainLayers(found.above()), target, progress);
             }
         }
-        if (o.base() == null && !o.drop()) MakeEmpty.empty(top, WriteOptions.defaults().withSecrets(secrets).withFollow(follow));
+        if (o.base() == null && !o.drop()) MakeEmpty.empty(top, WriteOptions.defaults().withSecrets(secrets).withFollow(follow).withOpener(opener));
     }
 
     private static void copy(Qcow2Image top, ChainLayers layers, CommitTarget target, Progress progress) throws IOException {

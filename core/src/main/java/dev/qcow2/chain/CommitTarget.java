@@ -1,7 +1,7 @@
 package dev.qcow2.chain;
 
 import dev.qcow2.resize.Resizer;
-import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
@@ -26,7 +26,7 @@ interface CommitTarget extends Closeable {
     void flush() throws IOException;
 
     static CommitTarget open(Path path, String format, WriteOptions options) throws IOException {
-        return "raw".equals(format) ? new Raw(WritableFileStorage.open(path)) : new Qcow2(Qcow2Writer.open(path, options));
+        return "raw".equals(format) ? new Raw(options.opener().open(path)) : new Qcow2(Qcow2Writer.open(path, options));
     }
 
     record Qcow2(Qcow2Writer writer) implements CommitTarget {
@@ -38,7 +38,7 @@ interface CommitTarget extends Closeable {
         @Override public void close() throws IOException { writer.close(); }
     }
 
-    record Raw(WritableFileStorage file) implements CommitTarget {
+    record Raw(WritableStorage file) implements CommitTarget {
         private static final int ZERO_CHUNK = 1 << 20;
 
         @Override public long size() throws IOException { return file.size(); }

@@ -8,11 +8,13 @@ import dev.qcow2.crypto.SecretObjects;
 import dev.qcow2.create.ImageCreator;
 import dev.qcow2.create.OptionList;
 import dev.qcow2.image.BlockDevice;
-import dev.qcow2.storage.WritableFileStorage;
+import dev.qcow2.storage.WritableOpener;
 import dev.qcow2.write.ClusterCompressor;
 import dev.qcow2.write.Qcow2Writer;
 import dev.qcow2.write.WriteOptions;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Arrays;
@@ -49,6 +51,15 @@ public final class Qcow2Convert {
      */
     public static void convert(BlockDevice src, Path out, String options, boolean compress,
                                SecretObjects secrets, Progress progress) throws Exception {
+        convert(src, out, options, compress, secrets, WritableOpener.FILES, progress);
+    }
+
+    /**
+     * {@link #convert(BlockDevice, Path, String, boolean, SecretObjects, Progress)} with the new
+     * file opened for the copy by {@code opener} (fault specs). A failed copy removes the target.
+     */
+    public static void convert(BlockDevice src, Path out, String options, boolean compress,
+                               SecretObjects secrets, WritableOpener opener, Progress progress) throws Exception {
         OptionList list = new OptionList();
         if (options != null) list.add(options);
         if (list.get("backing_file") != null) {
@@ -65,9 +76,22 @@ public final class Qcow2Convert {
         ImageCreator.create(path, created, secrets);
         String keyId = list.get("encrypt.key-secret");
         SecretLookup targetSecret = keyId == null ? SecretLookup.none() : SecretLookup.byId(secrets.asMap(), Map.of(0, keyId));
-        try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(WritableFileStorage.open(path)), path,
-                WriteOptions.defaults().withSecrets(targetSecret))) {
-            copy(src, writer, compress, progress);
+        try {
+            try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(opener.open(path)), path,
+                    WriteOptions.defaults().withSecrets(targetSecret))) {
+                copy(src, writer, compress, progress);
+            }
+        } catch (Exception | Error e) {
+            // A failed copy (a disk error, a bad source cluster, a cancel) removes the half-written
+            // target: written without flushes or ordering (cache=unsafe, ConvertTargetStorage), it
+            // may name clusters whose bytes never arrived. qemu-img convert 7.2 leaves it; it is
+            // never worth keeping, and the name was ours to replace.
+            try {
+                if (Files.isRegularFile(path)) Files.delete(path);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 

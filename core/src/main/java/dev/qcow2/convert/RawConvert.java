@@ -36,7 +36,7 @@ public final class RawConvert {
                 try (RandomAccessFile raf = new RandomAccessFile(out.toFile(), "rw")) {
                     raf.setLength(0);
                     raf.setLength(src.size());
-                    copy(src, raf.getChannel(), null, progress, true);
+                    copy(src, raf.getChannel(), out.toString(), null, progress, true);
                 }
             }
             // A device cannot be truncated or hold holes. A character device (/dev/null, ...)
@@ -45,12 +45,12 @@ public final class RawConvert {
             // written, zeros included, as qemu-img does to a target without zero-init.
             case CHARACTER_DEVICE -> {
                 try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
-                    copy(src, ch, null, progress, true);
+                    copy(src, ch, out.toString(), null, progress, true);
                 }
             }
             case BLOCK_DEVICE -> {
                 try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
-                    copy(src, ch, null, progress, false);
+                    copy(src, ch, out.toString(), null, progress, false);
                 }
             }
         }
@@ -91,12 +91,16 @@ public final class RawConvert {
 
     /** Writes every guest byte, zeros included, to {@code stream} (not closed). */
     public static void toStream(BlockDevice src, OutputStream stream, Progress progress) throws Exception {
-        copy(src, null, stream, progress, false);
+        copy(src, null, null, stream, progress, false);
         stream.flush();
     }
 
-    /** {@code sparse}: only the non-zero 4 KiB blocks are written to {@code ch}; else every byte. */
-    private static void copy(BlockDevice src, FileChannel ch, OutputStream stream, Progress progress, boolean sparse) throws Exception {
+    /**
+     * {@code sparse}: only the non-zero 4 KiB blocks are written to {@code ch} (the file {@code target});
+     * else every byte. A failed write is one line naming the target ({@code /dev/full: write failed: No space left on device}).
+     */
+    private static void copy(BlockDevice src, FileChannel ch, String target, OutputStream stream, Progress progress,
+                             boolean sparse) throws Exception {
         long size = src.size();
         byte[] out = stream == null ? null : new byte[ConvertChunks.CHUNK];
         // a qcow2 source may need decompressing: the workers' part; a raw one only reading
@@ -111,7 +115,11 @@ public final class RawConvert {
                 for (int r = 0; r < runs.length; r += 2) {
                     ByteBuffer b = c.data().slice(runs[r], runs[r + 1] - runs[r]);
                     long pos = c.offset() + runs[r];
-                    while (b.hasRemaining()) pos += ch.write(b, pos);
+                    try {
+                        while (b.hasRemaining()) pos += ch.write(b, pos);
+                    } catch (java.io.IOException e) {
+                        throw dev.qcow2.storage.Storage.failure(target, "write", e);
+                    }
                 }
             }
             progress.update(c.offset() + c.length(), size);

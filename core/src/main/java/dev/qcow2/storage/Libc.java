@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The few libc calls Java's file API does not offer (open, close, lseek with SEEK_DATA/SEEK_HOLE,
- * fstat's st_blocks, fallocate), bound once through java.lang.foreign. Everything here is
+ * fstat's st_blocks, fallocate, fcntl's open-file-description byte locks), bound once through java.lang.foreign. Everything here is
  * Linux/x86_64 glibc: on any other platform, or when the lookup fails, {@link #get()} is empty
  * and every caller uses its pure-Java fallback. System property {@code qcow2.native=false}
  * forces that fallback everywhere (the specs use it to compare both paths on the same files).
@@ -36,6 +36,14 @@ final class Libc {
     static final int ENXIO = 6;
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
+    static final int EAGAIN = 11;
+    static final int EACCES = 13;
+    static final int ENOLCK = 37;
+    /** fcntl commands of Linux's open file description locks (asm-generic/fcntl.h) and lock types. */
+    static final int F_OFD_GETLK = 36, F_OFD_SETLK = 37;
+    static final short F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+    /** struct flock on x86_64: l_type (short) @0, l_whence (short) @2, l_start @8, l_len @16, l_pid (int) @24; sizeof 32. */
+    static final long FLOCK_SIZE = 32;
 
     /** struct stat on x86_64 glibc 2.36 (sizeof 144): st_blocks (512-byte units) at offset 64, checked with offsetof. */
     static final long STAT_SIZE = 144;
@@ -51,7 +59,7 @@ final class Libc {
      * its stub class, which costs start-up time (`qcow2 info` needs only open, fstat and close).
      */
     private enum Fn {
-        OPEN("open"), CLOSE("close"), LSEEK("lseek"), FSTAT("fstat"), FALLOCATE("fallocate");
+        OPEN("open"), CLOSE("close"), LSEEK("lseek"), FSTAT("fstat"), FALLOCATE("fallocate"), FCNTL("fcntl");
 
         final String symbol;
 
@@ -117,6 +125,8 @@ final class Libc {
             case LSEEK -> linker.downcallHandle(symbol, FunctionDescriptor.of(l, i, l, i), errnoOption);
             case FSTAT -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errnoOption);
             case FALLOCATE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, l, l), errnoOption);
+            case FCNTL -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, ValueLayout.ADDRESS), errnoOption,
+                    Linker.Option.firstVariadicArg(2));
         };
         handles[f.ordinal()] = h;
         return h;
@@ -218,6 +228,30 @@ final class Libc {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("fallocate", t);
+        }
+    }
+
+    /**
+     * fcntl(fd, F_OFD_SETLK or F_OFD_GETLK, {type, SEEK_SET, start, len}): sets the lock, or
+     * with GETLK returns the type of a conflicting lock held through another open file
+     * description (F_UNLCK when none). A held conflicting lock on SETLK fails with EAGAIN/EACCES.
+     */
+    short ofdLock(int fd, String path, int cmd, short type, long start, long len) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            MemorySegment flock = arena.allocate(FLOCK_SIZE, 8);
+            flock.set(ValueLayout.JAVA_SHORT, 0, type);
+            flock.set(ValueLayout.JAVA_SHORT, 2, (short) 0);     // SEEK_SET
+            flock.set(ValueLayout.JAVA_LONG, 8, start);
+            flock.set(ValueLayout.JAVA_LONG, 16, len);
+            flock.set(ValueLayout.JAVA_INT, 24, 0);              // l_pid must be 0 for OFD locks
+            int r = (int) handle(Fn.FCNTL).invokeExact(state, fd, cmd, flock);
+            if (r < 0) throw new NativeCallException("fcntl", path, errno(state));
+            return flock.get(ValueLayout.JAVA_SHORT, 0);
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fcntl", t);
         }
     }
 

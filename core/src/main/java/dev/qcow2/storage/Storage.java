@@ -59,14 +59,32 @@ public interface Storage extends Closeable {
             throws IOException {
         checkRange(resource, offset, dst.remaining());
         long position = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, position);
-            if (n < 0) {
-                while (dst.hasRemaining()) dst.put((byte) 0);
-                return;
+        try {
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, position);
+                if (n < 0) {
+                    while (dst.hasRemaining()) dst.put((byte) 0);
+                    return;
+                }
+                position += n;
             }
-            position += n;
+        } catch (IOException e) {
+            throw failure(resource, "read", e);
         }
+    }
+
+    /**
+     * A failed system call on a file as one line naming the file and the system's reason, in
+     * qemu-io's words ({@code f.qcow2: write failed: No space left on device}). A closed or
+     * interrupted channel and the library's own exceptions pass as they are.
+     */
+    static IOException failure(String resource, String op, IOException e) {
+        if (e instanceof dev.qcow2.Qcow2Exception || e instanceof java.nio.channels.ClosedChannelException
+                || e instanceof java.io.InterruptedIOException || e instanceof java.nio.file.FileSystemException) {
+            return e;
+        }
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip().lines().findFirst().orElse("");
+        return new dev.qcow2.Qcow2Exception(resource, op + " failed: " + reason, e);
     }
 
     default byte[] read(long offset, int length) throws IOException {

@@ -7,16 +7,15 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A file opened for reading and writing, holding an exclusive lock for as long as it is open:
- * one writer at a time (readers that open read-only are not blocked by the OS; writers are).
+ * A file opened for reading and writing, holding the image's write lock for as long as it is
+ * open, as QEMU's byte locks ({@link ImageLock}): one writer at a time, qemu's included; readers
+ * that open read-only take no lock.
  */
 public final class WritableFileStorage implements WritableStorage {
     private final Path path;
@@ -24,17 +23,17 @@ public final class WritableFileStorage implements WritableStorage {
     /** Kept for {@link RandomAccessFile#setLength}: ftruncate, which also grows a file sparsely. */
     private final RandomAccessFile file;
     private final FileChannel channel;
-    private final FileLock lock;
-    /** O_RDWR, for fallocate, lseek and fstat; opened on first use, closed after the lock is released (see NativeDescriptor). */
+    private final ImageLock lock;
+    /** O_RDWR, for QEMU's byte locks (ImageLock), fallocate, lseek and fstat; closed last: the byte locks go with it. */
     private final NativeDescriptor nativeDescriptor;
 
-    private WritableFileStorage(Path path, RandomAccessFile file, FileLock lock) {
+    private WritableFileStorage(Path path, RandomAccessFile file, ImageLock lock, NativeDescriptor descriptor) {
         this.path = path;
         this.name = path.toString();
         this.file = file;
         this.channel = file.getChannel();
         this.lock = lock;
-        this.nativeDescriptor = new NativeDescriptor(path, true);
+        this.nativeDescriptor = descriptor;
     }
 
     /** Opens an existing file for writing; fails clearly if another writer holds it. */
@@ -58,22 +57,20 @@ public final class WritableFileStorage implements WritableStorage {
             FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
             throw e;
         }
-        FileLock lock;
+        NativeDescriptor descriptor = new NativeDescriptor(path, true);
+        ImageLock lock;
         try {
-            lock = file.getChannel().tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
+            lock = ImageLock.acquire(path, file.getChannel(), descriptor);
         } catch (IOException | RuntimeException e) {
-            file.close();
+            try {
+                file.close();
+            } finally {
+                descriptor.close();
+            }
             throw e;
         }
-        if (lock == null) {
-            file.close();
-            // qemu's words (raw_check_lock_bytes), on one line
-            throw new Qcow2Exception(path.toString(), "Failed to get \"write\" lock; is another process using the image [" + path + "]?");
-        }
         if (create) file.setLength(0);
-        return new WritableFileStorage(path, file, lock);
+        return new WritableFileStorage(path, file, lock, descriptor);
     }
 
     public Path path() { return path; }
@@ -91,15 +88,30 @@ public final class WritableFileStorage implements WritableStorage {
     public void write(long offset, ByteBuffer src) throws IOException {
         Storage.checkRange(name, offset, src.remaining());
         long position = offset;
-        while (src.hasRemaining()) position += channel.write(src, position);
+        try {
+            while (src.hasRemaining()) position += channel.write(src, position);
+        } catch (IOException e) {
+            throw Storage.failure(name, "write", e);
+        }
     }
 
-    @Override public void flush() throws IOException { channel.force(false); }
+    @Override
+    public void flush() throws IOException {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw Storage.failure(name, "flush", e);
+        }
+    }
 
     @Override
     public void setLength(long length) throws IOException {
         // ftruncate: shrinking cuts, growing adds a hole (no block is allocated, as QEMU's file driver)
-        if (length != channel.size()) file.setLength(length);
+        try {
+            if (length != channel.size()) file.setLength(length);
+        } catch (IOException e) {
+            throw Storage.failure(name, "truncate", e);
+        }
     }
 
     @Override
@@ -133,7 +145,7 @@ public final class WritableFileStorage implements WritableStorage {
     @Override
     public void close() throws IOException {
         try {
-            if (lock.isValid()) lock.release();
+            lock.release();
         } finally {
             try {
                 file.close();

@@ -12,7 +12,6 @@ import dev.qcow2.crypto.SecretLookup;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.Encryption;
 import dev.qcow2.image.LayerReader;
-import dev.qcow2.storage.WritableFileStorage;
 import dev.qcow2.storage.WritableStorage;
 import dev.qcow2.units.ClusterGeometry;
 import dev.qcow2.units.GuestOffset;
@@ -70,9 +69,9 @@ public final class Qcow2Writer implements Closeable {
         this.bitmaps = BitmapTracker.open(storage, allocator, header, size);
     }
 
-    /** Opens {@code path} for writing, holding an exclusive lock until closed. */
+    /** Opens {@code path} for writing (through {@link WriteOptions#opener()}: holding an exclusive lock until closed). */
     public static Qcow2Writer open(Path path, WriteOptions options) throws IOException {
-        WritableFileStorage file = WritableFileStorage.open(path);
+        WritableStorage file = options.opener().open(path);
         try {
             return open(file, path, options);
         } catch (IOException | RuntimeException e) {

@@ -11,42 +11,66 @@ import java.nio.file.Path
 import java.util.concurrent.TimeUnit
 
 /**
- * Two writers on one image: the second is refused by the lock (QEMU's OFD byte locks and our
- * whole-file fcntl lock conflict in both directions), with qemu-img's words; a read-only open
- * beside a writer (qemu-io -U -r, our read-only open) reads without taking the lock.
+ * Two writers on one image: the second is refused by the lock, with qemu-img's words, in both
+ * directions (we take QEMU's OFD byte locks, ImageLock); qemu-img's readers that do not share
+ * "write" (qemu-img info without -U) are refused beside our writer as beside qemu's; readers with
+ * force-share (qemu-io -U -r, qemu-img info -U) and our read-only opens read beside a writer.
  */
 class WriteLockSpec extends Specification {
     @TempDir Path dir
 
-    /*
-     * Not yet as QEMU: our lock is one fcntl lock over the whole file, so while we write, qemu's
-     * -U readers that take its shared byte-100 lock (qemu-io -U -r, qemu-img convert -U) are
-     * refused too ("Failed to lock byte 100"); only lock-free opens such as qemu-img info -U pass.
-     * Locking QEMU's permission bytes (OFD locks at 100+ and 200+) instead would let them read.
-     */
-    def "while we hold an image for writing, qemu-io cannot open it for writing; qemu-img info -U reads it"() {
+    def "while we hold an image for writing, #tool is #outcome"() {
         given:
         def img = Qemu.create(dir.resolve('held.qcow2'), '1M', 'cluster_size=4096')
         Qemu.io(img, 'write -P 0x5a 0 4k')
 
         when:
         def held = WritableFileStorage.open(img)
-        def writer = ['qemu-io', '-f', 'qcow2', '-c', 'read 0 512', img.toString()].execute()
-        writer.waitFor(60, TimeUnit.SECONDS)
-        String writerErr = writer.err.text
-        def reader = ['qemu-img', 'info', '-U', img.toString()].execute()
-        reader.waitFor(60, TimeUnit.SECONDS)
+        def run = Qemu.run(command.collect { it == 'IMG' ? img.toString() : it })
 
         then:
-        writer.exitValue() != 0
-        // our lock is one fcntl lock over the whole file, so qemu's first OFD byte lock (byte 100)
-        // already conflicts: qemu reports that instead of its per-permission message
-        writerErr.contains("can't open device $img: Failed to lock byte 100")
-        reader.exitValue() == 0
-        reader.text.contains('file format: qcow2')
+        if (error) {
+            assert run.exit != 0
+            // qemu's own words, exactly as when a qemu process holds the image
+            String opening = command[0] == 'qemu-io' ? "qemu-io: can't open device $img: " : "qemu-img: Could not open '$img': "
+            assert run.err == "$opening$error\nIs another process using the image [$img]?\n"
+        } else {
+            assert run.exit == 0 && !run.err
+            assert run.out.contains(expected)
+        }
 
         cleanup:
         held?.close()
+
+        where:
+        tool                          | command                                                   || outcome                      | error                               | expected
+        'a qemu-io writer'            | ['qemu-io', '-f', 'qcow2', '-c', 'read 0 512', 'IMG']     || 'refused'                    | 'Failed to get "write" lock'        | null
+        'qemu-img info (no -U)'       | ['qemu-img', 'info', 'IMG']                               || 'refused'                    | 'Failed to get shared "write" lock' | null
+        'qemu-img info -U'            | ['qemu-img', 'info', '-U', 'IMG']                         || 'let read'                   | null                                | 'file format: qcow2'
+        'a qemu-io -U -r reader'      | ['qemu-io', '-U', '-r', '-f', 'qcow2', '-c', 'read -P 0x5a 0 4k', 'IMG'] || 'let read' | null                          | 'read 4096/4096 bytes'
+    }
+
+    def "a second writer of ours is refused with qemu's words while the first holds the image"() {
+        given:
+        def img = Qemu.create(dir.resolve('twice.qcow2'), '1M', 'cluster_size=4096')
+        def first = WritableFileStorage.open(img)
+
+        when:
+        WritableFileStorage.open(img)
+
+        then:
+        def e = thrown(Qcow2Exception)
+        e.message == "$img: Failed to get \"write\" lock; is another process using the image [$img]?"
+
+        when: 'the first closes'
+        first.close()
+        def second = WritableFileStorage.open(img)
+
+        then: 'the lock went with it'
+        second != null
+
+        cleanup:
+        second?.close()
     }
 
     def "while qemu-io holds an image for writing, our writer is refused with qemu's words and our reader reads"() {

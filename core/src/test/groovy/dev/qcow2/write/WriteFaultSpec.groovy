@@ -40,7 +40,7 @@ class WriteFaultSpec extends Specification {
             else storage.spaceLimit = initial.length + (n - 1) * cs
             def result = scenario(storage, img, cs)
             if (fault == 'ENOSPC' && result == null) return   // enough room for the whole scenario
-            assert result instanceof IOException: "$fault at $n: $result"
+            assert result instanceof dev.qcow2.Qcow2Exception: "$fault at $n: $result"
             assert result.message.contains('f.qcow2'): "$fault at $n: message without the file name: $result.message"
             assert !result.message.contains('\n')
 
