@@ -57,29 +57,62 @@ public final class ImageEncryption {
         byte[] passphrase = secret.bytes();
         try {
             return switch (header.cryptMethod()) {
-                case Qcow2Header.CRYPT_AES -> {
-                    byte[] key = Arrays.copyOf(passphrase, AES_KEY_LENGTH);
-                    try {
-                        yield new SectorCipher(CipherAlgorithm.AES_128, CipherMode.CBC, IvGenerator.PLAIN64, null, key, false);
-                    } finally {
-                        Arrays.fill(key, (byte) 0);
-                    }
-                }
-                case Qcow2Header.CRYPT_LUKS -> {
-                    LuksArea area = luksArea(resource, imageStorage, header);
-                    LuksHeader.Spec spec = area.header().spec(resource);
-                    byte[] master = LuksUnlock.masterKey(resource, imageStorage, area.offset(), area.header(), spec, passphrase);
-                    try {
-                        yield spec.cipher(master, true);
-                    } finally {
-                        Arrays.fill(master, (byte) 0);
-                    }
-                }
+                case Qcow2Header.CRYPT_AES -> legacyAes(passphrase);
+                case Qcow2Header.CRYPT_LUKS -> unlockLuks(resource, imageStorage, luksArea(resource, imageStorage, header), passphrase);
                 default -> throw new UnsupportedFeatureException(resource, "image is not encrypted");
             };
         } finally {
             Arrays.fill(passphrase, (byte) 0);
         }
+    }
+
+    /** The legacy AES cipher of {@code passphrase} (IVs from guest offsets). */
+    private static DataCipher legacyAes(byte[] passphrase) {
+        byte[] key = Arrays.copyOf(passphrase, AES_KEY_LENGTH);
+        try {
+            return new SectorCipher(CipherAlgorithm.AES_128, CipherMode.CBC, IvGenerator.PLAIN64, null, key, false);
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    private static DataCipher unlockLuks(String resource, Storage storage, LuksArea area, byte[] passphrase) throws IOException {
+        LuksHeader.Spec spec = area.header().spec(resource);
+        byte[] master = LuksUnlock.masterKey(resource, storage, area.offset(), area.header(), spec, passphrase);
+        try {
+            return spec.cipher(master, true);
+        } finally {
+            Arrays.fill(master, (byte) 0);
+        }
+    }
+
+    /**
+     * The data cipher of a LUKS area or legacy AES without a qcow2 header (rescue: the header is
+     * lost; {@code area} found by its magic, or null for legacy AES). Same checks and messages as
+     * {@link #unlock}.
+     */
+    public static DataCipher unlockWithoutHeader(String resource, Storage storage, LuksArea area, Secret secret) throws IOException {
+        byte[] passphrase = secret.bytes();
+        try {
+            return area == null ? legacyAes(passphrase) : unlockLuks(resource, storage, area, passphrase);
+        } finally {
+            Arrays.fill(passphrase, (byte) 0);
+        }
+    }
+
+    /**
+     * A LUKS area whose header starts at {@code offset} though no crypto header extension names it
+     * (rescue: found by its magic at a cluster boundary): its length is the LUKS payload offset,
+     * which QEMU's qcow2 sets to the end of the key material (qcrypto_block_luks_create).
+     */
+    public static LuksArea luksAreaAt(String resource, Storage storage, long offset) throws IOException {
+        long room = storage.size() - offset;
+        if (offset < 0 || room < LuksHeader.LENGTH) throw new Qcow2Exception(resource, "no LUKS header fits at offset " + offset);
+        byte[] raw = new byte[LuksHeader.LENGTH];
+        storage.readFully(offset, ByteBuffer.wrap(raw));
+        LuksHeader h = LuksHeader.decode(resource, offset, room, raw);
+        long length = Math.min(room, h.payloadOffsetSector() * LuksHeader.SECTOR_SIZE);
+        return new LuksArea(offset, length, h);
     }
 
     /** What qemu-img info shows under "encrypt" (no key needed); empty for unencrypted images. */

@@ -28,6 +28,7 @@ final class AllocationOrderPlacement extends Evidence {
             BitSet expected = new BitSet();
             long limit = Math.min(Integer.MAX_VALUE - 8L, Math.max(map.capacity(), 1L << 28 >>> 0));
             for (long start : fsStarts) GuestFs.expectedNonZero(view, start, geo.clusterBits(), limit, expected);
+            if (src.base() != null) dropBaseHeld(expected);
             if (expected.cardinality() == before) break;
             before = expected.cardinality();
             // undo the previous round's order placements
@@ -42,6 +43,24 @@ final class AllocationOrderPlacement extends Evidence {
         }
     }
 
+    private final BitSet baseChecked = new BitSet(), baseNonZero = new BitSet();
+
+    /**
+     * Over a base, the overlay holds what the guest wrote after the base was taken: a guest
+     * cluster the file system uses and the base already holds non-zero is most likely the base's
+     * (rewritten clusters keep base remnants and are placed by {@link CowRemnantPlacement}), so
+     * only clusters that are zeros in the base are matched by allocation order.
+     */
+    private void dropBaseHeld(BitSet expected) throws IOException {
+        for (int g = expected.nextSetBit(0); g >= 0; g = expected.nextSetBit(g + 1)) {
+            if (!baseChecked.get(g)) {
+                baseChecked.set(g);
+                if (!HostScan.allZero(java.nio.ByteBuffer.wrap(baseCluster(g)))) baseNonZero.set(g);
+            }
+            if (baseNonZero.get(g)) expected.clear(g);
+        }
+    }
+
     private void matchSegments(BitSet expected) {
         // Anchors: placed clusters with a known host cluster among the candidates' neighbours, in host order.
         int hosts = scan.clusters();
@@ -50,8 +69,8 @@ final class AllocationOrderPlacement extends Evidence {
             Placement p = map.method(g);
             if (p == null) continue;
             long raw = map.raw(g);
-            if (p == Placement.FS_SIGNATURE || p == Placement.ACTIVE_TABLES || p == Placement.SNAPSHOT_TABLES || p == Placement.ORPHAN_L2) {
-                if (p != Placement.FS_SIGNATURE) {
+            if (p == Placement.FS_SIGNATURE || p == Placement.COW_REMNANT || p == Placement.ACTIVE_TABLES || p == Placement.SNAPSHOT_TABLES || p == Placement.ORPHAN_L2) {
+                if (p != Placement.FS_SIGNATURE && p != Placement.COW_REMNANT) {
                     if (!(L2Entry.decode(raw, map.bitmap(g), geo, false) instanceof L2Entry.Normal n)) continue;
                     raw = n.hostOffset();
                 }

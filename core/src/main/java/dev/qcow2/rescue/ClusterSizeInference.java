@@ -17,7 +17,10 @@ import java.nio.ByteBuffer;
 final class ClusterSizeInference {
     record Result(int clusterBits, long score, long[] scores) { }
 
-    static Result infer(Storage in, boolean extendedL2) throws IOException {
+    static Result infer(Storage in, boolean extendedL2) throws IOException { return infer(in, extendedL2, -1); }
+
+    /** {@code externalDataSize}: the size of the external data file normal entries point into, or -1. */
+    static Result infer(Storage in, boolean extendedL2, long externalDataSize) throws IOException {
         int min = ClusterGeometry.MIN_CLUSTER_BITS, max = ClusterGeometry.MAX_CLUSTER_BITS;
         long[] scores = new long[max + 1];
         long size = in.size();
@@ -31,7 +34,7 @@ final class ClusterSizeInference {
                 for (int off = 0; off < chunk && at + off < size; off += 1 << bits) {
                     if (at + off == 0) continue; // the header cluster
                     ByteBuffer c = buf.slice(off, 1 << bits);
-                    if (HostScan.tableShaped(c, geo, size)) scores[bits] += setEntries(c, geo);
+                    if (HostScan.tableShaped(c, geo, size, externalDataSize)) scores[bits] += setEntries(c, geo);
                 }
             }
         }

@@ -31,9 +31,11 @@ class Evidence {
     /** Per host cluster: what the rescue has decided it is ({@code ROLE_*}); shared by every step. */
     final byte[] role;
     final GuestMap map;
+    /** Data storage, cipher and base (see {@link Sources}). */
+    final Sources src;
 
     Evidence(Storage in, long fileSize, List<RescueReport.Structure> structures, Qcow2Header header, ClusterGeometry geo,
-             HostScan scan, byte[] role, GuestMap map) {
+             HostScan scan, byte[] role, GuestMap map, Sources src) {
         this.in = in;
         this.res = in.describe();
         this.fileSize = fileSize;
@@ -43,11 +45,12 @@ class Evidence {
         this.scan = scan;
         this.role = role;
         this.map = map;
+        this.src = src;
     }
 
     /** A step working on the same evidence as {@code shared} (the same lists, arrays and map). */
     Evidence(Evidence shared) {
-        this(shared.in, shared.fileSize, shared.structures, shared.header, shared.geo, shared.scan, shared.role, shared.map);
+        this(shared.in, shared.fileSize, shared.structures, shared.header, shared.geo, shared.scan, shared.role, shared.map, shared.src);
     }
 
     static final byte ROLE_NONE = 0, ROLE_DATA = 1, ROLE_L1 = 2, ROLE_L2 = 3, ROLE_REFTABLE = 4, ROLE_META = 5;
@@ -77,13 +80,17 @@ class Evidence {
             long raw = b.getLong(j * step), bitmap = geo.extendedL2() ? b.getLong(j * step + 8) : 0;
             long g = firstGuestCluster + j;
             if (map.placed(g)) continue;
-            L2Entry entry = L2Entry.decode(raw, bitmap, geo, false);
+            L2Entry entry = L2Entry.decode(raw, bitmap, geo, src.external());
             switch (entry) {
                 case L2Entry.Unallocated u -> {
                     if (geo.extendedL2() && (u.bitmap() >>> 32) != 0) map.place(g, raw, bitmap, how);
                 }
                 case L2Entry.Zero z -> map.place(g, raw, bitmap, how);
                 case L2Entry.Normal n -> {
+                    if (src.external()) {
+                        if (n.hostOffset() < src.dataSize()) map.place(g, raw, bitmap, how);
+                        continue;
+                    }
                     int h = hostCluster(n.hostOffset());
                     if (h < scan.clusters()) { map.place(g, raw, bitmap, how); role[h] = ROLE_DATA; }
                 }
@@ -118,8 +125,10 @@ class Evidence {
             long end = guestOffset + len;
             for (long o = guestOffset; o < end; ) {
                 long g = o >>> geo.clusterBits();
-                if (!map.placed(g)) return null;
-                byte[] data = guestCluster(g);
+                byte[] data;
+                if (map.placed(g)) data = guestCluster(g);
+                else if (src.base() != null && (g << geo.clusterBits()) < src.base().size()) data = baseCluster(g);
+                else return null;
                 int in = (int) (o & (geo.clusterSize() - 1));
                 int n = (int) Math.min(geo.clusterSize() - in, end - o);
                 System.arraycopy(data, in, out, (int) (o - guestOffset), n);
@@ -131,30 +140,72 @@ class Evidence {
         }
     }
 
-    boolean candidate(int h) { return scan.kind[h] == HostScan.DATA && role[h] == ROLE_NONE; }
+    /** An unplaced host cluster holding data (a guest cluster starting with a LUKS magic is data too, unless it is the image's LUKS area). */
+    boolean candidate(int h) { return (scan.kind[h] == HostScan.DATA || scan.kind[h] == HostScan.LUKS) && role[h] == ROLE_NONE; }
 
     long allBitmap() { return geo.extendedL2() ? 0xffffffffL : 0; }
 
     private ClusterDecompressor decompressor;
+
+    /** Guest cluster {@code g} of the base (zeros past its end), one cluster long. */
+    byte[] baseCluster(long g) throws IOException {
+        byte[] out = new byte[geo.clusterSize()];
+        long at = g << geo.clusterBits();
+        int n = (int) Math.max(0, Math.min(out.length, src.base().size() - at));
+        if (n > 0) src.base().read(at, out, 0, n);
+        return out;
+    }
+
+    /**
+     * Host cluster {@code h} of the damaged file as plaintext if it held guest cluster {@code g}:
+     * decrypted with the IV that position implies (LUKS: its host offset; legacy AES: {@code g}).
+     */
+    ByteBuffer plainAt(int h, long g) throws IOException {
+        ByteBuffer b = cluster(h);
+        src.decrypt(scan.hostOffset(h), g << geo.clusterBits(), b.array());
+        return b;
+    }
+
+    /** Whether a host cluster's plaintext depends on the guest position it is tried at (legacy AES). */
+    boolean positionalCipher() { return src.cipher() != null && !src.cipher().ivFromHostOffset(); }
 
     /** The rescued content of guest cluster {@code g} (placed), one cluster long. */
     byte[] guestCluster(long g) throws IOException {
         byte[] out = new byte[geo.clusterSize()];
         long raw = map.raw(g);
         Placement how = map.method(g);
-        if (how == Placement.FS_SIGNATURE || how == Placement.EQUAL_GAP || how == Placement.ALLOCATION_ORDER) {
-            HostScan.readCluster(in, raw, fileSize, ByteBuffer.wrap(out));
+        if (how == Placement.FS_SIGNATURE || how == Placement.EQUAL_GAP || how == Placement.ALLOCATION_ORDER
+                || how == Placement.COW_REMNANT || how == Placement.DATA_FILE_OFFSET) {
+            if (how == Placement.DATA_FILE_OFFSET) HostScan.readCluster(src.data(), raw, src.dataSize(), ByteBuffer.wrap(out));
+            else HostScan.readCluster(in, raw, fileSize, ByteBuffer.wrap(out));
+            src.decrypt(raw, g << geo.clusterBits(), out);
             return out;
         }
-        switch (L2Entry.decode(raw, map.bitmap(g), geo, false)) {
-            case L2Entry.Unallocated u -> { }
+        switch (L2Entry.decode(raw, map.bitmap(g), geo, src.external())) {
+            case L2Entry.Unallocated u -> {
+                // extended L2 without a host cluster: zero-flagged subclusters read zeros, the rest the base
+                if (src.base() != null) {
+                    byte[] b = baseCluster(g);
+                    int sub = geo.clusterSize() / 32;
+                    for (int s = 0; s < 32; s++) if ((u.bitmap() >>> 32 & (1L << s)) == 0) System.arraycopy(b, s * sub, out, s * sub, sub);
+                }
+            }
             case L2Entry.Zero z -> { }
             case L2Entry.Normal n -> {
-                HostScan.readCluster(in, n.hostOffset(), fileSize, ByteBuffer.wrap(out));
+                HostScan.readCluster(src.data(), n.hostOffset(), src.dataSize(), ByteBuffer.wrap(out));
+                src.decrypt(n.hostOffset(), g << geo.clusterBits(), out);
                 if (geo.extendedL2()) {
                     int sub = geo.clusterSize() / 32;
+                    byte[] b = null;
                     for (int s = 0; s < 32; s++) {
-                        if (n.subcluster(s) != dev.qcow2.format.SubclusterType.NORMAL) java.util.Arrays.fill(out, s * sub, (s + 1) * sub, (byte) 0);
+                        dev.qcow2.format.SubclusterType t = n.subcluster(s);
+                        if (t == dev.qcow2.format.SubclusterType.NORMAL) continue;
+                        if (t.readsFromBacking() && src.base() != null) {
+                            if (b == null) b = baseCluster(g);
+                            System.arraycopy(b, s * sub, out, s * sub, sub);
+                        } else {
+                            java.util.Arrays.fill(out, s * sub, (s + 1) * sub, (byte) 0);
+                        }
                     }
                 }
             }

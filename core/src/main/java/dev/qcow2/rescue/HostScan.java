@@ -18,7 +18,9 @@ import java.nio.ByteBuffer;
  * block candidate holds only small 16-bit counts (refcount_order 4, QEMU's default).
  */
 final class HostScan {
-    static final byte ZERO = 0, DATA = 1, TABLE = 2, REFBLOCK = 3, HEADER = 4;
+    static final byte ZERO = 0, DATA = 1, TABLE = 2, REFBLOCK = 3, HEADER = 4, LUKS = 5;
+    /** "LUKS\xba\xbe" (LUKS1 on-disk format: the magic of a LUKS header, at the start of the qcow2 LUKS area). */
+    private static final long LUKS_MAGIC = 0x4c554b53babeL;
 
     final ClusterGeometry geo;
     final long fileSize;
@@ -34,7 +36,10 @@ final class HostScan {
 
     long hostOffset(int cluster) { return (long) cluster << geo.clusterBits(); }
 
-    static HostScan scan(Storage in, ClusterGeometry geo) throws IOException {
+    static HostScan scan(Storage in, ClusterGeometry geo) throws IOException { return scan(in, geo, -1); }
+
+    /** {@code externalDataSize}: the size of the external data file normal entries point into, or -1 (none). */
+    static HostScan scan(Storage in, ClusterGeometry geo, long externalDataSize) throws IOException {
         long size = in.size();
         long n = (size + geo.clusterSize() - 1) >>> geo.clusterBits();
         if (n > Integer.MAX_VALUE - 8) {
@@ -44,7 +49,7 @@ final class HostScan {
         ByteBuffer buf = ByteBuffer.allocate(geo.clusterSize());
         for (int c = 0; c < n; c++) {
             readCluster(in, (long) c << geo.clusterBits(), size, buf);
-            kind[c] = classify(buf, geo, size, c == 0);
+            kind[c] = classify(buf, geo, size, c == 0, externalDataSize);
         }
         return new HostScan(geo, size, kind);
     }
@@ -59,10 +64,13 @@ final class HostScan {
         buf.rewind();
     }
 
-    static byte classify(ByteBuffer b, ClusterGeometry geo, long fileSize, boolean first) {
+    static byte classify(ByteBuffer b, ClusterGeometry geo, long fileSize, boolean first) { return classify(b, geo, fileSize, first, -1); }
+
+    static byte classify(ByteBuffer b, ClusterGeometry geo, long fileSize, boolean first, long externalDataSize) {
         if (first && b.getInt(0) == Qcow2Header.MAGIC) return HEADER;
         if (allZero(b)) return ZERO;
-        if (tableShaped(b, geo, fileSize)) return TABLE;
+        if (b.getLong(0) >>> 16 == LUKS_MAGIC && b.getShort(6) == 1) return LUKS;
+        if (tableShaped(b, geo, fileSize, externalDataSize)) return TABLE;
         if (refblockShaped(b)) return REFBLOCK;
         return DATA;
     }
@@ -73,24 +81,33 @@ final class HostScan {
     }
 
     /** Every entry a valid descriptor for {@code geo} inside a file of {@code fileSize} bytes, one at least set. */
-    static boolean tableShaped(ByteBuffer b, ClusterGeometry geo, long fileSize) {
+    static boolean tableShaped(ByteBuffer b, ClusterGeometry geo, long fileSize) { return tableShaped(b, geo, fileSize, -1); }
+
+    /** With an external data file of {@code externalDataSize} bytes (else -1), normal entries point into it (offset 0 included, with OFLAG_COPIED). */
+    static boolean tableShaped(ByteBuffer b, ClusterGeometry geo, long fileSize, long externalDataSize) {
         int step = geo.l2EntrySize();
         int set = 0;
         for (int i = 0; i + step <= b.capacity(); i += step) {
             long raw = b.getLong(i);
             long bitmap = geo.extendedL2() ? b.getLong(i + 8) : 0;
             if (raw == 0 && bitmap == 0) continue;
-            if (!plausible(L2Entry.decode(raw, bitmap, geo, false), geo, fileSize)) return false;
+            if (!plausible(L2Entry.decode(raw, bitmap, geo, externalDataSize >= 0), geo, fileSize, externalDataSize)) return false;
             set++;
         }
         return set > 0;
     }
 
-    static boolean plausible(L2Entry e, ClusterGeometry geo, long fileSize) {
+    static boolean plausible(L2Entry e, ClusterGeometry geo, long fileSize) { return plausible(e, geo, fileSize, -1); }
+
+    static boolean plausible(L2Entry e, ClusterGeometry geo, long fileSize, long externalDataSize) {
         long mask = geo.clusterSize() - 1L;
+        if (externalDataSize >= 0 && e instanceof L2Entry.Normal n) {
+            return n.reservedBits() == 0 && (n.hostOffset() & mask) == 0 && n.hostOffset() < externalDataSize
+                    && (n.bitmap() & (n.bitmap() >>> 32)) == 0;
+        }
         return switch (e) {
             case L2Entry.Unallocated u -> u.reservedBits() == 0 && (!geo.extendedL2() || (u.bitmap() & (u.bitmap() >>> 32)) == 0);
-            case L2Entry.Zero z -> z.reservedBits() == 0 && (z.hostOffset() & mask) == 0 && z.hostOffset() < fileSize;
+            case L2Entry.Zero z -> z.reservedBits() == 0 && (z.hostOffset() & mask) == 0 && z.hostOffset() < Math.max(fileSize, externalDataSize);
             case L2Entry.Normal n -> n.reservedBits() == 0 && (n.hostOffset() & mask) == 0 && n.hostOffset() >= geo.clusterSize()
                     && n.hostOffset() < fileSize && (n.bitmap() & (n.bitmap() >>> 32)) == 0;
             case L2Entry.Compressed c -> c.hostOffset() >= geo.clusterSize() && c.lastHostByte() < fileSize + 512;

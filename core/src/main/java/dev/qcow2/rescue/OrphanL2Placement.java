@@ -140,7 +140,7 @@ final class OrphanL2Placement extends Evidence {
             if (!(e instanceof L2Entry.Normal n)) continue;
             int h = hostCluster(n.hostOffset());
             if (h >= scan.clusters() || scan.kind[h] != HostScan.DATA) continue;
-            long g = signatureGuestCluster(cluster(h), 0);
+            long g = signatureGuestCluster(plainAt(h, j), 0); // legacy AES: decrypts right for L1 index 0 only
             if (g >= 0 && g >= j && (g - j) % geo.l2Entries() == 0) return (g - j) / geo.l2Entries();
         }
         return -1;

@@ -17,7 +17,14 @@ public enum Placement {
     /** Host clusters between two placed ones whose host gap equals their guest gap. */
     EQUAL_GAP(false),
     /** Host order matched to the guest clusters the file system says are in use (qemu-img convert writes in guest order). */
-    ALLOCATION_ORDER(false);
+    ALLOCATION_ORDER(false),
+    /**
+     * Overlay over an intact base: a host cluster that still holds most of one base cluster's
+     * sectors (QEMU copies the untouched part of a cluster from the base on a partial write).
+     */
+    COW_REMNANT(false),
+    /** External data file: QEMU allocates a data-file cluster at its guest offset (certain only with data_file_raw; reported as inferred). */
+    DATA_FILE_OFFSET(false);
 
     private final boolean certain;
 

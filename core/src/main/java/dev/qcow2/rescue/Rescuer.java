@@ -3,7 +3,11 @@ package dev.qcow2.rescue;
 import dev.qcow2.Qcow2Exception;
 import dev.qcow2.create.CreateOptions;
 import dev.qcow2.create.ImageCreator;
+import dev.qcow2.crypto.DataCipher;
+import dev.qcow2.crypto.ImageEncryption;
 import dev.qcow2.format.Qcow2Header;
+import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.storage.FileStorage;
 import dev.qcow2.storage.Storage;
 import dev.qcow2.units.ClusterGeometry;
@@ -57,30 +61,67 @@ public final class Rescuer {
     /** The shared state of the placement steps, once the host scan is done. */
     private Evidence evidence;
 
-    private Rescuer(Storage in) throws IOException {
+    private final Path damaged;
+    private final RescueOptions options;
+    private Sources src;
+    /** Where OUT's backing file name comes from (null: OUT has none), and its format. */
+    private Path outBacking;
+    private String outBackingFormat;
+
+    private Rescuer(Storage in, Path damaged, RescueOptions options) throws IOException {
         this.in = in;
         this.res = in.describe();
         this.fileSize = in.size();
+        this.damaged = damaged;
+        this.options = options;
     }
 
     /** Rescues {@code damaged} into the new image {@code out}; throws {@link Qcow2Exception} when nothing can be recovered. */
     public static RescueReport rescue(Path damaged, Path out) throws IOException {
+        return rescue(damaged, out, RescueOptions.none());
+    }
+
+    /**
+     * Rescues {@code damaged} into {@code out} with a secret, an external data file or an intact
+     * base ({@link RescueOptions}). Every input is checked (secret unlocks, files open) before
+     * OUT is created: a failure writes nothing.
+     */
+    public static RescueReport rescue(Path damaged, Path out, RescueOptions options) throws IOException {
         if (Files.exists(out) && Files.isSameFile(damaged, out)) {
             throw new Qcow2Exception(out.toString(), "the rescued image must be a new file, not the damaged one");
         }
         try (FileStorage in = FileStorage.openReadOnly(damaged)) {
-            Rescuer r = new Rescuer(in);
-            return r.run(out);
+            Rescuer r = new Rescuer(in, damaged, options);
+            try {
+                return r.run(out);
+            } finally {
+                r.closeSources();
+            }
         }
+    }
+
+    private Storage dataStorage;
+    private BlockDevice baseDevice;
+    private DataCipher cipher;
+
+    private void closeSources() throws IOException {
+        if (cipher != null) cipher.close();
+        if (baseDevice != null) baseDevice.close();
+        if (dataStorage != null && dataStorage != in) dataStorage.close();
     }
 
     private RescueReport run(Path out) throws IOException {
         if (fileSize < 512) throw new Qcow2Exception(res, "nothing recoverable: the file holds " + fileSize + " bytes");
         readHeader();
-        scan = HostScan.scan(in, geo);
+        openDataFile();
+        openBase();
+        long externalSize = dataStorage != in ? dataStorage.size() : -1;
+        scan = HostScan.scan(in, geo, externalSize);
         role = new byte[scan.clusters()];
         role[0] = Evidence.ROLE_META;
-        evidence = new Evidence(in, fileSize, structures, header, geo, scan, role, map);
+        unlock();
+        src = new Sources(dataStorage, dataStorage.size(), dataStorage != in, header != null && header.dataFileRaw(), cipher, baseDevice);
+        evidence = new Evidence(in, fileSize, structures, header, geo, scan, role, map, src);
         TablePlacement tables = new TablePlacement(evidence);
         List<long[]> l1s = new ArrayList<>();
         List<Placement> l1How = new ArrayList<>();
@@ -89,8 +130,16 @@ public final class Rescuer {
         if (tables.lostL2 > 0) structures.add(new RescueReport.Structure("L2 tables", -1, "lost",
                 tables.lostL2 + " L1 entries point at clusters that no longer hold an L2 table"));
         new OrphanL2Placement(evidence).placeOrphanL2s();
-        List<Long> fsStarts = new SignaturePlacement(evidence).placeBySignatures();
-        new AllocationOrderPlacement(evidence).placeByAllocationOrder(fsStarts);
+        List<Long> fsStarts;
+        if (src.external()) {
+            // the data file holds every data cluster at its guest offset: nothing is left to guess
+            new DataFilePlacement(evidence).placeByOffset();
+            fsStarts = GuestFs.partitionStarts(evidence.view);
+        } else {
+            if (baseDevice != null) new CowRemnantPlacement(evidence).placeByBaseRemnants();
+            fsStarts = new SignaturePlacement(evidence).placeBySignatures();
+            new AllocationOrderPlacement(evidence).placeByAllocationOrder(fsStarts);
+        }
         long virtualSize = virtualSize(fsStarts);
         if (map.extent() == 0) throw new Qcow2Exception(res, "nothing recoverable: no table, file-system signature or data cluster could be placed");
         Map<Placement, Long> placed = write(out, virtualSize);
@@ -116,20 +165,11 @@ public final class Rescuer {
             geometryEvidence = "header";
             structures.add(new RescueReport.Structure("header", 0, "intact", "magic, version " + header.version()
                     + ", cluster_bits " + header.clusterBits() + ", size " + header.size()));
-            if (header.cryptMethod() != Qcow2Header.CRYPT_NONE) {
-                throw new Qcow2Exception(res, "rescue of encrypted images is not supported (crypt_method " + header.cryptMethod() + ")");
-            }
-            if (header.hasExternalDataFile()) {
-                throw new Qcow2Exception(res, "rescue of images with an external data file is not supported");
-            }
             return;
-        } catch (Qcow2Exception e) {
-            if (e.getMessage() != null && e.getMessage().contains("not supported")) throw e;
-            header = null;
         } catch (IOException | RuntimeException e) {
             header = null;
         }
-        ClusterSizeInference.Result r = ClusterSizeInference.infer(in, false);
+        ClusterSizeInference.Result r = ClusterSizeInference.infer(in, false, options.dataFile() == null ? -1 : Files.size(options.dataFile()));
         if (r.clusterBits() < 0) {
             int bits = clusterBitsFromData();
             geo = new ClusterGeometry(bits, 4, false);
@@ -166,6 +206,125 @@ public final class Rescuer {
         return Math.max(ClusterGeometry.MIN_CLUSTER_BITS, bits);
     }
 
+    // ---- the other inputs: data file, base, secret -------------------------------------------
+
+    /**
+     * A file name read from the damaged header (backing file, data file), resolved as QEMU's
+     * path_combine against the damaged image, or null when the open policy does not let header
+     * names be followed. The one place that decides it ({@link RescueOptions#followHeaderNames}).
+     */
+    private Path headerNamedFile(String name, String what) {
+        if (name == null) return null;
+        if (!options.followHeaderNames()) {
+            structures.add(new RescueReport.Structure(what, -1, "not opened",
+                    "the header names '" + name + "'; names read from a damaged image are not followed (give the file explicitly)"));
+            return null;
+        }
+        return Path.of(dev.qcow2.image.BackingChain.pathCombine(damaged.toString(), name));
+    }
+
+    private static Storage openInput(Path p, String what) throws IOException {
+        try {
+            return FileStorage.openReadOnly(p);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Qcow2Exception(p.toString(), what + ": No such file or directory");
+        } catch (IOException e) {
+            throw new Qcow2Exception(p.toString(), what + ": " + Evidence.oneLine(e));
+        }
+    }
+
+    private void openDataFile() throws IOException {
+        dataStorage = in;
+        Path p = options.dataFile();
+        String how = "given";
+        if (p == null && header != null && header.hasExternalDataFile()) {
+            p = headerNamedFile(header.externalDataFile().orElse(null), "data file");
+            how = "named by the header";
+            if (p == null) throw new Qcow2Exception(res, "the image keeps its data in an external data file"
+                    + header.externalDataFile().map(n -> " ('" + n + "')").orElse("") + ": give it (data file option)");
+        }
+        if (p == null) return;
+        dataStorage = openInput(p, "data file");
+        structures.add(new RescueReport.Structure("data file", -1, "intact", p + " (" + how + ", " + dataStorage.size()
+                + " bytes): data clusters read from it" + (header != null && header.dataFileRaw() ? " (data_file_raw)" : "")));
+    }
+
+    private void openBase() throws IOException {
+        Path p = options.backing();
+        String fmt = options.backingFormat();
+        String how = "given";
+        if (p == null && header != null && header.backingFileName() != null) {
+            p = headerNamedFile(header.backingFileName(), "backing file");
+            how = "named by the header";
+            if (p == null) throw new Qcow2Exception(res, "the image is an overlay of '" + header.backingFileName()
+                    + "': give its base (backing option), or the rescued clusters would read as zeros where the base has data");
+            if (fmt == null) fmt = header.backingFormat().orElse(null);
+        }
+        if (p == null) return;
+        try (Storage probe = openInput(p, "backing file")) {
+            boolean qcow2 = probe.size() >= 4 && ByteBuffer.wrap(probe.read(0, 4)).getInt() == Qcow2Header.MAGIC;
+            if (fmt == null) fmt = qcow2 ? "qcow2" : "raw";
+            if (fmt.equals("qcow2") && !qcow2) throw new Qcow2Exception(p.toString(), "backing file: Image is not in qcow2 format");
+        }
+        baseDevice = switch (fmt) {
+            case "qcow2" -> dev.qcow2.image.Qcow2Image.open(p, options.followHeaderNames() ? OpenOptions.permissive() : OpenOptions.defaults());
+            case "raw" -> dev.qcow2.image.RawImage.open(p);
+            default -> throw new Qcow2Exception(p.toString(), "backing file: Unknown driver '" + fmt + "' (qcow2 or raw)");
+        };
+        outBacking = p.toAbsolutePath();
+        outBackingFormat = fmt;
+        structures.add(new RescueReport.Structure("backing file", -1, "intact", p + " (" + how + ", " + fmt + ", "
+                + baseDevice.size() + " bytes): guest clusters the overlay does not hold read from it; the output is an overlay of it"));
+    }
+
+    /**
+     * The data cipher: from the header's crypt_method (LUKS: the crypto header extension's area);
+     * header lost: a LUKS header at a cluster boundary (its magic), else legacy AES when a secret
+     * is given. LUKS IVs count host sectors, so clusters decrypt wherever they are found; legacy
+     * AES IVs count guest sectors, so a cluster decrypts only once its guest position is known.
+     */
+    private void unlock() throws IOException {
+        ImageEncryption.LuksArea area = null;
+        String how;
+        if (header != null && header.cryptMethod() != Qcow2Header.CRYPT_NONE) {
+            boolean luks = header.cryptMethod() == Qcow2Header.CRYPT_LUKS;
+            if (luks) area = ImageEncryption.luksArea(res, in, header);
+            how = "crypt_method " + header.cryptMethod() + " in the header";
+            if (options.secret() == null) throw new Qcow2Exception(res, "the image is encrypted ("
+                    + (luks ? "LUKS" : "legacy AES") + "): its data cannot be placed or read without the secret");
+            cipher = ImageEncryption.unlock(res, in, header, options.secret());
+        } else if (header == null) {
+            int at = -1;
+            for (int c = 1; c < scan.clusters() && at < 0; c++) if (scan.kind[c] == HostScan.LUKS) at = c;
+            if (at >= 0) {
+                area = ImageEncryption.luksAreaAt(res, in, scan.hostOffset(at));
+                how = "LUKS magic at a cluster boundary (header lost)";
+                if (options.secret() == null) throw new Qcow2Exception(res, "a LUKS header at 0x" + Long.toHexString(area.offset())
+                        + " says the image is encrypted: its data cannot be placed or read without the secret");
+                cipher = ImageEncryption.unlockWithoutHeader(res, in, area, options.secret());
+            } else if (options.secret() != null) {
+                how = "header lost, no LUKS header found, a secret given: legacy AES assumed";
+                cipher = ImageEncryption.unlockWithoutHeader(res, in, null, options.secret());
+            } else {
+                return;
+            }
+        } else {
+            return;
+        }
+        if (area != null) {
+            for (long o = area.offset(); o < area.offset() + area.length() && o < fileSize; o += geo.clusterSize()) {
+                role[(int) (o >>> geo.clusterBits())] = Evidence.ROLE_META;
+            }
+            structures.add(new RescueReport.Structure("LUKS header", area.offset(), header != null ? "intact" : "found",
+                    how + "; " + area.header().cipherName() + "-" + area.header().cipherMode() + ", " + area.length()
+                            + " bytes; unlocked by the secret: data clusters decrypted at the host offset where found (IV = host offset / 512)"));
+        } else {
+            structures.add(new RescueReport.Structure("legacy AES encryption", -1, header != null ? "intact" : "guessed",
+                    how + "; aes-128-cbc: data clusters decrypted at their guest offset (IV = guest offset / 512), so only once placed;"
+                            + " signature placement tries candidates decrypted at the position tested"));
+        }
+    }
+
     // ---- the output ------------------------------------------------------------------------------
 
     private String sizeEvidence;
@@ -187,6 +346,9 @@ public final class Rescuer {
 
     private Map<Placement, Long> write(Path out, long virtualSize) throws IOException {
         String opts = "size=" + virtualSize + ",cluster_size=" + geo.clusterSize() + (geo.extendedL2() ? ",extended_l2=on" : "");
+        if (outBacking != null) {
+            opts += ",backing_file=" + outBacking.toString().replace(",", ",,") + ",backing_fmt=" + outBackingFormat;
+        }
         ImageCreator.create(out, CreateOptions.parse(opts));
         Map<Placement, Long> placed = new EnumMap<>(Placement.class);
         long last = (virtualSize + geo.clusterSize() - 1) >>> geo.clusterBits();
@@ -204,7 +366,8 @@ public final class Rescuer {
                 placed.merge(how, 1L, Long::sum);
                 long at = g << geo.clusterBits();
                 int len = (int) Math.min(data.length, virtualSize - at);
-                if (!HostScan.allZero(ByteBuffer.wrap(data))) w.write(new GuestOffset(at), data, 0, len);
+                // over a base, a zero cluster must be written: unallocated would read the base
+                if (outBacking != null || !HostScan.allZero(ByteBuffer.wrap(data))) w.write(new GuestOffset(at), data, 0, len);
             }
         }
         return placed;

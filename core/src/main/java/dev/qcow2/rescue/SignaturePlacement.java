@@ -18,7 +18,7 @@ final class SignaturePlacement extends Evidence {
         int anchors = 0;
         for (int h = 1; h < scan.clusters(); h++) {
             if (!candidate(h)) continue;
-            if (GuestFs.isMbr(cluster(h)) && !map.placed(0)) {
+            if (!map.placed(0) && GuestFs.isMbr(plainAt(h, 0))) {
                 map.place(0, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
                 role[h] = ROLE_DATA;
                 anchors++;
@@ -26,16 +26,23 @@ final class SignaturePlacement extends Evidence {
             }
         }
         List<Long> starts = GuestFs.partitionStarts(view);
-        for (int h = 1; h < scan.clusters(); h++) {
-            if (!candidate(h)) continue;
-            ByteBuffer c = cluster(h);
-            for (long start : starts) {
-                long g = signatureGuestCluster(c, start);
-                if (g >= 0 && !map.placed(g) && !GuestFs.isMbr(c)) {
-                    map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                    role[h] = ROLE_DATA;
-                    anchors++;
-                    break;
+        if (positionalCipher()) {
+            // legacy AES: a superblock shows only when decrypted at its own guest position, so
+            // each candidate is tried at the positions superblocks have (group 0's first, then
+            // the backup copies the placed primary names)
+            for (int pass = 0; pass < 2; pass++) anchors += superblocksAtKnownPositions(starts);
+        } else {
+            for (int h = 1; h < scan.clusters(); h++) {
+                if (!candidate(h)) continue;
+                ByteBuffer c = plainAt(h, 0);
+                for (long start : starts) {
+                    long g = signatureGuestCluster(c, start);
+                    if (g >= 0 && !map.placed(g) && !GuestFs.isMbr(c)) {
+                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                        role[h] = ROLE_DATA;
+                        anchors++;
+                        break;
+                    }
                 }
             }
         }
@@ -43,6 +50,39 @@ final class SignaturePlacement extends Evidence {
                 anchors + " host clusters placed by a partition table or an ext2/3/4 superblock copy naming its own offset"));
         for (long start : starts) placeExtObjects(start);
         return starts;
+    }
+
+    /**
+     * Legacy AES: candidates decrypted at each guest cluster a superblock may sit in (the primary
+     * at 1024 bytes into each file system; once it is placed, every group's backup copy) and
+     * placed where the decrypted superblock names that very position.
+     */
+    private int superblocksAtKnownPositions(List<Long> starts) throws IOException {
+        java.util.TreeSet<Long> targets = new java.util.TreeSet<>();
+        for (long start : starts) {
+            targets.add((start + 1024) >>> geo.clusterBits());
+            byte[] sbBytes = view.read(start + 1024, 1024);
+            GuestFs.Superblock sb = sbBytes == null ? null : GuestFs.Superblock.parse(GuestFs.le(sbBytes), 0);
+            if (sb != null) for (int grp = 1; grp < sb.groups(); grp++) targets.add((start + sb.copyOffset(grp)) >>> geo.clusterBits());
+        }
+        targets.removeIf(map::placed);
+        int anchors = 0;
+        for (int h = 1; h < scan.clusters() && !targets.isEmpty(); h++) {
+            if (!candidate(h)) continue;
+            for (long g : targets) {
+                ByteBuffer c = plainAt(h, g);
+                boolean hit = false;
+                for (long start : starts) if (signatureGuestCluster(c, start) == g) hit = true;
+                if (hit) {
+                    map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
+                    role[h] = ROLE_DATA;
+                    targets.remove(g);
+                    anchors++;
+                    break;
+                }
+            }
+        }
+        return anchors;
     }
 
     /**
@@ -61,7 +101,7 @@ final class SignaturePlacement extends Evidence {
         if (!map.placed(gdt >>> geo.clusterBits())) {
             int off = (int) (gdt & (geo.clusterSize() - 1));
             for (int h = 1; h < scan.clusters(); h++) {
-                if (candidate(h) && GuestFs.plausibleDescriptor(cluster(h), off, sb)) {
+                if (candidate(h) && GuestFs.plausibleDescriptor(plainAt(h, gdt >>> geo.clusterBits()), off, sb)) {
                     map.place(gdt >>> geo.clusterBits(), scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
                     role[h] = ROLE_DATA;
                     found++;
@@ -76,7 +116,7 @@ final class SignaturePlacement extends Evidence {
             int off = (int) (at & (geo.clusterSize() - 1));
             if (!map.placed(g)) {
                 for (int h = 1; h < scan.clusters(); h++) {
-                    if (candidate(h) && GuestFs.inodeTableStart(cluster(h), off, sb.inodeSize())) {
+                    if (candidate(h) && GuestFs.inodeTableStart(plainAt(h, g), off, sb.inodeSize())) {
                         map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
                         role[h] = ROLE_DATA;
                         found++;
@@ -99,7 +139,7 @@ final class SignaturePlacement extends Evidence {
                     var w = it.next();
                     long g = w.getKey() >>> geo.clusterBits();
                     if (map.placed(g)) { it.remove(); continue; }
-                    if (c == null) c = cluster(h);
+                    if (c == null || positionalCipher()) c = plainAt(h, g);
                     if (GuestFs.directoryStart(c, (int) (w.getKey() & (geo.clusterSize() - 1)), w.getValue())) {
                         map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
                         role[h] = ROLE_DATA;

@@ -1,11 +1,14 @@
 package dev.qcow2.cli;
 
 import dev.qcow2.rescue.Placement;
+import dev.qcow2.crypto.Secret;
+import dev.qcow2.rescue.RescueOptions;
 import dev.qcow2.rescue.RescueReport;
 import dev.qcow2.rescue.Rescuer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -30,11 +33,33 @@ import java.util.concurrent.Callable;
                 "DAMAGED is only read (no lock). Evidence: intact tables, tables found by",
                 "scanning, snapshot tables, guest partition tables and ext2/3/4 file",
                 "systems, QEMU's allocation order. The report says which placements are",
-                "certain and which are inferred. Exit 1 when nothing could be recovered."})
+                "certain and which are inferred. Exit 1 when nothing could be recovered.",
+                "Encrypted images (LUKS, legacy AES) need their secret: --object secret,...",
+                "with --image-opts driver=qcow2,file.filename=DAMAGED,encrypt.key-secret=ID;",
+                "OUT is written plain. An overlay is rescued over its intact base (-b): OUT",
+                "is then an overlay of BASE. External data: --data-file, OUT holds it inline."})
 final class RescueCommand implements Callable<Integer> {
+    /** Whether file names read from the damaged header are opened: the open policy's one switch for rescue. */
+    static final boolean HEADER_NAMES_FOLLOWED = true;
+
     @Spec CommandSpec spec;
 
     @Mixin OutputOption output;
+
+    @Mixin ObjectOption objects;
+
+    @Mixin ImageOptsOption imageOpts;
+
+    @Option(names = "--data-file", paramLabel = "PATH",
+            description = "The damaged image's external data file (default: the name in a surviving header). OUT holds the data inline.")
+    String dataFile;
+
+    @Option(names = {"-b", "--backing"}, paramLabel = "BASE",
+            description = "The intact base of a damaged overlay (default: the name in a surviving header); OUT becomes an overlay of BASE.")
+    String backing;
+
+    @Option(names = {"-F", "--backing-format"}, paramLabel = "FMT", description = "The format of BASE: qcow2 or raw (default: probed).")
+    String backingFormat;
 
     @Parameters(index = "0", paramLabel = "DAMAGED", description = "The damaged image (read only).")
     String damaged;
@@ -45,7 +70,18 @@ final class RescueCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        RescueReport r = Rescuer.rescue(Path.of(damaged), Path.of(out));
+        if (backingFormat != null && backing == null) throw new Errors.CliException("rescue: -F needs -b BASE");
+        RescueReport r;
+        try (ObjectOption secrets = objects) {
+            ImageArg image = objects.image(damaged, null, imageOpts, spec.commandLine().getErr());
+            String id = image.secretIds().get(0);
+            Secret secret = id == null ? null : objects.secrets().byId(id).orElseThrow(() ->
+                    new Errors.CliException("Could not open '" + image.operand() + "': No secret with id '" + id + "'"));
+            // header names (backing file, data file) are followed as the other commands' opens do (permissive)
+            RescueOptions options = new RescueOptions(secret, dataFile == null ? null : Path.of(dataFile),
+                    backing == null ? null : Path.of(backing), backingFormat, HEADER_NAMES_FOLLOWED);
+            r = Rescuer.rescue(image.path(), Path.of(out), options);
+        }
         w.print(output.json() ? QemuJson.pretty(json(r)) : human(r));
         w.flush();
         return 0;

@@ -60,4 +60,61 @@ class RescueCommandSpec extends Specification {
         r.err.readLines().size() == 1
         r.err.contains('nothing recoverable')
     }
+
+    /** A LUKS image (4 MiB of random bytes, qemu-img convert, secret 'pw') with its header cluster zeroed. */
+    Path luksWithZeroedHeader() {
+        def raw = dir.resolve('secret.raw')
+        byte[] data = new byte[4 << 20]
+        new Random(5).nextBytes(data)
+        Files.write(raw, data)
+        def img = dir.resolve('secret.qcow2')
+        def r = Qemu.kdfTimed(['convert', '-O', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o',
+                'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10', raw.toString(), img.toString()])
+        assert r.exit == 0: r.err
+        def bytes = Files.readAllBytes(img)
+        Arrays.fill(bytes, 0, 65536, (byte) 0)
+        Files.write(img, bytes)
+        img
+    }
+
+    def "an encrypted image rescued with its secret as qemu-img takes it: OUT is plain and holds the guest"() {
+        given:
+        def img = luksWithZeroedHeader()
+        def out = dir.resolve('plain.qcow2')
+
+        when:
+        def r = Cli.run(['rescue', '--output=json', '--object', 'secret,id=s0,data=pw', '--image-opts',
+                "driver=qcow2,file.filename=$img,encrypt.key-secret=s0".toString(), out])
+
+        then:
+        r.exit == 0
+        !r.out.contains('pw"') && !r.err.contains('pw')
+        new JsonSlurper().parseText(r.out).structures.any { it.kind == 'LUKS header' && it.status == 'found' }
+        Qemu.img(['compare', '-q', dir.resolve('secret.raw').toString(), out.toString()], false).exit == 0
+    }
+
+    def "#problem: exit 1, one line, nothing written"() {
+        given:
+        def img = luksWithZeroedHeader()
+        def out = dir.resolve('never.qcow2')
+        def argv = args.collect { it.replace('IMG', img.toString()).replace('DIR', dir.toString()) }
+
+        when:
+        def r = Cli.run(['rescue'] + argv + [out.toString()])
+
+        then:
+        r.exit == 1
+        r.err.readLines().size() == 1
+        r.err.contains(message)
+        !r.err.contains('sesame')
+        !Files.exists(out)
+
+        where:
+        problem          | args                                                                                                     | message
+        'missing secret' | ['IMG']                                                                                                  | 'without the secret'
+        'bad secret'     | ['--object', 'secret,id=s0,data=sesame', '--image-opts', 'driver=qcow2,file.filename=IMG,encrypt.key-secret=s0'] | 'Invalid password'
+        'unknown secret' | ['--object', 'secret,id=s0,data=sesame', '--image-opts', 'driver=qcow2,file.filename=IMG,encrypt.key-secret=s9'] | "No secret with id 's9'"
+        'missing base'   | ['-b', 'DIR/no-base.qcow2', '-F', 'qcow2', 'IMG']                                                        | 'no-base.qcow2'
+        'missing data file' | ['--data-file', 'DIR/no.data', 'IMG']                                                                 | 'no.data'
+    }
 }

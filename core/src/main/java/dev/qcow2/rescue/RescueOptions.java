@@ -1,0 +1,22 @@
+package dev.qcow2.rescue;
+
+import dev.qcow2.crypto.Secret;
+
+import java.nio.file.Path;
+
+/**
+ * What a rescue may use besides the damaged file.
+ *
+ * @param secret            the passphrase of an encrypted image (LUKS or legacy AES), or null;
+ *                          the caller keeps ownership (the rescue copies what it needs)
+ * @param dataFile          the image's external data file, or null (then the name in a surviving
+ *                          header, if {@code followHeaderNames})
+ * @param backing           the intact base of a damaged overlay, or null (then the backing name
+ *                          in a surviving header, if {@code followHeaderNames})
+ * @param backingFormat     the base's format (qcow2, raw), or null to probe
+ * @param followHeaderNames whether file names read from the damaged header (backing file, data
+ *                          file) may be opened: the one place an open policy decides that
+ */
+public record RescueOptions(Secret secret, Path dataFile, Path backing, String backingFormat, boolean followHeaderNames) {
+    public static RescueOptions none() { return new RescueOptions(null, null, null, null, false); }
+}
