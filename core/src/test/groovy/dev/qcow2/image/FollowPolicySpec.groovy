@@ -203,4 +203,20 @@ class FollowPolicySpec extends Specification {
         then:
         thrown(IllegalArgumentException)
     }
+
+    def "a refusal wrapped by a caller is still said as it is, with the front end's hint"() {
+        given:
+        FollowRefusedException refused = null
+        try {
+            Qcow2Image.open(ev.resolve('absolute.qcow2'), OpenOptions.permissive())
+        } catch (FollowRefusedException e) {
+            refused = e
+        }
+        def wrapped = new dev.qcow2.Qcow2Exception('caller', 'Could not open backing file: ' + refused.message, refused)
+
+        expect:
+        ErrorLine.of(wrapped, new ErrorLine.Hints(null, null, "; allow it with follow: '%s'")) ==
+                refused.message + "; allow it with follow: '$outside'"
+        ErrorLine.of(wrapped) == refused.message
+    }
 }

@@ -28,8 +28,8 @@ final class Help {
 
     /** The engine's commands, then the front ends' own words. */
     static final List<Entry> ENTRIES = [
-            new Entry('open', "open 'disk.qcow2'  /  open 'disk.qcow2', writable: true  /  open 'enc.qcow2', secret: 'pw'  /  secretFile: 'pw.txt'  /  secrets: [0: 'pw', 1: 'base-pw']  /  open 'bad.qcow2', tolerant: true",
-                    'open an image (read-only unless writable: true); an encrypted one with its passphrase (secrets: by depth in the backing chain; the REPL asks when none is given); tolerant: true reads a header that contradicts itself as evidence (info.ignored lists what was read past)'),
+            new Entry('open', "open 'disk.qcow2'  /  open 'disk.qcow2', writable: true  /  open 'enc.qcow2', secret: 'pw'  /  secretFile: 'pw.txt'  /  secrets: [0: 'pw', 1: 'base-pw']  /  open 'bad.qcow2', tolerant: true  /  open 'x.qcow2', follow: '/dir' | 'any' | 'none'",
+                    'open an image (read-only unless writable: true); an encrypted one with its passphrase (secrets: by depth in the backing chain; the REPL asks when none is given); tolerant: true reads a header that contradicts itself as evidence (info.ignored lists what was read past); backing and data files named inside the image are opened only inside its directory unless follow: allows more'),
             new Entry('close', 'close()', 'close the image'),
             new Entry('info', 'info', 'format, sizes, features, backing file, snapshot count'),
             new Entry('check', 'check', 'consistency check as qemu-img check (findings, leaks, corruptions)'),

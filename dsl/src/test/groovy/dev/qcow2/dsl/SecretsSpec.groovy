@@ -113,7 +113,7 @@ class SecretsSpec extends Specification {
 
         then:
         def e = thrown(DslException)
-        e.message == 'open: unknown option secrt; known: writable, backing, tolerant, secret, secretFile, secrets'
+        e.message == 'open: unknown option secrt; known: writable, backing, tolerant, follow, secret, secretFile, secrets'
 
         cleanup:
         shell.close()

@@ -54,7 +54,7 @@ class SessionSpec extends Specification {
 
         then:
         def e = thrown(DslException)
-        e.message == 'open: unknown option readonly; known: writable, backing, tolerant, secret, secretFile, secrets'
+        e.message == 'open: unknown option readonly; known: writable, backing, tolerant, follow, secret, secretFile, secrets'
 
         cleanup:
         shell?.close()

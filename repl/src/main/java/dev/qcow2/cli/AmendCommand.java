@@ -50,7 +50,6 @@ final class AmendCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to amend.")
     List<String> files = new ArrayList<>();
 

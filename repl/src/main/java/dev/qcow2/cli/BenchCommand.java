@@ -1,7 +1,7 @@
 package dev.qcow2.cli;
 
-import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.OpenOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,7 +85,6 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin ImageOptsOption imageOpts;
 
     @Mixin AllowBackingOption allow;
-
 
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;

@@ -47,7 +47,6 @@ final class BitmapCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     // The actions are read in command-line order from the original arguments (actions()); these
     // fields only declare them for picocli (and its help), repeated as often as given.
     @Option(names = "--add", description = "Create BITMAP, enabled (follow with --disable for a disabled one).")

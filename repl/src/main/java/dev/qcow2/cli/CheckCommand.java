@@ -66,7 +66,6 @@ final class CheckCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Option(names = "--no-key",
             description = "Check the metadata of an encrypted image without its secret, where qemu-img refuses "
                     + "(\"Parameter 'encrypt.key-secret' is required for cipher\", exit 1). A check reads no guest data.")

@@ -48,7 +48,6 @@ final class CommitCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to commit.")
     List<String> files = new ArrayList<>();
 

@@ -1,9 +1,9 @@
 package dev.qcow2.cli;
 
-import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.BlockDevice;
 import dev.qcow2.image.ChainMap;
 import dev.qcow2.image.MapEntry;
+import dev.qcow2.image.OpenOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,7 +47,6 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin ImageOptsOption imageOpts;
 
     @Mixin AllowBackingOption allow;
-
 
     @Parameters(index = "0", paramLabel = "A", description = "First image.")
     String fileA;

@@ -63,7 +63,6 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(index = "0", paramLabel = "FILE", description = "The source image.")
     String file;
 

@@ -35,7 +35,6 @@ final class HashCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Option(names = {"-a", "--algo"}, paramLabel = "ALGO[,ALGO...]", description = "sha256 (default), sha1, md5, sha512; several in one pass.")
     String algo = "sha256";
 

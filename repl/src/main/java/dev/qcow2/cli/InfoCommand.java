@@ -1,5 +1,7 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.image.BackingName;
+import dev.qcow2.image.FollowPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,7 +43,6 @@ final class InfoCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 
@@ -53,12 +54,12 @@ final class InfoCommand implements Callable<Integer> {
         String name = image.file();
         String fmt = image.format();
         // --backing-chain opens each layer: the names read from the layer above pass the gate first
-        dev.qcow2.image.FollowPolicy follow = allow.policy().anchoredAt(image.path());
+        FollowPolicy follow = allow.policy().anchoredAt(image.path());
         String namedBy = null;
         while (name != null) {
             if (!seen.add(name)) throw new Errors.CliException("Backing file '" + name + "' creates an infinite loop.");
             if (namedBy != null) {
-                dev.qcow2.image.BackingName parsed = dev.qcow2.image.BackingName.parse(namedBy, name);
+                BackingName parsed = BackingName.parse(namedBy, name);
                 follow.check(namedBy, "backing file", java.nio.file.Path.of(parsed.json() ? parsed.fileName() : name));
             }
             Map<String, Object> info = chain.isEmpty() ? ImageInfo.of(image, tolerant.on, spec.commandLine().getErr()) : ImageInfo.of(name, fmt);

@@ -38,7 +38,6 @@ final class IoCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 

@@ -43,7 +43,6 @@ final class MapCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", description = "The image.")
     String file;
 

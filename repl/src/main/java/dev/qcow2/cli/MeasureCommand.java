@@ -1,10 +1,10 @@
 package dev.qcow2.cli;
 
-import dev.qcow2.image.OpenOptions;
 import dev.qcow2.create.ImageMeasure;
 import dev.qcow2.create.OptionList;
 import dev.qcow2.create.SizeParser;
 import dev.qcow2.image.BlockDevice;
+import dev.qcow2.image.OpenOptions;
 import dev.qcow2.image.Qcow2Image;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,7 +53,6 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin ImageOptsOption imageOpts;
 
     @Mixin AllowBackingOption allow;
-
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The image to measure.")
     String file;

@@ -54,7 +54,6 @@ final class RebaseCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "The image to rebase.")
     List<String> files = new ArrayList<>();
 

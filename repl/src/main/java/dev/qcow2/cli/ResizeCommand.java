@@ -50,7 +50,6 @@ final class ResizeCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Parameters(paramLabel = "FILE [+|-]SIZE", arity = "0..*", description = "The image and its new size.")
     List<String> positional = new ArrayList<>();
 

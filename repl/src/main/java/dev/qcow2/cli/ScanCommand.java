@@ -42,7 +42,6 @@ final class ScanCommand implements Callable<Integer> {
 
     @Mixin AllowBackingOption allow;
 
-
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Images scanned at once (default: the number of cores).")
     int jobs = Runtime.getRuntime().availableProcessors();
 

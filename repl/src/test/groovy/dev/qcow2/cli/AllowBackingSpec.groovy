@@ -233,4 +233,21 @@ class AllowBackingSpec extends Specification {
         allowed.exit == 0
         allowed.out.contains('qcow2')
     }
+
+    def "qcow2 run --allow-backing=DIR SCRIPT: the script's opens without follow: use it"() {
+        given:
+        def ours = chain(tmp.resolve('ours'))
+        Path script = ours.root.resolve('open.groovy')
+        Files.writeString(script, "open args[0]\nexit 0\n")
+
+        when:
+        def refused = Cli.run('run', script, ours.top)
+        def allowed = Cli.run('run', "--allow-backing=${ours.outside}", script, ours.top)
+
+        then:
+        refused.exit == 1
+        refused.err.contains("${ours.top}: backing file ${ours.base} is outside ${ours.ev} (not opened)")
+        allowed.exit == 0
+        allowed.err == ''
+    }
 }
