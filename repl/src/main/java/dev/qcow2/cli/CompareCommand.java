@@ -59,11 +59,13 @@ final class CompareCommand implements Callable<Integer> {
         ImageArg argA = objects.image(fileA, formatA, imageOpts, spec.commandLine().getErr());
         ImageArg argB = objects.image(fileB, formatB, imageOpts, spec.commandLine().getErr());
         try {
+            forceShare.refuseBesideWriter(argA);
             a = ImageOpener.open(argA);
         } catch (Exception e) {
             return openError(e);
         }
         try {
+            forceShare.refuseBesideWriter(argB);
             b = ImageOpener.open(argB);
         } catch (Exception e) {
             closeQuietly(a);
