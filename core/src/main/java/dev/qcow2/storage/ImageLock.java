@@ -88,6 +88,40 @@ final class ImageLock {
         }
     }
 
+    /**
+     * What a read-only open without force-share (qemu-img info, check, map, convert without -U)
+     * checks before it reads: QEMU's reader does not share "write" and "resize", so it is refused
+     * while another open file description holds either permission's byte (101, 103) — a qemu
+     * writer or ours. Only tested (F_OFD_GETLK), never locked: a read-only open takes no lock.
+     * Without native calls, or when the file cannot be opened here, nothing is checked (the open
+     * that follows reports what is wrong).
+     */
+    static void refuseBesideWriter(Path path) throws IOException {
+        Optional<Libc> bound = Libc.get();
+        if (bound.isEmpty()) return;
+        Libc libc = bound.get();
+        String name = path.toAbsolutePath().toString();
+        int fd;
+        try {
+            fd = libc.open(name, Libc.O_RDONLY);
+        } catch (Libc.NativeCallException e) {
+            return;
+        }
+        try {
+            for (int p : UNSHARED) {
+                short held;
+                try {
+                    held = libc.ofdLock(fd, name, Libc.F_OFD_GETLK, Libc.F_WRLCK, PERM_BASE + p, 1);
+                } catch (Libc.NativeCallException e) {
+                    return;     // no OFD locks here: nothing to test against
+                }
+                if (held != Libc.F_UNLCK) throw refused(path, "Failed to get shared \"" + PERM_NAMES[p] + "\" lock");
+            }
+        } finally {
+            libc.close(fd, name);
+        }
+    }
+
     /** QEMU's error and its hint (error_append_hint), on one line. */
     private static Qcow2Exception refused(Path path, String what) {
         return new Qcow2Exception(path.toString(), what + "; is another process using the image [" + path + "]?");

@@ -73,6 +73,15 @@ public final class WritableFileStorage implements WritableStorage {
         return new WritableFileStorage(path, file, lock, descriptor);
     }
 
+    /**
+     * Refuses, with QEMU's words, to read {@code path} while another process (or another open of
+     * this one) holds it for writing: what qemu-img's read-only commands do without
+     * {@code -U}/{@code --force-share} ({@link ImageLock#refuseBesideWriter}).
+     */
+    public static void refuseReadingBesideWriter(Path path) throws IOException {
+        ImageLock.refuseBesideWriter(path);
+    }
+
     public Path path() { return path; }
 
     @Override public String describe() { return name; }

@@ -86,6 +86,7 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         ImageArg image = objects.image(file, formatOption.value, imageOpts, err);
+        if (repair == null) forceShare.refuseBesideWriter(image);
         String file = image.file();
         String format = image.format();
         if (format != null && !format.equals("qcow2")) {

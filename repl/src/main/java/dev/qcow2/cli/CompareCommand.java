@@ -62,11 +62,13 @@ final class CompareCommand implements Callable<Integer> {
         ImageArg argA = objects.image(fileA, formatA, imageOpts, spec.commandLine().getErr());
         ImageArg argB = objects.image(fileB, formatB, imageOpts, spec.commandLine().getErr());
         try {
+            forceShare.refuseBesideWriter(argA);
             a = ImageOpener.open(argA, allow.apply(OpenOptions.permissive()));
         } catch (Exception e) {
             return openError(e);
         }
         try {
+            forceShare.refuseBesideWriter(argB);
             b = ImageOpener.open(argB, allow.apply(OpenOptions.permissive()));
         } catch (Exception e) {
             closeQuietly(a);

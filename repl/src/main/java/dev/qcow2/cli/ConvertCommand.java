@@ -80,6 +80,7 @@ final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
         if (qcow2 && out.equals("-")) throw new Errors.CliException("convert: -O qcow2 cannot be written to stdout");
         if (skipBrokenBitmaps && !bitmaps) throw new Errors.CliException("Use of --skip-broken-bitmaps requires --bitmaps");
         ImageArg input = objects.image(file, format, imageOpts, spec.commandLine().getErr());
+        forceShare.refuseBesideWriter(input);
         String targetOptions = options.isEmpty() ? null : String.join(",", options);
         try (BlockDevice image = ImageOpener.open(input, allow.apply(tolerant.apply(OpenOptions.permissive())))) {
             TolerantOption.reportIgnored(image, spec.commandLine().getErr());

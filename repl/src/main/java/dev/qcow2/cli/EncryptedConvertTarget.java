@@ -51,17 +51,27 @@ final class EncryptedConvertTarget {
         CreateOptions created = ImageCreator.validate(out, list);
         ImageCreator.create(out, created, secrets);
         SecretLookup lookup = id == null ? SecretLookup.none() : SecretLookup.topOnly(secrets.byId(id).orElseThrow());
-        try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(WritableFileStorage.open(out)), out,
-                WriteOptions.defaults().withSecrets(lookup))) {
-            long size = writer.size();
-            int block = Math.max(writer.geometry().clusterSize(), ConvertChunks.SPARSE_BLOCK);
-            int workers = ConvertChunks.workers(!(src instanceof dev.qcow2.image.RawImage));
-            ConvertChunks.copy(src, workers, c -> c.dataRuns(block), (c, runs) -> {
-                for (int r = 0; r < runs.length; r += 2) {
-                    writer.write(c.offset() + runs[r], c.data().slice(runs[r], runs[r + 1] - runs[r]));
-                }
-                progress.update(c.offset() + c.length(), size);
-            });
+        try {
+            try (Qcow2Writer writer = Qcow2Writer.open(new ConvertTargetStorage(WritableFileStorage.open(out)), out,
+                    WriteOptions.defaults().withSecrets(lookup))) {
+                long size = writer.size();
+                int block = Math.max(writer.geometry().clusterSize(), ConvertChunks.SPARSE_BLOCK);
+                int workers = ConvertChunks.workers(!(src instanceof dev.qcow2.image.RawImage));
+                ConvertChunks.copy(src, workers, c -> c.dataRuns(block), (c, runs) -> {
+                    for (int r = 0; r < runs.length; r += 2) {
+                        writer.write(c.offset() + runs[r], c.data().slice(runs[r], runs[r + 1] - runs[r]));
+                    }
+                    progress.update(c.offset() + c.length(), size);
+                });
+            }
+        } catch (Exception | Error e) {
+            // as Qcow2Convert: a failed copy removes the half-written target
+            try {
+                if (java.nio.file.Files.isRegularFile(out)) java.nio.file.Files.delete(out);
+            } catch (java.io.IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 }

@@ -51,6 +51,7 @@ final class InfoCommand implements Callable<Integer> {
         List<Map<String, Object>> chain = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         ImageArg image = objects.image(file, format.value, imageOpts, spec.commandLine().getErr());
+        forceShare.refuseBesideWriter(image);
         String name = image.file();
         String fmt = image.format();
         // --backing-chain opens each layer: the names read from the layer above pass the gate first

@@ -52,8 +52,9 @@ final class MapCommand implements Callable<Integer> {
         long len = maxLength == null ? Long.MAX_VALUE - from : HumanSize.parse("max length", maxLength);
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder buf = new StringBuilder();
-        try (BlockDevice dev = ImageOpener.open(objects.image(file, format.value, imageOpts, spec.commandLine().getErr()),
-                allow.apply(tolerant.apply(OpenOptions.permissive())))) {
+        ImageArg image = objects.image(file, format.value, imageOpts, spec.commandLine().getErr());
+        forceShare.refuseBesideWriter(image);
+        try (BlockDevice dev = ImageOpener.open(image, allow.apply(tolerant.apply(OpenOptions.permissive())))) {
             TolerantOption.reportIgnored(dev, spec.commandLine().getErr());
             MapEntry[] prev = new MapEntry[1];
             if (output.json()) buf.append('[');

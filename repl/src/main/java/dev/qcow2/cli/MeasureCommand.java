@@ -93,8 +93,9 @@ final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
         if (file == null) {
             result = measure(opts, sizeBytes, null, null);
         } else {
-            try (BlockDevice image = ImageOpener.open(objects.image(file, format, imageOpts, spec.commandLine().getErr()),
-                    allow.apply(OpenOptions.permissive()))) {
+            ImageArg arg = objects.image(file, format, imageOpts, spec.commandLine().getErr());
+            forceShare.refuseBesideWriter(arg);
+            try (BlockDevice image = ImageOpener.open(arg, allow.apply(OpenOptions.permissive()))) {
                 BlockDevice source = snapshot == null ? image : SnapshotSpec.open(image, file, snapshot);
                 result = measure(opts, sizeBytes, source, image instanceof Qcow2Image q ? q : null);
             }

@@ -65,6 +65,7 @@ final class SnapshotCommand implements Callable<Integer> {
         String file = image.file();
         String fmt = ImageOpener.format(image);
         if (list) {
+            forceShare.refuseBesideWriter(image);
             if (fmt.equals("qcow2")) spec.commandLine().getOut().print(listing(image));
             return 0;
         }

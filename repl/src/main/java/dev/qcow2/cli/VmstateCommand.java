@@ -90,6 +90,7 @@ final class VmstateCommand implements Callable<Integer> {
         }
         MemoryOptions options = new MemoryOptions(block, mach, below);
         ImageArg image = objects.image(file, null, imageOpts, spec.commandLine().getErr());
+        forceShare.refuseBesideWriter(image);
         ImageOpener.format(image.file(), "qcow2");
         // an encrypted image stores its VM state encrypted like data: the key decrypts both
         try (Qcow2Image img = Qcow2Image.open(image.path(), INSPECT.withSecrets(image.lookup()))) {

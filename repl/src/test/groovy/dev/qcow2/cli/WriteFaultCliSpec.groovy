@@ -40,6 +40,26 @@ class WriteFaultCliSpec extends Specification {
         theirs.err == 'qemu-img: /dev/full: error while converting raw: Cannot grow device files\n'
     }
 
+    def "a convert -O qcow2 that fails midway removes its half-written target (qemu-img leaves it)"() {
+        given: 'a source whose first cluster is compressed garbage'
+        def src = Qemu.create(dir.resolve('src.qcow2'), '1M', 'cluster_size=4096')
+        Qemu.io(src, 'write -c -P 0x11 0 4k', 'write -P 0x5a 64k 64k')
+        def d = new dev.qcow2.testing.Damage(src)
+        dev.qcow2.testing.Damage.putBytes(src, d.u64(d.l2()) & 0xffff_ffffL, ([0xff] * 64) as byte[])
+        def ours = dir.resolve('ours.qcow2')
+        def theirs = dir.resolve('theirs.qcow2')
+
+        when:
+        def run = Cli.run('convert', '-O', 'qcow2', src, ours)
+        def ref = Qemu.img(['convert', '-O', 'qcow2', src.toString(), theirs.toString()], false)
+
+        then:
+        run.exit == 1 && ref.exit == 1
+        run.err.readLines().size() == 1 && run.err.startsWith("qcow2: $src: ")
+        !Files.exists(ours)
+        Files.exists(theirs)
+    }
+
     def "#kind in a write path reaches the CLI as one line naming the file, exit 1, no stack trace"() {
         given:
         def img = Qemu.create(dir.resolve('img.qcow2'), '1M', 'cluster_size=4096')
