@@ -48,7 +48,9 @@ for kind in ${KINDS//,/ }; do
     exp=$d/src; guest=$d/fs.raw; args=()
     case $kind in
       plain) qemu-img convert -O qcow2 -o $o $c $d/fs.raw $d/img.qcow2 ;;
-      luks|aes) qemu-img convert -O qcow2 "${SECRET[@]}" -o $o,encrypt.format=$kind,encrypt.key-secret=s0$( [ $kind = luks ] && echo ,encrypt.iter-time=10 ) $d/fs.raw $d/img.qcow2
+      luks|aes) # qemu-img's PBKDF2 calibration fails now and then on a busy machine ("Unable to get accurate CPU usage"): retried
+        for t in $(seq 1 20); do qemu-img convert -O qcow2 "${SECRET[@]}" -o $o,encrypt.format=$kind,encrypt.key-secret=s0$( [ $kind = luks ] && echo ,encrypt.iter-time=10 ) $d/fs.raw $d/img.qcow2 2>$d/convert.err && break; sleep 1; done
+        [ -f $d/img.qcow2 ] || { cat $d/convert.err >&2; exit 1; }
         args=("${SECRET[@]}" --image-opts) ;;
       datafile) qemu-img convert -O qcow2 -o $o,data_file=$d/img.data $d/fs.raw $d/img.qcow2; args=(--data-file $d/img.data) ;;
       overlay)
