@@ -201,7 +201,7 @@ public final class Rescuer {
         try {
             for (long at = 0; at + b.capacity() <= fileSize; at += b.capacity()) {
                 HostScan.readCluster(in, at, fileSize, b);
-                if (at > 0 && options.secret() != null && earlyArea == null && HostScan.classify(b, new ClusterGeometry(12, 4, false), fileSize, false) == HostScan.LUKS) {
+                if (at > 0 && options.secret() != null && earlyArea == null && HostScan.luksMagic(b)) {
                     earlyArea = ImageEncryption.luksAreaAt(res, in, at);
                     cipher = ImageEncryption.unlockWithoutHeader(res, in, earlyArea, options.secret());
                     // qemu-img puts the LUKS area after the header, refcount table, refcount block and
