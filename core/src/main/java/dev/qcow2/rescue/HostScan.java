@@ -50,6 +50,7 @@ final class HostScan {
         for (int c = 0; c < n; c++) {
             readCluster(in, (long) c << geo.clusterBits(), size, buf);
             kind[c] = classify(buf, geo, size, c == 0, externalDataSize);
+            if (kind[c] == DATA && luksMagic(buf)) kind[c] = LUKS;
         }
         return new HostScan(geo, size, kind);
     }
@@ -69,11 +70,13 @@ final class HostScan {
     static byte classify(ByteBuffer b, ClusterGeometry geo, long fileSize, boolean first, long externalDataSize) {
         if (first && b.getInt(0) == Qcow2Header.MAGIC) return HEADER;
         if (allZero(b)) return ZERO;
-        if (b.getLong(0) >>> 16 == LUKS_MAGIC && b.getShort(6) == 1) return LUKS;
         if (tableShaped(b, geo, fileSize, externalDataSize)) return TABLE;
         if (refblockShaped(b)) return REFBLOCK;
         return DATA;
     }
+
+    /** Whether {@code b} starts with a LUKS1 header's magic and version 1. */
+    static boolean luksMagic(ByteBuffer b) { return b.capacity() >= 8 && b.getLong(0) >>> 16 == LUKS_MAGIC && b.getShort(6) == 1; }
 
     static boolean allZero(ByteBuffer b) {
         for (int i = 0; i + 8 <= b.capacity(); i += 8) if (b.getLong(i) != 0) return false;

@@ -174,7 +174,8 @@ public final class Rescuer {
             int bits = clusterBitsFromData();
             geo = new ClusterGeometry(bits, 4, false);
             geometryEvidence = "guessed: no table-shaped cluster at any size; " + geo.clusterSize()
-                    + " bytes from the file size and the host alignment of an ext superblock";
+                    + " bytes from the file size and the host alignment of an ext superblock"
+                    + (earlyArea != null ? " (decrypted) and of the LUKS area" : "");
         } else {
             geo = new ClusterGeometry(r.clusterBits(), 4, false);
             geometryEvidence = "inferred: " + r.score() + " plausible table entries at " + geo.clusterSize()
@@ -187,23 +188,55 @@ public final class Rescuer {
      * Without any table: QEMU allocates whole clusters, so the file size is a multiple of the
      * cluster size, and a guest ext superblock (guest offset 1024 of its cluster) sits 1024 bytes
      * past a cluster boundary. The largest power of two (512 B .. 2 MiB) both allow; 64 KiB
-     * (QEMU's default) when neither says anything.
+     * (QEMU's default) when neither says anything. Encrypted (a secret given): a LUKS area
+     * starts at a cluster boundary, normally cluster 4 (so at most a quarter of its offset), and
+     * decrypts what follows at its host offsets; else each
+     * block is also tried as legacy AES at guest offset 0 (where the superblock is).
      */
     private int clusterBitsFromData() throws IOException {
         int bits = Math.min(ClusterGeometry.MAX_CLUSTER_BITS, Long.numberOfTrailingZeros(fileSize));
         ByteBuffer b = ByteBuffer.allocate(1 << 12);
         boolean sbSeen = false;
-        for (long at = 0; at + b.capacity() <= fileSize; at += b.capacity()) {
-            HostScan.readCluster(in, at, fileSize, b);
-            for (GuestFs.SuperblockHit hit : GuestFs.superblocks(b)) {
-                if (hit.sb().groupNr() != 0 || hit.inCluster() != 1024) continue;
-                bits = Math.min(bits, Long.numberOfTrailingZeros(at));
-                sbSeen = true;
+        DataCipher aes = options.secret() == null ? null : ImageEncryption.unlockWithoutHeader(res, in, null, options.secret());
+        try {
+            for (long at = 0; at + b.capacity() <= fileSize; at += b.capacity()) {
+                HostScan.readCluster(in, at, fileSize, b);
+                if (at > 0 && options.secret() != null && earlyArea == null && HostScan.luksMagic(b)) {
+                    earlyArea = ImageEncryption.luksAreaAt(res, in, at);
+                    cipher = ImageEncryption.unlockWithoutHeader(res, in, earlyArea, options.secret());
+                    // qemu-img puts the LUKS area after the header, refcount table, refcount block and
+                    // L1 (qcow2_co_create, then qcrypto_block_create's init function): at cluster 4
+                    // when the L1 fits one cluster, 5 to 7 when it takes 2 to 4
+                    bits = Math.min(bits, 63 - Long.numberOfLeadingZeros(Math.max(1, at / 4)));
+                    bits = Math.min(bits, Long.numberOfTrailingZeros(at));
+                    continue;
+                }
+                List<ByteBuffer> tries = new ArrayList<>(List.of(b));
+                if (cipher != null && at >= earlyArea.offset() + earlyArea.length()) tries.add(decrypted(b, cipher, at));
+                if (cipher == null && aes != null) tries.add(decrypted(b, aes, 0));
+                for (ByteBuffer t : tries) {
+                    for (GuestFs.SuperblockHit hit : GuestFs.superblocks(t)) {
+                        if (hit.sb().groupNr() != 0 || hit.inCluster() != 1024) continue;
+                        bits = Math.min(bits, Long.numberOfTrailingZeros(at));
+                        sbSeen = true;
+                    }
+                }
+                if (sbSeen) break;
             }
-            if (sbSeen) break;
+        } finally {
+            if (aes != null) aes.close();
         }
         if (!sbSeen) bits = Math.min(bits, 16);
         return Math.max(ClusterGeometry.MIN_CLUSTER_BITS, bits);
+    }
+
+    /** A LUKS area found while inferring the geometry (header lost), unlocked into {@link #cipher}. */
+    private ImageEncryption.LuksArea earlyArea;
+
+    private static ByteBuffer decrypted(ByteBuffer b, DataCipher c, long offset) {
+        byte[] copy = b.array().clone();
+        c.decrypt(offset, copy, 0, copy.length);
+        return ByteBuffer.wrap(copy);
     }
 
     // ---- the other inputs: data file, base, secret -------------------------------------------
@@ -293,6 +326,9 @@ public final class Rescuer {
             if (options.secret() == null) throw new Qcow2Exception(res, "the image is encrypted ("
                     + (luks ? "LUKS" : "legacy AES") + "): its data cannot be placed or read without the secret");
             cipher = ImageEncryption.unlock(res, in, header, options.secret());
+        } else if (header == null && earlyArea != null) {
+            area = earlyArea;
+            how = "LUKS magic at a cluster boundary (header lost)";
         } else if (header == null) {
             int at = -1;
             for (int c = 1; c < scan.clusters() && at < 0; c++) if (scan.kind[c] == HostScan.LUKS) at = c;
