@@ -246,14 +246,17 @@ public final class Rescuer {
      * path_combine against the damaged image, or null when the open policy does not let header
      * names be followed. The one place that decides it ({@link RescueOptions#followHeaderNames}).
      */
-    private Path headerNamedFile(String name, String what) {
+    private Path headerNamedFile(String name, String what) throws IOException {
         if (name == null) return null;
-        if (!options.followHeaderNames()) {
+        if (!options.follow().follows()) {
             structures.add(new RescueReport.Structure(what, -1, "not opened",
                     "the header names '" + name + "'; names read from a damaged image are not followed (give the file explicitly)"));
             return null;
         }
-        return Path.of(dev.qcow2.image.BackingChain.pathCombine(damaged.toString(), name));
+        Path file = Path.of(dev.qcow2.image.BackingChain.pathCombine(damaged.toString(), name));
+        // the open gate of every command (README "Security model"): refused = one line, nothing written
+        options.follow().anchoredAt(damaged).check(damaged.toString(), what, file);
+        return file;
     }
 
     private static Storage openInput(Path p, String what) throws IOException {
@@ -300,7 +303,10 @@ public final class Rescuer {
             if (fmt.equals("qcow2") && !qcow2) throw new Qcow2Exception(p.toString(), "backing file: Image is not in qcow2 format");
         }
         baseDevice = switch (fmt) {
-            case "qcow2" -> dev.qcow2.image.Qcow2Image.open(p, options.followHeaderNames() ? OpenOptions.permissive() : OpenOptions.defaults());
+            // the base's own chain: gated from the base's directory if the user named it, else from DAMAGED's
+            case "qcow2" -> dev.qcow2.image.Qcow2Image.open(p, options.follow().follows()
+                    ? OpenOptions.permissive().withFollow(options.backing() != null ? options.follow().reanchoredAt(p) : options.follow().anchoredAt(damaged))
+                    : OpenOptions.defaults());
             case "raw" -> dev.qcow2.image.RawImage.open(p);
             default -> throw new Qcow2Exception(p.toString(), "backing file: Unknown driver '" + fmt + "' (qcow2 or raw)");
         };

@@ -4,6 +4,7 @@ import dev.qcow2.snapshot.Snapshots
 import dev.qcow2.storage.WritableFileStorage
 import dev.qcow2.write.Qcow2Writer
 import dev.qcow2.write.WriteOptions
+import dev.qcow2.image.FollowPolicy
 
 import java.nio.file.Path
 
@@ -22,7 +23,7 @@ class ImageSession implements Closeable {
     Qcow2Writer writer() {
         if (writer == null) {
             close()
-            writer = Qcow2Writer.open(new NoSyncStorage(WritableFileStorage.open(image)), image, WriteOptions.defaults())
+            writer = Qcow2Writer.open(new NoSyncStorage(WritableFileStorage.open(image)), image, WriteOptions.defaults().withFollow(FollowPolicy.any()))  // bases live in the spec's template directory
         }
         writer
     }

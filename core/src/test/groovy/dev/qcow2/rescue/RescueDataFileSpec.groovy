@@ -1,5 +1,7 @@
 package dev.qcow2.rescue
 
+import dev.qcow2.image.FollowPolicy
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import dev.qcow2.testing.Sha256
@@ -36,7 +38,7 @@ class RescueDataFileSpec extends Specification {
         def dataBefore = Sha256.of(Files.readAllBytes(data))
 
         when:
-        def report = Rescuer.rescue(img, out, new RescueOptions(null, explicit ? data : null, null, null, !explicit))
+        def report = Rescuer.rescue(img, out, new RescueOptions(null, explicit ? data : null, null, null, explicit ? FollowPolicy.none() : FollowPolicy.imageTree()))
 
         then:
         Sha256.of(Files.readAllBytes(data)) == dataBefore
@@ -63,5 +65,30 @@ class RescueDataFileSpec extends Specification {
         def e = thrown(Qcow2Exception)
         e.message.contains("external data file ('${dir.resolve('named.data')}')")
         !Files.exists(out)
+    }
+
+    def "a header-named data file outside the image's directory passes the open gate only when allowed (#policy)"() {
+        given: 'an image in sub/ whose data file lies one directory up'
+        def sub = Files.createDirectories(dir.resolve("gate-${policy}"))
+        def data = dir.resolve("gate-${policy}.data")
+        def img = sub.resolve('img.qcow2')
+        Qemu.img('convert', '-O', 'qcow2', '-o', "data_file=${data},data_file_raw=on".toString(), fsRaw.toString(), img.toString())
+        RescueSpec.damage(img, 'l2')
+        def out = sub.resolve('out.qcow2')
+        def follow = policy == 'image tree' ? FollowPolicy.imageTree() : FollowPolicy.allowing([dir])
+
+        when:
+        Exception refused = null
+        try { Rescuer.rescue(img, out, new RescueOptions(null, null, null, null, follow)) } catch (Qcow2Exception e) { refused = e }
+
+        then:
+        (refused != null) == !followed
+        !followed ? refused.message.contains("is outside ${FollowPolicy.real(sub)}") && !Files.exists(out)
+                  : RescueFixtures.guestSha(dir, [out.toString()]) == fsSha
+
+        where:
+        policy       | followed
+        'image tree' | false
+        'allowed'    | true
     }
 }

@@ -1,5 +1,7 @@
 package dev.qcow2.rescue
 
+import dev.qcow2.image.FollowPolicy
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.crypto.Secret
 import dev.qcow2.testing.EncryptedImages
@@ -52,7 +54,7 @@ class RescueEncryptedSpec extends Specification {
         def out = dir.resolve("o-$kind-${what}.qcow2")
 
         when:
-        def report = Rescuer.rescue(d, out, new RescueOptions(Secret.ofString('pw'), null, null, null, false))
+        def report = Rescuer.rescue(d, out, new RescueOptions(Secret.ofString('pw'), null, null, null, FollowPolicy.none()))
 
         then: 'DAMAGED untouched, OUT plain and equal to the original guest, the report says how it decrypted'
         Sha256.of(Files.readAllBytes(d)) == before
@@ -67,7 +69,7 @@ class RescueEncryptedSpec extends Specification {
 
     def "a LUKS header found by its magic when the qcow2 header is lost"() {
         when:
-        def report = Rescuer.rescue(damaged('luks', 'header'), dir.resolve('magic.qcow2'), new RescueOptions(Secret.ofString('pw'), null, null, null, false))
+        def report = Rescuer.rescue(damaged('luks', 'header'), dir.resolve('magic.qcow2'), new RescueOptions(Secret.ofString('pw'), null, null, null, FollowPolicy.none()))
 
         then:
         report.structures().any { it.kind() == 'LUKS header' && it.status() == 'found' && it.evidence().contains('LUKS magic') }
@@ -79,7 +81,7 @@ class RescueEncryptedSpec extends Specification {
         def out = dir.resolve("none-$kind-${what}.qcow2")
 
         when:
-        Rescuer.rescue(d, out, new RescueOptions(secret == null ? null : Secret.ofString(secret), null, null, null, false))
+        Rescuer.rescue(d, out, new RescueOptions(secret == null ? null : Secret.ofString(secret), null, null, null, FollowPolicy.none()))
 
         then:
         def e = thrown(Qcow2Exception)

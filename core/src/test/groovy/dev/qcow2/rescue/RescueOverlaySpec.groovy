@@ -1,5 +1,7 @@
 package dev.qcow2.rescue
 
+import dev.qcow2.image.FollowPolicy
+
 import dev.qcow2.Qcow2Exception
 import dev.qcow2.testing.Qemu
 import spock.lang.Shared
@@ -43,7 +45,7 @@ class RescueOverlaySpec extends Specification {
         def out = dir.resolve("o-$order-${what}.qcow2")
 
         when:
-        def report = Rescuer.rescue(ov, out, new RescueOptions(null, null, base, 'qcow2', false))
+        def report = Rescuer.rescue(ov, out, new RescueOptions(null, null, base, 'qcow2', FollowPolicy.none()))
 
         then: 'OUT is an overlay of the base, equal to the changed guest'
         Qemu.img(['check', out.toString()], false).exit == 0
@@ -62,7 +64,7 @@ class RescueOverlaySpec extends Specification {
         RescueSpec.damage(ov, 'l2')
 
         when:
-        def report = Rescuer.rescue(ov, dir.resolve('remnant-out.qcow2'), new RescueOptions(null, null, base, null, false))
+        def report = Rescuer.rescue(ov, dir.resolve('remnant-out.qcow2'), new RescueOptions(null, null, base, null, FollowPolicy.none()))
 
         then:
         report.placed()[Placement.COW_REMNANT] > 0

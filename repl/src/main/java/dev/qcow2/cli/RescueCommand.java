@@ -39,9 +39,6 @@ import java.util.concurrent.Callable;
                 "OUT is written plain. An overlay is rescued over its intact base (-b): OUT",
                 "is then an overlay of BASE. External data: --data-file, OUT holds it inline."})
 final class RescueCommand implements Callable<Integer> {
-    /** Whether file names read from the damaged header are opened: the open policy's one switch for rescue. */
-    static final boolean HEADER_NAMES_FOLLOWED = true;
-
     @Spec CommandSpec spec;
 
     @Mixin OutputOption output;
@@ -49,6 +46,8 @@ final class RescueCommand implements Callable<Integer> {
     @Mixin ObjectOption objects;
 
     @Mixin ImageOptsOption imageOpts;
+
+    @Mixin AllowBackingOption allow;
 
     @Option(names = "--data-file", paramLabel = "PATH",
             description = "The damaged image's external data file (default: the name in a surviving header). OUT holds the data inline.")
@@ -77,9 +76,9 @@ final class RescueCommand implements Callable<Integer> {
             String id = image.secretIds().get(0);
             Secret secret = id == null ? null : objects.secrets().byId(id).orElseThrow(() ->
                     new Errors.CliException("Could not open '" + image.operand() + "': No secret with id '" + id + "'"));
-            // header names (backing file, data file) are followed as the other commands' opens do (permissive)
+            // names a surviving header holds (backing file, data file) pass the open gate of every command
             RescueOptions options = new RescueOptions(secret, dataFile == null ? null : Path.of(dataFile),
-                    backing == null ? null : Path.of(backing), backingFormat, HEADER_NAMES_FOLLOWED);
+                    backing == null ? null : Path.of(backing), backingFormat, allow.policy());
             r = Rescuer.rescue(image.path(), Path.of(out), options);
         }
         w.print(output.json() ? QemuJson.pretty(json(r)) : human(r));
