@@ -13,7 +13,6 @@ public final class Pbkdf2 {
     public static byte[] derive(HashAlgorithm hash, byte[] password, byte[] salt, long iterations, int length) {
         if (iterations < 1) throw new IllegalArgumentException("PBKDF2 iterations must be at least 1");
         Hmac mac = hash.hmac(password);
-        java.util.Optional<Pbkdf2Chain> chain = Pbkdf2Chain.of(hash);
         int hLen = mac.length();
         byte[] out = new byte[length];
         byte[] u = new byte[hLen];
@@ -27,9 +26,7 @@ public final class Pbkdf2 {
                 mac.update(index, 0, 4);
                 mac.doFinal(u);
                 System.arraycopy(u, 0, t, 0, hLen);
-                if (chain.isPresent()) {
-                    chain.get().iterate(password, u, t, iterations);
-                } else for (long i = 1; i < iterations; i++) {
+                for (long i = 1; i < iterations; i++) {
                     mac.update(u, 0, hLen);
                     mac.doFinal(u);
                     for (int j = 0; j < hLen; j++) t[j] ^= u[j];

@@ -48,8 +48,7 @@ public final class Install {
     /** JVM options of the kernel and of the training run (an AOT cache needs the same GC and class path). */
     static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
             "-Xlog:disable", "-Xlog:all=warning,cds*=off,aot*=off:stderr", "-Djava.awt.headless=true",
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-            "--add-opens=java.base/sun.security.provider=ALL-UNNAMED");   // PBKDF2 on the JDK's SHA compression (crypto.Pbkdf2Chain)
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow");
 
     private Install() { }
 

@@ -43,8 +43,6 @@ public final class JShellLauncher {
         // own VM (-J) and in the remote VM that runs the snippets (-R)
         cmd.add("-J--enable-native-access=ALL-UNNAMED");
         cmd.add("-R--enable-native-access=ALL-UNNAMED");
-        // PBKDF2 (LUKS unlock) on the JDK's SHA compression functions (crypto.Pbkdf2Chain)
-        cmd.add("-R--add-opens=java.base/sun.security.provider=ALL-UNNAMED");
         cmd.add("--class-path");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("--startup");
