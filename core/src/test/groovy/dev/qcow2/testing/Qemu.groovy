@@ -11,6 +11,18 @@ import java.security.MessageDigest
  * failure, never a skip: CI must install qemu-utils.
  */
 class Qemu {
+    /** qemu-io takes its lock after start-up; poll with qemu-img info until the lock is seen (30 s). */
+    static void waitUntilLocked(Path img) {
+        long deadline = System.nanoTime() + 30_000_000_000L
+        while (System.nanoTime() < deadline) {
+            def info = ['qemu-img', 'info', img.toString()].execute()
+            info.waitFor()
+            if (info.err.text.contains('lock')) return
+            Thread.sleep(100)
+        }
+        throw new AssertionError("qemu-io did not lock $img")
+    }
+
     static final String QEMU_IMG = locate('qemu-img')
     static final String QEMU_IO = locate('qemu-io')
 

@@ -24,7 +24,7 @@ class ForceShareSpec extends Specification {
         img = Qemu.create(dir.resolve('busy.qcow2'), '1M', 'cluster_size=4096')
         Qemu.io(img, 'write -P 0x5a 0 4k')
         qemu = ['qemu-io', '-f', 'qcow2', '-c', 'sleep 600000', img.toString()].execute()
-        waitUntilLocked(img)
+        Qemu.waitUntilLocked(img)
     }
 
     def cleanupSpec() {
@@ -76,17 +76,5 @@ class ForceShareSpec extends Specification {
 
         then:
         Cli.run('info', mine).exit == 0
-    }
-
-    /** qemu-io takes its lock after start-up; poll with qemu-img info until the lock is seen. */
-    private static void waitUntilLocked(Path img) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
-        while (System.nanoTime() < deadline) {
-            def info = ['qemu-img', 'info', img.toString()].execute()
-            info.waitFor()
-            if (info.err.text.contains('lock')) return
-            Thread.sleep(100)
-        }
-        throw new AssertionError("qemu-io did not lock $img")
     }
 }
