@@ -17,22 +17,28 @@ final class ZstdClusterDecompressor implements ClusterDecompressor {
 
     @Override
     public boolean decompress(byte[] in, int inLength, byte[] out) {
+        return streamLength(in, inLength, out) > 0;
+    }
+
+    /** The frames' lengths up to the one that completes the cluster (QEMU's writer emits one frame). */
+    @Override
+    public int streamLength(byte[] in, int inLength, byte[] out) {
         ZstdDecompressor zstd = new ZstdDecompressor();
         int pos = 0;
         int produced = 0;
         try {
             while (produced < out.length) {
                 int frameLength = frameLength(in, pos, inLength);
-                if (frameLength < 0) return false;
+                if (frameLength < 0) return -1;
                 if (readIntLE(in, pos) == MAGIC) {
                     produced += zstd.decompress(in, pos, frameLength, out, produced, out.length - produced);
                 }
                 pos += frameLength;
             }
-            return produced == out.length;
+            return produced == out.length && pos > 0 ? pos : -1;
         } catch (RuntimeException e) {
             // aircompressor signals malformed input (and output overflow) with unchecked exceptions
-            return false;
+            return -1;
         }
     }
 

@@ -35,7 +35,7 @@ final class AllocationOrderPlacement extends Evidence {
             for (long g = 0; g < map.extent(); g++) {
                 Placement p = map.method(g);
                 if (p == Placement.ALLOCATION_ORDER || p == Placement.EQUAL_GAP) {
-                    role[hostCluster(map.raw(g))] = ROLE_NONE;
+                    releaseUnit(map.raw(g));
                     map.clear(g);
                 }
             }
@@ -61,44 +61,63 @@ final class AllocationOrderPlacement extends Evidence {
         }
     }
 
+    /**
+     * Units (host clusters and compressed streams, {@link Evidence#units}) in host byte order are
+     * matched to the expected guest clusters in guest order, between anchors: placed units whose
+     * host position is known. A compressed stream is one unit like a whole cluster: {@code qemu-img
+     * convert -c} writes each cluster compressed, or whole when it does not shrink, in guest order.
+     */
     private void matchSegments(BitSet expected) {
-        // Anchors: placed clusters with a known host cluster among the candidates' neighbours, in host order.
-        int hosts = scan.clusters();
-        List<long[]> anchors = new ArrayList<>(); // {host cluster, guest cluster}
+        // Anchors: placed units with a known host position, in host order: {host byte, guest cluster}.
+        List<long[]> anchors = new ArrayList<>();
         for (long g = 0; g < map.extent(); g++) {
             Placement p = map.method(g);
             if (p == null) continue;
             long raw = map.raw(g);
-            if (p == Placement.FS_SIGNATURE || p == Placement.COW_REMNANT || p == Placement.ACTIVE_TABLES || p == Placement.SNAPSHOT_TABLES || p == Placement.ORPHAN_L2) {
-                if (p != Placement.FS_SIGNATURE && p != Placement.COW_REMNANT) {
-                    if (!(L2Entry.decode(raw, map.bitmap(g), geo, false) instanceof L2Entry.Normal n)) continue;
-                    raw = n.hostOffset();
+            if (p == Placement.FS_SIGNATURE || p == Placement.COW_REMNANT) {
+                anchors.add(new long[] {descriptorHostByte(raw), g});
+            } else if (p == Placement.ACTIVE_TABLES || p == Placement.SNAPSHOT_TABLES || p == Placement.ORPHAN_L2) {
+                switch (L2Entry.decode(raw, map.bitmap(g), geo, false)) {
+                    case L2Entry.Normal n -> anchors.add(new long[] {n.hostOffset(), g});
+                    case L2Entry.Compressed c -> anchors.add(new long[] {c.firstHostByte(), g});
+                    case L2Entry.Zero z -> { }
+                    case L2Entry.Unallocated u -> { }
                 }
-                anchors.add(new long[] {hostCluster(raw), g});
             }
         }
         anchors.sort((a, b) -> Long.compare(a[0], b[0]));
-        anchors.add(new long[] {hosts, Long.MAX_VALUE});
+        anchors.add(new long[] {Long.MAX_VALUE, Long.MAX_VALUE});
+        // the candidate units in host order
+        List<Integer> units = new ArrayList<>();
+        for (int u = 0; u < units(); u++) if (candidate(u)) units.add(u);
+        units.sort((a, b) -> Long.compare(unitHostByte(a), unitHostByte(b)));
+        int next = 0;
         long prevHost = -1, prevGuest = -1;
         for (long[] a : anchors) {
             long hEnd = a[0], gEnd = a[1];
+            List<Integer> hs = new ArrayList<>();
+            while (next < units.size() && unitHostByte(units.get(next)) < hEnd) {
+                if (unitHostByte(units.get(next)) > prevHost) hs.add(units.get(next));
+                next++;
+            }
             if (prevGuest >= 0 && gEnd > prevGuest) {
-                List<Integer> hs = new ArrayList<>();
-                for (long h = prevHost + 1; h < hEnd; h++) if (candidate((int) h)) hs.add((int) h);
                 List<Long> gs = new ArrayList<>();
                 for (int g = expected.nextSetBit((int) Math.min(Integer.MAX_VALUE - 1, prevGuest + 1)); g >= 0 && g < gEnd; g = expected.nextSetBit(g + 1)) {
                     if (!map.placed(g)) gs.add((long) g);
                     if (g == Integer.MAX_VALUE - 1) break;
                 }
                 if (!hs.isEmpty()) {
-                    boolean equalGap = gEnd != Long.MAX_VALUE && hEnd - prevHost == gEnd - prevGuest;
+                    // equal gaps count whole host clusters: only between two cluster anchors over whole clusters
+                    boolean wholeClusters = (prevHost & (geo.clusterSize() - 1)) == 0 && gEnd != Long.MAX_VALUE
+                            && (hEnd & (geo.clusterSize() - 1)) == 0 && hs.stream().noneMatch(this::isStream);
+                    boolean equalGap = wholeClusters && (hEnd - prevHost >>> geo.clusterBits()) == gEnd - prevGuest;
                     if (!gs.isEmpty() && (hs.size() == gs.size() || !equalGap)) {
                         int n = Math.min(hs.size(), gs.size());
-                        for (int k = 0; k < n; k++) placeOrder(hs.get(k), gs.get(k), Placement.ALLOCATION_ORDER);
+                        for (int k = 0; k < n; k++) placeUnit(gs.get(k), hs.get(k), Placement.ALLOCATION_ORDER);
                     } else if (equalGap) {
                         for (int h : hs) {
-                            long g = prevGuest + (h - prevHost);
-                            if (!map.placed(g)) placeOrder(h, g, Placement.EQUAL_GAP);
+                            long g = prevGuest + (unitHostByte(h) - prevHost >>> geo.clusterBits());
+                            if (!map.placed(g)) placeUnit(g, h, Placement.EQUAL_GAP);
                         }
                     }
                 }
@@ -106,10 +125,5 @@ final class AllocationOrderPlacement extends Evidence {
             prevHost = a[0];
             prevGuest = a[1];
         }
-    }
-
-    private void placeOrder(int host, long guest, Placement how) {
-        map.place(guest, scan.hostOffset(host), allBitmap(), how);
-        role[host] = ROLE_DATA;
     }
 }

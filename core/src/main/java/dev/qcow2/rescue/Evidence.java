@@ -33,9 +33,11 @@ class Evidence {
     final GuestMap map;
     /** Data storage, cipher and base (see {@link Sources}). */
     final Sources src;
+    /** Compressed clusters found by decoding (L2 lost): units past the host clusters ({@link #units}). */
+    final PackedStreams packed;
 
     Evidence(Storage in, long fileSize, List<RescueReport.Structure> structures, Qcow2Header header, ClusterGeometry geo,
-             HostScan scan, byte[] role, GuestMap map, Sources src) {
+             HostScan scan, byte[] role, GuestMap map, Sources src, PackedStreams packed) {
         this.in = in;
         this.res = in.describe();
         this.fileSize = fileSize;
@@ -46,11 +48,12 @@ class Evidence {
         this.role = role;
         this.map = map;
         this.src = src;
+        this.packed = packed;
     }
 
     /** A step working on the same evidence as {@code shared} (the same lists, arrays and map). */
     Evidence(Evidence shared) {
-        this(shared.in, shared.fileSize, shared.structures, shared.header, shared.geo, shared.scan, shared.role, shared.map, shared.src);
+        this(shared.in, shared.fileSize, shared.structures, shared.header, shared.geo, shared.scan, shared.role, shared.map, shared.src, shared.packed);
     }
 
     static final byte ROLE_NONE = 0, ROLE_DATA = 1, ROLE_L1 = 2, ROLE_L2 = 3, ROLE_REFTABLE = 4, ROLE_META = 5;
@@ -126,7 +129,7 @@ class Evidence {
             for (long o = guestOffset; o < end; ) {
                 long g = o >>> geo.clusterBits();
                 byte[] data;
-                if (map.placed(g)) data = guestCluster(g);
+                if (map.placed(g)) data = cachedGuestCluster(g);
                 else if (src.base() != null && (g << geo.clusterBits()) < src.base().size()) data = baseCluster(g);
                 else return null;
                 int in = (int) (o & (geo.clusterSize() - 1));
@@ -140,8 +143,90 @@ class Evidence {
         }
     }
 
-    /** An unplaced host cluster holding data (a guest cluster starting with a LUKS magic is data too, unless it is the image's LUKS area). */
-    boolean candidate(int h) { return (scan.kind[h] == HostScan.DATA || scan.kind[h] == HostScan.LUKS) && role[h] == ROLE_NONE; }
+    // ---- units: what the inferred placements place ------------------------------------------
+    // Unit u < scan.clusters() is host cluster u; unit scan.clusters() + i is compressed stream i
+    // of {@link #packed} (a compressed cluster whose L2 entry is lost). Placed units are recorded in
+    // the guest map by their descriptor: a host offset, or a compressed L2 descriptor (COMPRESSED set).
+
+    int units() { return scan.clusters() + packed.size(); }
+
+    /** A decoded guest cluster and the placement it was decoded from. */
+    private record Decoded(long raw, Placement how, byte[] data) { }
+
+    /**
+     * The last few guest clusters {@link #view} decoded: the file-system walks read inodes and
+     * entries a few bytes at a time, and a compressed 2 MiB cluster must not be inflated again
+     * for each. Keyed by guest cluster and checked against its current placement.
+     */
+    private final java.util.LinkedHashMap<Long, Decoded> recent = new java.util.LinkedHashMap<>(32, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<Long, Decoded> eldest) { return size() > 16; }
+    };
+
+    private byte[] cachedGuestCluster(long g) throws IOException {
+        Decoded d = recent.get(g);
+        if (d != null && d.raw() == map.raw(g) && d.how() == map.method(g)) return d.data();
+        byte[] data = guestCluster(g);
+        recent.put(g, new Decoded(map.raw(g), map.method(g), data));
+        return data;
+    }
+
+    /** An unplaced unit holding data (a guest cluster starting with a LUKS magic is data too, unless it is the image's LUKS area). */
+    boolean candidate(int u) {
+        if (u >= scan.clusters()) return packed.role(u - scan.clusters()) == ROLE_NONE;
+        return (scan.kind[u] == HostScan.DATA || scan.kind[u] == HostScan.LUKS) && role[u] == ROLE_NONE;
+    }
+
+    /** Where unit {@code u} starts in the damaged file: the host order the allocation order follows. */
+    long unitHostByte(int u) { return u < scan.clusters() ? scan.hostOffset(u) : packed.get(u - scan.clusters()).firstByte(); }
+
+    boolean isStream(int u) { return u >= scan.clusters(); }
+
+    private int[] hostOrder;
+
+    /** Every unit but the header cluster, in host byte order (streams among the clusters they lie in). */
+    int[] unitsInHostOrder() {
+        if (hostOrder == null || hostOrder.length != units() - 1) {
+            hostOrder = java.util.stream.IntStream.range(1, units()).boxed()
+                    .sorted(java.util.Comparator.comparingLong(this::unitHostByte)).mapToInt(Integer::intValue).toArray();
+        }
+        return hostOrder;
+    }
+
+    /** Places unit {@code u} at guest cluster {@code g} and marks it used. */
+    void placeUnit(long g, int u, Placement how) {
+        if (u < scan.clusters()) {
+            map.place(g, scan.hostOffset(u), allBitmap(), how);
+            role[u] = ROLE_DATA;
+        } else {
+            map.place(g, packed.descriptor(this, u - scan.clusters()), 0, how);
+            packed.role(u - scan.clusters(), ROLE_DATA);
+        }
+    }
+
+    /** The unit an inferred placement's descriptor names (see {@link #placeUnit}), or -1. */
+    int unitOf(long descriptor) {
+        if ((descriptor & L2Entry.COMPRESSED) == 0) return hostCluster(descriptor);
+        int i = packed.indexOf(compressedFirstByte(descriptor));
+        return i < 0 ? -1 : scan.clusters() + i;
+    }
+
+    /** Marks the unit of an inferred placement unused again (the allocation order redoes its guesses). */
+    void releaseUnit(long descriptor) {
+        int u = unitOf(descriptor);
+        if (u < 0) return;
+        if (u < scan.clusters()) role[u] = ROLE_NONE;
+        else packed.role(u - scan.clusters(), ROLE_NONE);
+    }
+
+    /** The first host byte of any placement's descriptor: a host offset, or where its compressed stream starts. */
+    long descriptorHostByte(long descriptor) {
+        return (descriptor & L2Entry.COMPRESSED) == 0 ? descriptor : compressedFirstByte(descriptor);
+    }
+
+    private long compressedFirstByte(long descriptor) {
+        return ((L2Entry.Compressed) L2Entry.decode(descriptor, 0, geo, false)).firstHostByte();
+    }
 
     long allBitmap() { return geo.extendedL2() ? 0xffffffffL : 0; }
 
@@ -157,10 +242,12 @@ class Evidence {
     }
 
     /**
-     * Host cluster {@code h} of the damaged file as plaintext if it held guest cluster {@code g}:
-     * decrypted with the IV that position implies (LUKS: its host offset; legacy AES: {@code g}).
+     * Unit {@code h} as plaintext if it held guest cluster {@code g}: a host cluster decrypted with
+     * the IV that position implies (LUKS: its host offset; legacy AES: {@code g}); a compressed
+     * stream decoded (never encrypted).
      */
     ByteBuffer plainAt(int h, long g) throws IOException {
+        if (h >= scan.clusters()) return ByteBuffer.wrap(packed.plain(this, h - scan.clusters()));
         ByteBuffer b = cluster(h);
         src.decrypt(scan.hostOffset(h), g << geo.clusterBits(), b.array());
         return b;
@@ -174,8 +261,9 @@ class Evidence {
         byte[] out = new byte[geo.clusterSize()];
         long raw = map.raw(g);
         Placement how = map.method(g);
-        if (how == Placement.FS_SIGNATURE || how == Placement.EQUAL_GAP || how == Placement.ALLOCATION_ORDER
-                || how == Placement.COW_REMNANT || how == Placement.DATA_FILE_OFFSET) {
+        boolean inferred = how == Placement.FS_SIGNATURE || how == Placement.EQUAL_GAP || how == Placement.ALLOCATION_ORDER
+                || how == Placement.COW_REMNANT || how == Placement.DATA_FILE_OFFSET;
+        if (inferred && (raw & L2Entry.COMPRESSED) == 0) {
             if (how == Placement.DATA_FILE_OFFSET) HostScan.readCluster(src.data(), raw, src.dataSize(), ByteBuffer.wrap(out));
             else HostScan.readCluster(in, raw, fileSize, ByteBuffer.wrap(out));
             src.decrypt(raw, g << geo.clusterBits(), out);

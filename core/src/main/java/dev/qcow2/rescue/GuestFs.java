@@ -214,10 +214,11 @@ final class GuestFs {
             if ((ib.getInt(32) & EXTENTS_FL) != 0) {
                 if ((ib.getShort(40) & 0xffff) != EXTENT_MAGIC || ib.getShort(46) != 0 || ib.getShort(42) == 0) continue;
                 if ((ib.getInt(52) != 0)) continue; // first extent must start at logical block 0
-                dirs.put(k + 1L, ((long) (ib.getShort(58) & 0xffff) << 32) | (ib.getInt(60) & 0xffffffffL));
+                long b = ((long) (ib.getShort(58) & 0xffff) << 32) | (ib.getInt(60) & 0xffffffffL);
+                if (b > 0 && b < sb.blocksCount()) dirs.put(k + 1L, b);
             } else {
                 long b = ib.getInt(40) & 0xffffffffL;
-                if (b != 0) dirs.put(k + 1L, b);
+                if (b > 0 && b < sb.blocksCount()) dirs.put(k + 1L, b);
             }
         }
         return dirs;
@@ -240,7 +241,13 @@ final class GuestFs {
         return (l.get(at + 12 + 6) & 0xff) == 2 && l.get(at + 12 + 8) == '.' && l.get(at + 12 + 9) == '.';
     }
 
-    /** Whether {@code b} at {@code at} starts group 0's inode table: inode 2 (the root) a directory with links, inode 1 not one. */
+    /**
+     * Whether {@code b} at {@code at} starts group 0's inode table: inode 2 (the root) a directory
+     * with links, and the reserved inodes around it as mke2fs leaves them — 1 (bad blocks) and
+     * 3 to 6 (quota, boot loader, undelete dir) without a mode, 7 (resize) and 8 (journal) unused
+     * or regular files — as far as they lie in the block. (A later inode-table block with some
+     * directory inode usually fails these.)
+     */
     static boolean inodeTableStart(ByteBuffer b, int at, int inodeSize) {
         ByteBuffer l = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (at + 2 * inodeSize > l.capacity()) return false;
@@ -248,7 +255,14 @@ final class GuestFs {
         if ((l.getShort(root) & 0xF000) != 0x4000 || (l.getShort(root + 26) & 0xffff) < 2) return false;
         int flags = l.getInt(root + 32);
         if ((flags & EXTENTS_FL) != 0 && (l.getShort(root + 40) & 0xffff) != EXTENT_MAGIC) return false;
-        return (l.getShort(at) & 0xF000) != 0x4000;
+        for (int ino = 1; ino <= 8; ino++) {
+            int i = at + (ino - 1) * inodeSize;
+            if (ino == 2) continue;
+            if (i + 2 > l.capacity()) break;
+            int type = l.getShort(i) & 0xF000;
+            if (ino <= 6 ? (l.getShort(i) & 0xffff) != 0 : type != 0 && type != 0x8000) return false;
+        }
+        return true;
     }
 
     /** Whether {@code b} at {@code at} holds a plausible group descriptor 0: bitmaps and inode table distinct blocks inside the file system. */

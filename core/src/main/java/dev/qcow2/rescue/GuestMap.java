@@ -18,13 +18,22 @@ final class GuestMap {
 
     private void ensure(long cluster) {
         if (cluster < method.length) return;
-        if (cluster >= Integer.MAX_VALUE - 8) throw new IllegalArgumentException("guest cluster " + cluster + " past the rescue limit");
         int n = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(cluster + 1, (long) method.length * 2));
+        // 17 bytes per guest cluster: never more than half the heap (a placement past any sane
+        // guest size is a wrong inference; the rescue stops with one line instead of running out of memory)
+        if (cluster >= Integer.MAX_VALUE - 8 || (long) n * 17 > Runtime.getRuntime().maxMemory() / 2) {
+            throw new TooLarge("guest cluster " + cluster + " is past what this rescue can map in memory (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap)");
+        }
         int old = method.length;
         raw = Arrays.copyOf(raw, n);
         bitmap = Arrays.copyOf(bitmap, n);
         method = Arrays.copyOf(method, n);
         Arrays.fill(method, old, n, NONE);
+    }
+
+    /** A guest position too large to map (see {@link #ensure}). */
+    static final class TooLarge extends RuntimeException {
+        TooLarge(String message) { super(message); }
     }
 
     boolean placed(long cluster) { return cluster < method.length && method[(int) cluster] != NONE; }

@@ -10,8 +10,8 @@ import java.util.Map;
  * placed (left over: listed, up to {@link #LEFTOVER_LISTED}, never guessed).
  *
  * @param placed        guest clusters written to the output, per method (zero-flagged clusters counted under their method)
- * @param leftover      host clusters holding non-zero data that no evidence placed
- * @param leftoverHosts the first {@link #LEFTOVER_LISTED} of them (host byte offsets)
+ * @param leftover      host clusters holding non-zero data, and compressed streams, that no evidence placed
+ * @param leftoverHosts the first {@link #LEFTOVER_LISTED} of them (host byte offsets; a stream's first byte)
  */
 public record RescueReport(String source, String output, int clusterSize, String clusterSizeEvidence, long virtualSize,
                            String virtualSizeEvidence, List<Structure> structures, Map<Placement, Long> placed,

@@ -94,6 +94,8 @@ public final class Rescuer {
             Rescuer r = new Rescuer(in, damaged, options);
             try {
                 return r.run(out);
+            } catch (GuestMap.TooLarge e) {
+                throw new Qcow2Exception(damaged.toString(), "cannot rescue: " + e.getMessage());
             } finally {
                 r.closeSources();
             }
@@ -121,7 +123,8 @@ public final class Rescuer {
         role[0] = Evidence.ROLE_META;
         unlock();
         src = new Sources(dataStorage, dataStorage.size(), dataStorage != in, header != null && header.dataFileRaw(), cipher, baseDevice);
-        evidence = new Evidence(in, fileSize, structures, header, geo, scan, role, map, src);
+        PackedStreams packed = new PackedStreams();
+        evidence = new Evidence(in, fileSize, structures, header, geo, scan, role, map, src, packed);
         TablePlacement tables = new TablePlacement(evidence);
         List<long[]> l1s = new ArrayList<>();
         List<Placement> l1How = new ArrayList<>();
@@ -136,6 +139,10 @@ public final class Rescuer {
             new DataFilePlacement(evidence).placeByOffset();
             fsStarts = GuestFs.partitionStarts(evidence.view);
         } else {
+            packed.find(evidence);
+            if (packed.size() > 0) structures.add(new RescueReport.Structure("compressed clusters", -1, "found",
+                    packed.size() + " " + packed.compression() + " streams no table maps, found by decoding (each one cluster):"
+                            + " placed as units of their own by signatures and allocation order"));
             if (baseDevice != null) new CowRemnantPlacement(evidence).placeByBaseRemnants();
             fsStarts = new SignaturePlacement(evidence).placeBySignatures();
             new AllocationOrderPlacement(evidence).placeByAllocationOrder(fsStarts);
@@ -151,6 +158,11 @@ public final class Rescuer {
                 if (leftoverHosts.size() < RescueReport.LEFTOVER_LISTED) leftoverHosts.add(scan.hostOffset(c));
                 leftover++;
             }
+        }
+        for (int i = 0; i < packed.size(); i++) {
+            if (packed.role(i) != Evidence.ROLE_NONE) continue;
+            if (leftoverHosts.size() < RescueReport.LEFTOVER_LISTED) leftoverHosts.add(packed.get(i).firstByte());
+            leftover++;
         }
         return new RescueReport(res, out.toString(), geo.clusterSize(), geometryEvidence, virtualSize, sizeEvidence,
                 List.copyOf(structures), placed, leftover, List.copyOf(leftoverHosts));
@@ -170,7 +182,12 @@ public final class Rescuer {
             header = null;
         }
         ClusterSizeInference.Result r = ClusterSizeInference.infer(in, false, options.dataFile() == null ? -1 : Files.size(options.dataFile()));
-        if (r.clusterBits() < 0) {
+        PackedStreams.SizeHit streams;
+        if (r.clusterBits() < 0 && options.secret() == null && (streams = PackedStreams.clusterBitsFromStreams(in, fileSize)) != null) {
+            geo = new ClusterGeometry(streams.bits(), 4, false);
+            geometryEvidence = "inferred: no table-shaped cluster at any size; a " + streams.type().name().toLowerCase()
+                    + " stream at 0x" + Long.toHexString(streams.at()) + " decodes to exactly " + geo.clusterSize() + " bytes (a compressed cluster)";
+        } else if (r.clusterBits() < 0) {
             int bits = clusterBitsFromData();
             geo = new ClusterGeometry(bits, 4, false);
             geometryEvidence = "guessed: no table-shaped cluster at any size; " + geo.clusterSize()

@@ -16,13 +16,12 @@ final class SignaturePlacement extends Evidence {
     /** Places MBR/GPT and ext superblock copies found in unplaced host clusters; returns the file-system starts. */
     List<Long> placeBySignatures() throws IOException {
         int anchors = 0;
-        for (int h = 1; h < scan.clusters(); h++) {
+        for (int h : unitsInHostOrder()) {
             if (!candidate(h)) continue;
             if (!map.placed(0) && GuestFs.isMbr(plainAt(h, 0))) {
-                map.place(0, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                role[h] = ROLE_DATA;
+                placeUnit(0, h, Placement.FS_SIGNATURE);
                 anchors++;
-                structures.add(new RescueReport.Structure("guest partition table (MBR/GPT)", scan.hostOffset(h), "found", "boot signature and partition entries: guest offset 0"));
+                structures.add(new RescueReport.Structure("guest partition table (MBR/GPT)", unitHostByte(h), "found", "boot signature and partition entries: guest offset 0"));
             }
         }
         List<Long> starts = GuestFs.partitionStarts(view);
@@ -32,14 +31,13 @@ final class SignaturePlacement extends Evidence {
             // the backup copies the placed primary names)
             for (int pass = 0; pass < 2; pass++) anchors += superblocksAtKnownPositions(starts);
         } else {
-            for (int h = 1; h < scan.clusters(); h++) {
+            for (int h : unitsInHostOrder()) {
                 if (!candidate(h)) continue;
                 ByteBuffer c = plainAt(h, 0);
                 for (long start : starts) {
                     long g = signatureGuestCluster(c, start);
                     if (g >= 0 && !map.placed(g) && !GuestFs.isMbr(c)) {
-                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                        role[h] = ROLE_DATA;
+                        placeUnit(g, h, Placement.FS_SIGNATURE);
                         anchors++;
                         break;
                     }
@@ -67,15 +65,15 @@ final class SignaturePlacement extends Evidence {
         }
         targets.removeIf(map::placed);
         int anchors = 0;
-        for (int h = 1; h < scan.clusters() && !targets.isEmpty(); h++) {
+        for (int h : unitsInHostOrder()) {
+            if (targets.isEmpty()) break;
             if (!candidate(h)) continue;
             for (long g : targets) {
                 ByteBuffer c = plainAt(h, g);
                 boolean hit = false;
                 for (long start : starts) if (signatureGuestCluster(c, start) == g) hit = true;
                 if (hit) {
-                    map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                    role[h] = ROLE_DATA;
+                    placeUnit(g, h, Placement.FS_SIGNATURE);
                     targets.remove(g);
                     anchors++;
                     break;
@@ -100,10 +98,9 @@ final class SignaturePlacement extends Evidence {
         long gdt = fsStart + (sb.firstDataBlock() + 1L) * sb.blockSize();
         if (!map.placed(gdt >>> geo.clusterBits())) {
             int off = (int) (gdt & (geo.clusterSize() - 1));
-            for (int h = 1; h < scan.clusters(); h++) {
+            for (int h : unitsInHostOrder()) {
                 if (candidate(h) && GuestFs.plausibleDescriptor(plainAt(h, gdt >>> geo.clusterBits()), off, sb)) {
-                    map.place(gdt >>> geo.clusterBits(), scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                    role[h] = ROLE_DATA;
+                    placeUnit(gdt >>> geo.clusterBits(), h, Placement.FS_SIGNATURE);
                     found++;
                     break;
                 }
@@ -115,10 +112,9 @@ final class SignaturePlacement extends Evidence {
             long g = at >>> geo.clusterBits();
             int off = (int) (at & (geo.clusterSize() - 1));
             if (!map.placed(g)) {
-                for (int h = 1; h < scan.clusters(); h++) {
+                for (int h : unitsInHostOrder()) {
                     if (candidate(h) && GuestFs.inodeTableStart(plainAt(h, g), off, sb.inodeSize())) {
-                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                        role[h] = ROLE_DATA;
+                        placeUnit(g, h, Placement.FS_SIGNATURE);
                         found++;
                         break;
                     }
@@ -132,7 +128,8 @@ final class SignaturePlacement extends Evidence {
                 long at = fsStart + e.getValue() * sb.blockSize();
                 if (!map.placed(at >>> geo.clusterBits())) wanted.put(at, e.getKey());
             }
-            for (int h = 1; h < scan.clusters() && !wanted.isEmpty(); h++) {
+            for (int h : unitsInHostOrder()) {
+                if (wanted.isEmpty()) break;
                 if (!candidate(h)) continue;
                 ByteBuffer c = null;
                 for (var it = wanted.entrySet().iterator(); it.hasNext(); ) {
@@ -141,8 +138,7 @@ final class SignaturePlacement extends Evidence {
                     if (map.placed(g)) { it.remove(); continue; }
                     if (c == null || positionalCipher()) c = plainAt(h, g);
                     if (GuestFs.directoryStart(c, (int) (w.getKey() & (geo.clusterSize() - 1)), w.getValue())) {
-                        map.place(g, scan.hostOffset(h), allBitmap(), Placement.FS_SIGNATURE);
-                        role[h] = ROLE_DATA;
+                        placeUnit(g, h, Placement.FS_SIGNATURE);
                         found++;
                         it.remove();
                         break;

@@ -163,8 +163,8 @@ class CarveSpec extends Specification {
 
         where:
         type   | minStreams
-        'zlib' | 16   // deflate streams chain: every one is found
-        'zstd' | 1    // zstd: starts at sector boundaries only
+        'zlib' | 16   // streams chain (each one's end is where the next starts): every one is found
+        'zstd' | 16
     }
 
     def "carve writes one file per run and a manifest whose sha256s match the files; the image is unchanged"() {

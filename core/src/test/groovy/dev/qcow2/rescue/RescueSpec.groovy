@@ -18,9 +18,17 @@ import java.nio.file.Path
  * rescued image has its original sha256. Needs e2fsprogs and qemu-img: fails when they are missing.
  */
 class RescueSpec extends Specification {
-    /** Compressed images lose their L2 rows: compressed streams carry no guest position, so only tables place them. */
+    /**
+     * Compressed images (qemu-img convert -c: metadata blocks compressed, random file data stored
+     * whole) with their L2 tables lost: the streams are found by decoding and placed like clusters.
+     * Not with 4 KiB clusters once L1 or L2 tables are lost (README "Rescue": streams QEMU packed
+     * into an earlier cluster's free tail break host order; L2 tables mapping only compressed
+     * clusters have no signature to position them).
+     */
     static final List ROWS = [['converted'], ['4k', '64k', '2M'], ['header', 'l1', 'l2', 'refcount', 'header+l1', 'all']].combinations() +
-            [['compressed'], ['64k'], ['header', 'l1', 'header+l1', 'refcount']].combinations()
+            [['compressed'], ['64k', '2M'], ['header', 'l1', 'l2', 'refcount', 'header+l1', 'all']].combinations() +
+            [['compressed'], ['4k'], ['header', 'refcount']].combinations() +
+            [['zstd'], ['64k'], ['l2', 'all']].combinations()
 
     @Shared @TempDir Path dir
     @Shared Path fsRaw
@@ -82,7 +90,8 @@ class RescueSpec extends Specification {
     def "#damageKind zeroed in a #clusterSize-cluster #kind image: every file comes back intact"() {
         given:
         def image = dir.resolve("img-$kind-$clusterSize-${damageKind}.qcow2")
-        Qemu.img(['convert', '-O', 'qcow2', '-o', "cluster_size=$clusterSize".toString()] + (kind == 'compressed' ? ['-c'] : []) + [fsRaw.toString(), image.toString()])
+        String opts = "cluster_size=$clusterSize" + (kind == 'zstd' ? ',compression_type=zstd' : '')
+        Qemu.img(['convert', '-O', 'qcow2', '-o', opts] + (kind in ['compressed', 'zstd'] ? ['-c'] : []) + [fsRaw.toString(), image.toString()])
         damage(image, damageKind)
         String before = Sha256.of(Files.readAllBytes(image))
         def out = dir.resolve("out-$kind-$clusterSize-${damageKind}.qcow2")
