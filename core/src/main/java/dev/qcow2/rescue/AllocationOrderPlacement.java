@@ -26,8 +26,9 @@ final class AllocationOrderPlacement extends Evidence {
         int before = -1;
         for (int round = 0; round < 32; round++) {
             BitSet expected = new BitSet();
+            wholeData.clear();
             long limit = Math.min(Integer.MAX_VALUE - 8L, Math.max(map.capacity(), 1L << 28 >>> 0));
-            for (long start : fsStarts) GuestFs.expectedNonZero(view, start, geo.clusterBits(), limit, expected);
+            for (long start : fsStarts) GuestFs.expectedNonZero(view, start, geo.clusterBits(), limit, expected, packed.size() > 0 ? wholeData : null);
             if (src.base() != null) dropBaseHeld(expected);
             if (expected.cardinality() == before) break;
             before = expected.cardinality();
@@ -44,6 +45,8 @@ final class AllocationOrderPlacement extends Evidence {
     }
 
     private final BitSet baseChecked = new BitSet(), baseNonZero = new BitSet();
+    /** Expected guest clusters made only of whole file-data blocks (computed when there are compressed streams). */
+    private final BitSet wholeData = new BitSet();
 
     /**
      * Over a base, the overlay holds what the guest wrote after the base was taken: a guest
@@ -111,7 +114,9 @@ final class AllocationOrderPlacement extends Evidence {
                     boolean wholeClusters = (prevHost & (geo.clusterSize() - 1)) == 0 && gEnd != Long.MAX_VALUE
                             && (hEnd & (geo.clusterSize() - 1)) == 0 && hs.stream().noneMatch(this::isStream);
                     boolean equalGap = wholeClusters && (hEnd - prevHost >>> geo.clusterBits()) == gEnd - prevGuest;
-                    if (!gs.isEmpty() && (hs.size() == gs.size() || !equalGap)) {
+                    if (!gs.isEmpty() && hs.size() == gs.size() && byKind(hs, gs)) {
+                        // placed by kind (see byKind)
+                    } else if (!gs.isEmpty() && (hs.size() == gs.size() || !equalGap)) {
                         int n = Math.min(hs.size(), gs.size());
                         for (int k = 0; k < n; k++) placeUnit(gs.get(k), hs.get(k), Placement.ALLOCATION_ORDER);
                     } else if (equalGap) {
@@ -125,5 +130,32 @@ final class AllocationOrderPlacement extends Evidence {
             prevHost = a[0];
             prevGuest = a[1];
         }
+    }
+
+    /**
+     * A segment holding compressed streams: {@code qemu-img convert -c} stores whole the clusters
+     * that do not shrink (random file data) and packs the others, and a packed one may land in
+     * the free tail of an earlier cluster (qcow2_alloc_bytes), before whole clusters written
+     * ahead of it. So when host order pairs a stream with a cluster of whole file-data blocks (or
+     * a whole cluster with one holding metadata, padding or free space), and the counts of each
+     * kind agree, streams go to the other clusters in guest order and whole clusters to the
+     * whole-data ones. False (nothing placed) otherwise.
+     */
+    private boolean byKind(List<Integer> hs, List<Long> gs) {
+        if (hs.stream().noneMatch(this::isStream)) return false;
+        boolean conflict = false;
+        List<Integer> streams = new ArrayList<>(), whole = new ArrayList<>();
+        List<Long> packedGuests = new ArrayList<>(), wholeGuests = new ArrayList<>();
+        for (int k = 0; k < hs.size(); k++) {
+            boolean stream = isStream(hs.get(k));
+            boolean wholeGuest = gs.get(k) < Integer.MAX_VALUE && wholeData.get((int) (long) gs.get(k));
+            if (stream == wholeGuest) conflict = true;
+            (stream ? streams : whole).add(hs.get(k));
+            (wholeGuest ? wholeGuests : packedGuests).add(gs.get(k));
+        }
+        if (!conflict || streams.size() != packedGuests.size()) return false;
+        for (int k = 0; k < streams.size(); k++) placeUnit(packedGuests.get(k), streams.get(k), Placement.ALLOCATION_ORDER);
+        for (int k = 0; k < whole.size(); k++) placeUnit(wholeGuests.get(k), whole.get(k), Placement.ALLOCATION_ORDER);
+        return true;
     }
 }

@@ -297,19 +297,25 @@ class Evidence {
                     }
                 }
             }
-            case L2Entry.Compressed c -> {
-                long end = Math.min(c.lastHostByte() + 1, fileSize);
-                int len = (int) (end - c.firstHostByte());
-                if (len <= 0) return out;
-                byte[] packed = in.read(c.firstHostByte(), len);
-                if (decompressor == null) decompressor = ClusterDecompressor.of(CompressionType.of(header == null ? 0 : header.compressionType()));
-                if (!decompressor.decompress(packed, len, out)) {
-                    ClusterDecompressor other = ClusterDecompressor.of(header == null || header.compressionType() == 0 ? CompressionType.ZSTD : CompressionType.ZLIB);
-                    if (!other.decompress(packed, len, out)) throw new IOException("compressed cluster at 0x" + Long.toHexString(c.firstHostByte()) + " does not decompress");
-                }
-            }
+            case L2Entry.Compressed c -> decompressInto(c, out);
         }
         return out;
+    }
+
+    /**
+     * The cluster compressed entry {@code c} holds, decoded with the header's codec (header
+     * lost: zlib, else zstd). An empty range (past the end of the file) decodes to zeros.
+     */
+    void decompressInto(L2Entry.Compressed c, byte[] out) throws IOException {
+        long end = Math.min(c.lastHostByte() + 1, fileSize);
+        int len = (int) (end - c.firstHostByte());
+        if (len <= 0) return;
+        byte[] packed = in.read(c.firstHostByte(), len);
+        if (decompressor == null) decompressor = ClusterDecompressor.of(CompressionType.of(header == null ? 0 : header.compressionType()));
+        if (!decompressor.decompress(packed, len, out)) {
+            ClusterDecompressor other = ClusterDecompressor.of(header == null || header.compressionType() == 0 ? CompressionType.ZSTD : CompressionType.ZLIB);
+            if (!other.decompress(packed, len, out)) throw new IOException("compressed cluster at 0x" + Long.toHexString(c.firstHostByte()) + " does not decompress");
+        }
     }
 
     static String oneLine(Throwable e) {

@@ -139,6 +139,34 @@ final class GuestFs {
      * clusters (of {@code clusterBits}) in {@code used}.
      */
     static void expectedNonZero(GuestView view, long fsStart, int clusterBits, long maxClusters, BitSet used) {
+        expectedNonZero(view, fsStart, clusterBits, maxClusters, used, null);
+    }
+
+    /**
+     * As {@link #expectedNonZero(GuestView, long, int, long, BitSet)}, and marks in {@code full}
+     * (when not null) the guest clusters made only of whole data blocks of regular files (blocks
+     * before the one holding the end of the file): the clusters a compressing writer is least
+     * likely to have compressed (no zeros of padding, metadata or free space in them).
+     */
+    static void expectedNonZero(GuestView view, long fsStart, int clusterBits, long maxClusters, BitSet used, BitSet full) {
+        BitSet fullBlocks = full == null ? null : new BitSet();
+        walkExpected(view, fsStart, clusterBits, maxClusters, used, fullBlocks);
+        if (full == null) return;
+        byte[] sbBytes = view.read(fsStart + 1024, 1024);
+        Superblock sb = sbBytes == null ? null : Superblock.parse(le(sbBytes), 0);
+        if (sb == null) return;
+        long bs = sb.blockSize(), cs = 1L << clusterBits;
+        for (int c = used.nextSetBit(0); c >= 0; c = used.nextSetBit(c + 1)) {
+            long from = (long) c * cs - fsStart, to = from + cs;
+            if (from < 0) continue;
+            boolean allFull = true;
+            for (long b = from / bs; b * bs < to && allFull; b++) allFull = b < Integer.MAX_VALUE && fullBlocks.get((int) b);
+            if (allFull) full.set(c);
+            if (c == Integer.MAX_VALUE - 1) break;
+        }
+    }
+
+    private static void walkExpected(GuestView view, long fsStart, int clusterBits, long maxClusters, BitSet used, BitSet fullBlocks) {
         byte[] sbBytes = view.read(fsStart + 1024, 1024);
         if (sbBytes == null) return;
         Superblock sb = Superblock.parse(le(sbBytes), 0);
@@ -192,7 +220,12 @@ final class GuestFs {
                 if ((mode & 0xF000) == 0xA000 && size < 60) continue; // fast symlink: target in i_block
                 byte[] iblock = new byte[60];
                 ib.get(at + 40, iblock);
-                if ((iflags & EXTENTS_FL) != 0) extents(view, fsStart, sb, le(iblock), 0, mark, journal, 0);
+                // whole data blocks of a regular file: logical blocks before the one holding its end
+                long wholeBlocks = (mode & 0xF000) == 0x8000 && !journal ? size / bs : 0;
+                java.util.function.LongConsumer markWhole = fullBlocks == null ? null : block -> {
+                    if (block < Integer.MAX_VALUE) fullBlocks.set((int) block);
+                };
+                if ((iflags & EXTENTS_FL) != 0) extents(view, fsStart, sb, le(iblock), 0, mark, journal, 0, wholeBlocks, markWhole);
                 else blockMap(view, fsStart, sb, le(iblock), mark, journal);
             }
         }
@@ -281,8 +314,10 @@ final class GuestFs {
         return v;
     }
 
+    /** {@code markWhole} (may be null) gets the physical blocks of logical blocks below {@code wholeBlocks}. */
     private static void extents(GuestView view, long fsStart, Superblock sb, ByteBuffer node, int at,
-                                java.util.function.LongConsumer mark, boolean journal, int level) {
+                                java.util.function.LongConsumer mark, boolean journal, int level,
+                                long wholeBlocks, java.util.function.LongConsumer markWhole) {
         if (level > 5 || (node.getShort(at) & 0xffff) != EXTENT_MAGIC) return;
         int entries = node.getShort(at + 2) & 0xffff, depth = node.getShort(at + 6) & 0xffff;
         for (int e = 0; e < entries && at + 12 + 12 * e + 12 <= node.capacity(); e++) {
@@ -294,14 +329,17 @@ final class GuestFs {
                 long logical = node.getInt(p) & 0xffffffffL;
                 for (int b = 0; b < len; b++) {
                     if (journal && logical + b > 0) break;
-                    if (start + b < sb.blocksCount()) mark.accept(start + b);
+                    if (start + b < sb.blocksCount()) {
+                        mark.accept(start + b);
+                        if (markWhole != null && logical + b < wholeBlocks) markWhole.accept(start + b);
+                    }
                 }
             } else {
                 long leaf = (node.getInt(p + 4) & 0xffffffffL) | ((long) (node.getShort(p + 8) & 0xffff) << 32);
                 if (leaf >= sb.blocksCount()) continue;
                 mark.accept(leaf);
                 byte[] child = view.read(fsStart + leaf * sb.blockSize(), sb.blockSize());
-                if (child != null) extents(view, fsStart, sb, le(child), 0, mark, journal, level + 1);
+                if (child != null) extents(view, fsStart, sb, le(child), 0, mark, journal, level + 1, wholeBlocks, markWhole);
             }
         }
     }

@@ -137,10 +137,24 @@ final class OrphanL2Placement extends Evidence {
         ByteBuffer b = cluster(t);
         for (int j = 0; j < geo.l2Entries(); j++) {
             L2Entry e = L2Entry.decode(b.getLong(j * geo.l2EntrySize()), 0, geo, false);
-            if (!(e instanceof L2Entry.Normal n)) continue;
-            int h = hostCluster(n.hostOffset());
-            if (h >= scan.clusters() || scan.kind[h] != HostScan.DATA) continue;
-            long g = signatureGuestCluster(plainAt(h, j), 0); // legacy AES: decrypts right for L1 index 0 only
+            ByteBuffer data;
+            if (e instanceof L2Entry.Normal n) {
+                int h = hostCluster(n.hostOffset());
+                if (h >= scan.clusters() || scan.kind[h] != HostScan.DATA) continue;
+                data = plainAt(h, j); // legacy AES: decrypts right for L1 index 0 only
+            } else if (e instanceof L2Entry.Compressed c && HostScan.plausible(c, geo, fileSize)) {
+                // a compressed image's superblock and partition table are compressed clusters
+                byte[] out = new byte[geo.clusterSize()];
+                try {
+                    decompressInto(c, out);
+                } catch (IOException notAStream) {
+                    continue;
+                }
+                data = ByteBuffer.wrap(out);
+            } else {
+                continue;
+            }
+            long g = signatureGuestCluster(data, 0);
             if (g >= 0 && g >= j && (g - j) % geo.l2Entries() == 0) return (g - j) / geo.l2Entries();
         }
         return -1;

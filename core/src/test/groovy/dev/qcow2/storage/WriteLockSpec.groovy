@@ -77,8 +77,7 @@ class WriteLockSpec extends Specification {
         given:
         def img = Qemu.create(dir.resolve('busy.qcow2'), '1M', 'cluster_size=4096')
         Qemu.io(img, 'write -P 0x5a 0 4k')
-        def qemu = ['qemu-io', '-f', 'qcow2', '-c', 'sleep 60000', img.toString()].execute()
-        Qemu.waitUntilLocked(img)
+        def qemu = Qemu.holdForWriting(img)
 
         when:
         WritableFileStorage.open(img)

@@ -12,15 +12,30 @@ import java.security.MessageDigest
  */
 class Qemu {
     /** qemu-io takes its lock after start-up; poll with qemu-img info until the lock is seen (30 s). */
-    static void waitUntilLocked(Path img) {
+    static void waitUntilLocked(Path img, Process holder = null) {
         long deadline = System.nanoTime() + 30_000_000_000L
         while (System.nanoTime() < deadline) {
-            def info = ['qemu-img', 'info', img.toString()].execute()
+            if (holder != null && !holder.alive) {
+                throw new AssertionError("qemu-io exited (status ${holder.exitValue()}) before it locked $img: ${holder.err.text.trim()}")
+            }
+            def info = new ProcessBuilder('qemu-img', 'info', img.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+            String err = info.err.text
             info.waitFor()
-            if (info.err.text.contains('lock')) return
+            if (err.contains('lock')) return
             Thread.sleep(100)
         }
-        throw new AssertionError("qemu-io did not lock $img")
+        throw new AssertionError("qemu-io did not lock $img" + (holder != null ? " (still running)" : ''))
+    }
+
+    /**
+     * A qemu-io that opens {@code img} for writing and holds it (its stdin kept open, output
+     * discarded), once it holds the lock.
+     */
+    static Process holdForWriting(Path img, long millis = 60_000) {
+        def p = new ProcessBuilder(QEMU_IO, '-f', 'qcow2', '-c', "sleep $millis".toString(), img.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+        waitUntilLocked(img, p)
+        p
     }
 
     static final String QEMU_IMG = locate('qemu-img')

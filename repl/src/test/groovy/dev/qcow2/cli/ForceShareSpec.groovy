@@ -23,8 +23,7 @@ class ForceShareSpec extends Specification {
     def setupSpec() {
         img = Qemu.create(dir.resolve('busy.qcow2'), '1M', 'cluster_size=4096')
         Qemu.io(img, 'write -P 0x5a 0 4k')
-        qemu = ['qemu-io', '-f', 'qcow2', '-c', 'sleep 600000', img.toString()].execute()
-        Qemu.waitUntilLocked(img)
+        qemu = Qemu.holdForWriting(img, 600_000)
     }
 
     def cleanupSpec() {
