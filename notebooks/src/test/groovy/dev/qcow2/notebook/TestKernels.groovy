@@ -8,7 +8,8 @@ import java.nio.file.Path
 import java.util.concurrent.TimeUnit
 
 /**
- * The kernelspecs the specs start, installed once per test JVM under target/test-jupyter/MODE
+ * The kernelspecs the specs start, installed once per test JVM under target/test-jupyter/PID/MODE
+ * (its own directory per JVM: Surefire may run two test JVMs side by side)
  * (MODE = the kernelspec's interrupt_mode; "message" with the AOT cache, as install-kernel.sh
  * installs it), and the protocol driver (src/test/python/kernel_driver.py, Debian's
  * jupyter-client). Missing Jupyter fails the spec, it does not skip it.
@@ -22,7 +23,7 @@ final class TestKernels {
     /** The JUPYTER_PATH holding kernels/qcow2-java for {@code mode}. */
     static synchronized Path jupyterPath(String mode) {
         installed.computeIfAbsent(mode) {
-            Path home = MODULE.resolve("target/test-jupyter/$mode")
+            Path home = MODULE.resolve("target/test-jupyter/${ProcessHandle.current().pid()}/$mode")
             Install.install(home.resolve('kernels'), classPath(), mode, mode == 'message')
             home
         }
