@@ -64,7 +64,8 @@ final class PackedStreams {
             if (at < coveredUpTo) continue;
             while (at < e.fileSize) {
                 int len = decode(e, at, out, tries);
-                if (len <= 0) break;
+                // a stream longer than a descriptor can name (2^(cluster_bits - 8) sectors) is not a compressed cluster
+                if (len <= 0 || ((at + len - 1) >>> 9) - (at >>> 9) + 1 > 1L << (e.geo.clusterBits() - 8)) break;
                 byFirstByte.put(at, streams.size());
                 streams.add(new Stream(at, len));
                 at += len;
@@ -125,6 +126,9 @@ final class PackedStreams {
         return null;
     }
 
+    /** Output the screen inflates into and throws away (one per thread, not one per candidate offset). */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1 << 16]);
+
     /** Bytes looked at before a whole stream is read: random data fails to decode well within them. */
     private static final int HEAD = 1024;
 
@@ -140,7 +144,7 @@ final class PackedStreams {
         java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
         try {
             inflater.setInput(b, off, len);
-            byte[] scratch = new byte[1 << 16];
+            byte[] scratch = SCRATCH.get();
             for (int i = 0; i < 64 && !inflater.finished() && !inflater.needsInput() && !inflater.needsDictionary(); i++) inflater.inflate(scratch);
             return true;
         } catch (java.util.zip.DataFormatException e) {
