@@ -215,7 +215,7 @@ final class CheckCommand implements Callable<Integer> {
 
     /** printf's %.2f as glibc does it: the exact binary value, ties to even (3.125 -> 3.12; Java's %.2f gives 3.13). */
     static String percent(double v) {
-        return new java.math.BigDecimal(v).setScale(2, java.math.RoundingMode.HALF_EVEN).toPlainString();
+        return dev.qcow2.units.ExactDecimal.fixed(v, 2);
     }
 
     /** qemu-img's ImageCheck: zero counters left out (no repair, so never corruptions-fixed/leaks-fixed). */

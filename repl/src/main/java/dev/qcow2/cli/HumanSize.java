@@ -1,10 +1,8 @@
 package dev.qcow2.cli;
 
+import dev.qcow2.units.ExactDecimal;
 import dev.qcow2.units.SizeSyntax;
 
-import java.math.BigDecimal;
-import java.math.MathContext;
-import java.math.RoundingMode;
 
 /** Sizes as qemu prints them (size_to_str: "10 MiB"); parsing is {@link SizeSyntax}'s. */
 final class HumanSize {
@@ -23,14 +21,7 @@ final class HumanSize {
 
     /** C's {@code %0.3g}. */
     static String g3(double x) {
-        if (x == 0) return "0";
-        BigDecimal bd = new BigDecimal(x).round(new MathContext(3, RoundingMode.HALF_EVEN));
-        int exponent = bd.precision() - bd.scale() - 1;
-        if (exponent < -4 || exponent >= 3) {
-            BigDecimal mantissa = bd.movePointLeft(exponent).stripTrailingZeros();
-            return mantissa.toPlainString() + "e" + (exponent < 0 ? "-" : "+") + String.format("%02d", Math.abs(exponent));
-        }
-        return bd.stripTrailingZeros().toPlainString();
+        return ExactDecimal.general(x, 3);
     }
 
     /** A size argument ({@link SizeSyntax#QEMU_OPTION}), with qemu-img's message when it is not one. */

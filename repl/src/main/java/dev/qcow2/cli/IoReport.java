@@ -18,8 +18,8 @@ final class IoReport {
                 break;
             }
         }
-        // glibc's printf rounds the exact binary value, ties to even; BigDecimal(double) is exact.
-        String s = new java.math.BigDecimal(value).setScale(3, java.math.RoundingMode.HALF_EVEN).toPlainString();
+        // glibc's printf rounds the exact binary value, ties to even
+        String s = dev.qcow2.units.ExactDecimal.fixed(value, 3);
         return s.endsWith(".000") ? s.substring(0, s.length() - 4) + suffix : s + suffix;
     }
 

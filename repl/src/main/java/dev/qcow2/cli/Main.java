@@ -74,8 +74,18 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** Commands that may leave JVM shutdown hooks behind (JLine's terminal, Groovy, JShell): they exit normally. */
+    private static final java.util.Set<String> INTERACTIVE = java.util.Set.of("repl", "run", "jshell");
+
     public static void main(String[] args) {
-        System.exit(run(args));
+        int exit = run(args);
+        if (args.length > 0 && INTERACTIVE.contains(args[0])) System.exit(exit);
+        // Every stream is flushed and every file closed by now, and no other command registers a
+        // shutdown hook: halt. Runtime.exit would first log the exit through System.Logger
+        // (Shutdown.logRuntimeExit, JDK 21+), whose set-up costs ~30 ms of a 0.3 s command.
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(exit);
     }
 
     /** Runs the command line on the process's streams and returns the exit code (the launcher). */
