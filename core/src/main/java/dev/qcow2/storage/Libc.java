@@ -13,8 +13,9 @@ import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
- * The few libc calls Java's file API does not offer (open, close, lseek with SEEK_DATA/SEEK_HOLE,
- * fstat's st_blocks, fallocate, fcntl's open-file-description byte locks), bound once through java.lang.foreign. Everything here is
+ * The few system calls Java's file API does not offer (open, close, lseek with SEEK_DATA/SEEK_HOLE,
+ * fstat's st_blocks, fallocate, fcntl's open-file-description byte locks), made through libc's
+ * syscall(), bound once through java.lang.foreign. Everything here is
  * Linux/x86_64 glibc: on any other platform, or when the lookup fails, {@link #get()} is empty
  * and every caller uses its pure-Java fallback. System property {@code qcow2.native=false}
  * forces that fallback everywhere (the specs use it to compare both paths on the same files).
@@ -55,23 +56,22 @@ final class Libc {
     }
 
     /**
-     * The libc functions, each linked on its first call: creating a downcall handle generates
-     * its stub class, which costs start-up time (`qcow2 info` needs only open, fstat and close).
+     * Linux x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). Every call goes
+     * through libc's {@code syscall(long number, ...)}: ONE downcall handle for all of them,
+     * because linking a handle generates its stub class, ~35 ms of start-up each on a 2-core
+     * machine (six functions linked separately cost a short command a tenth of a second). The
+     * raw calls take and fill the same structs as glibc's wrappers on x86_64 (struct stat,
+     * struct flock), and glibc's syscall() sets errno on failure like the wrappers.
      */
-    private enum Fn {
-        OPEN("open"), CLOSE("close"), LSEEK("lseek"), FSTAT("fstat"), FALLOCATE("fallocate"), FCNTL("fcntl");
-
-        final String symbol;
-
-        Fn(String symbol) { this.symbol = symbol; }
-    }
+    static final long SYS_LSEEK = 8, SYS_OPEN = 2, SYS_CLOSE = 3, SYS_FSTAT = 5, SYS_FCNTL = 72, SYS_FALLOCATE = 285;
 
     private final Linker linker;
     private final SymbolLookup lookup;
     private final Linker.Option errnoOption;
     private final StructLayout callState;
     private final VarHandle errno;
-    private final MethodHandle[] handles = new MethodHandle[Fn.values().length];
+    /** syscall(nr, a, b, c, d) as (state, long, long, long, long, long) -> long; null until linked. */
+    private volatile MethodHandle syscall;
 
     private Libc(Linker linker, SymbolLookup lookup, Linker.Option errnoOption, StructLayout callState) {
         this.linker = linker;
@@ -94,7 +94,7 @@ final class Libc {
         try {
             Linker linker = Linker.nativeLinker();
             SymbolLookup lookup = linker.defaultLookup();
-            for (Fn f : Fn.values()) lookup.find(f.symbol).orElseThrow();   // all present, or none used
+            lookup.find("syscall").orElseThrow();
             return Optional.of(new Libc(linker, lookup, Linker.Option.captureCallState("errno"),
                     Linker.Option.captureStateLayout()));
         } catch (RuntimeException | LinkageError e) {
@@ -103,53 +103,52 @@ final class Libc {
         }
     }
 
-    private MethodHandle handle(Fn f) {
-        MethodHandle h = handles[f.ordinal()];   // MethodHandle is immutable: a plain read is safe
-        return h != null ? h : link(f);
+    private MethodHandle handle() {
+        MethodHandle h = syscall;
+        return h != null ? h : link();
     }
 
     /**
-     * Links {@code f} once: a thread that asks while another (the {@link #prelink} thread) is
-     * linking it waits for that one instead of generating the same stub again.
+     * Links syscall() once: a thread that asks while another (the {@link #prelink} thread) is
+     * linking it waits for that one instead of generating the same stub again. Variadic from the
+     * second argument (the x86_64 ABI then passes the number of vector registers in AL); every
+     * argument is a long, as the kernel reads whole registers.
      */
-    private synchronized MethodHandle link(Fn f) {
-        MethodHandle h = handles[f.ordinal()];
+    private synchronized MethodHandle link() {
+        MethodHandle h = syscall;
         if (h != null) return h;
-        ValueLayout.OfInt i = ValueLayout.JAVA_INT;
         ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
-        MemorySegment symbol = lookup.find(f.symbol).orElseThrow();
-        h = switch (f) {
-            case OPEN -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, ValueLayout.ADDRESS, i, i), errnoOption,
-                    Linker.Option.firstVariadicArg(2));
-            case CLOSE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i), errnoOption);
-            case LSEEK -> linker.downcallHandle(symbol, FunctionDescriptor.of(l, i, l, i), errnoOption);
-            case FSTAT -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, ValueLayout.ADDRESS), errnoOption);
-            case FALLOCATE -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, l, l), errnoOption);
-            case FCNTL -> linker.downcallHandle(symbol, FunctionDescriptor.of(i, i, i, ValueLayout.ADDRESS), errnoOption,
-                    Linker.Option.firstVariadicArg(2));
-        };
-        handles[f.ordinal()] = h;
+        h = linker.downcallHandle(lookup.find("syscall").orElseThrow(), FunctionDescriptor.of(l, l, l, l, l, l),
+                errnoOption, Linker.Option.firstVariadicArg(1));
+        syscall = h;
         return h;
     }
 
     /**
-     * Links the calls that opening an image makes (open, fstat, close) on a daemon thread, so
-     * that their stub generation (the first downcall handle of a JVM costs ~25 ms) overlaps
-     * whatever the caller does meanwhile (the CLI: parsing its command line). A call that needs
-     * one of them before it is ready waits for it ({@link #link} is synchronized). Does nothing
+     * Links the system-call handle on a daemon thread, so that its stub generation (~35 ms)
+     * overlaps whatever the caller does meanwhile (the CLI: building its command line). A call
+     * that needs it before it is ready waits for it ({@link #link} is synchronized). Does nothing
      * when native calls are off or unavailable.
      */
     static void prelink() {
         if ("false".equals(System.getProperty("qcow2.native"))) return;
-        Thread t = new Thread(() -> Holder.INSTANCE.ifPresent(libc -> {
-            synchronized (libc) {
-                libc.link(Fn.OPEN);
-                libc.link(Fn.FSTAT);
-                libc.link(Fn.CLOSE);
-            }
-        }), "qcow2-prelink");
+        Thread t = new Thread(() -> Holder.INSTANCE.ifPresent(Libc::handle), "qcow2-prelink");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** One system call: its result, or NativeCallException with errno when it returns -1. */
+    private long call(String function, String path, long nr, long a, long b, long c, long d) throws NativeCallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(callState);
+            long r = (long) handle().invokeExact(state, nr, a, b, c, d);
+            if (r == -1) throw new NativeCallException(function, path, errno(state));
+            return r;
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(function, t);
+        }
     }
 
     /** A failed libc call: the function and its errno. */
@@ -167,68 +166,30 @@ final class Libc {
 
     int open(String path, int flags) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
-            int fd = (int) handle(Fn.OPEN).invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
-            if (fd < 0) throw new NativeCallException("open", path, errno(state));
-            return fd;
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("open", t);
+            return (int) call("open", path, SYS_OPEN, arena.allocateFrom(path).address(), flags | O_CLOEXEC, 0, 0);
         }
     }
 
     void close(int fd, String path) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
-            int r = (int) handle(Fn.CLOSE).invokeExact(state, fd);
-            if (r < 0) throw new NativeCallException("close", path, errno(state));
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("close", t);
-        }
+        call("close", path, SYS_CLOSE, fd, 0, 0, 0);
     }
 
     /** lseek(fd, offset, whence); ENXIO (no data / no hole after offset) is thrown like any errno. */
     long lseek(int fd, String path, long offset, int whence) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
-            long r = (long) handle(Fn.LSEEK).invokeExact(state, fd, offset, whence);
-            if (r < 0) throw new NativeCallException("lseek", path, errno(state));
-            return r;
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("lseek", t);
-        }
+        return call("lseek", path, SYS_LSEEK, fd, offset, whence, 0);
     }
 
     /** st_blocks (512-byte units) from fstat(fd). */
     long stBlocks(int fd, String path) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
             MemorySegment stat = arena.allocate(STAT_SIZE, 8);
-            int r = (int) handle(Fn.FSTAT).invokeExact(state, fd, stat);
-            if (r < 0) throw new NativeCallException("fstat", path, errno(state));
+            call("fstat", path, SYS_FSTAT, fd, stat.address(), 0, 0);
             return stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS_OFFSET);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("fstat", t);
         }
     }
 
     void fallocate(int fd, String path, int mode, long offset, long length) throws NativeCallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
-            int r = (int) handle(Fn.FALLOCATE).invokeExact(state, fd, mode, offset, length);
-            if (r < 0) throw new NativeCallException("fallocate", path, errno(state));
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("fallocate", t);
-        }
+        call("fallocate", path, SYS_FALLOCATE, fd, mode, offset, length);
     }
 
     /**
@@ -238,20 +199,14 @@ final class Libc {
      */
     short ofdLock(int fd, String path, int cmd, short type, long start, long len) throws NativeCallException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(callState);
             MemorySegment flock = arena.allocate(FLOCK_SIZE, 8);
             flock.set(ValueLayout.JAVA_SHORT, 0, type);
             flock.set(ValueLayout.JAVA_SHORT, 2, (short) 0);     // SEEK_SET
             flock.set(ValueLayout.JAVA_LONG, 8, start);
             flock.set(ValueLayout.JAVA_LONG, 16, len);
             flock.set(ValueLayout.JAVA_INT, 24, 0);              // l_pid must be 0 for OFD locks
-            int r = (int) handle(Fn.FCNTL).invokeExact(state, fd, cmd, flock);
-            if (r < 0) throw new NativeCallException("fcntl", path, errno(state));
+            call("fcntl", path, SYS_FCNTL, fd, cmd, flock.address(), 0);
             return flock.get(ValueLayout.JAVA_SHORT, 0);
-        } catch (NativeCallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("fcntl", t);
         }
     }
 
