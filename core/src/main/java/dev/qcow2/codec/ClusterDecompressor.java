@@ -24,6 +24,6 @@ public interface ClusterDecompressor {
     }
 
     static ClusterDecompressor of(CompressionType type) {
-        return type == CompressionType.ZSTD ? new ZstdClusterDecompressor() : new DeflateClusterDecompressor();
+        return type == CompressionType.ZSTD ? new ZstdClusterDecompressor(true) : new DeflateClusterDecompressor();
     }
 }

@@ -9,11 +9,18 @@ import io.airlift.compress.zstd.ZstdDecompressor;
  * found by walking its block headers (RFC 8878 §3.1.1) and only that frame is decoded: bytes
  * after it are never looked at. (aircompressor's streaming decoder validates the next frame's
  * magic before returning the previous frame's output, so it fails on such trailing bytes.)
+ * Frames are decoded by the system's libzstd when it is there ({@link NativeZstd}), else by
+ * aircompressor's pure-Java decoder.
  */
 final class ZstdClusterDecompressor implements ClusterDecompressor {
     private static final int MAGIC = 0xFD2FB528;
     private static final int SKIPPABLE_MAGIC_MASK = 0xFFFFFFF0;
     private static final int SKIPPABLE_MAGIC = 0x184D2A50;
+
+    /** Whether frames may go to libzstd (false: always the pure-Java decoder; the specs compare both). */
+    private final boolean allowNative;
+
+    ZstdClusterDecompressor(boolean allowNative) { this.allowNative = allowNative; }
 
     @Override
     public boolean decompress(byte[] in, int inLength, byte[] out) {
@@ -23,7 +30,8 @@ final class ZstdClusterDecompressor implements ClusterDecompressor {
     /** The frames' lengths up to the one that completes the cluster (QEMU's writer emits one frame). */
     @Override
     public int streamLength(byte[] in, int inLength, byte[] out) {
-        ZstdDecompressor zstd = new ZstdDecompressor();
+        NativeZstd.FrameDecoder system = allowNative ? NativeZstd.decoder() : null;
+        ZstdDecompressor zstd = system == null ? new ZstdDecompressor() : null;
         int pos = 0;
         int produced = 0;
         try {
@@ -31,7 +39,13 @@ final class ZstdClusterDecompressor implements ClusterDecompressor {
                 int frameLength = frameLength(in, pos, inLength);
                 if (frameLength < 0) return -1;
                 if (readIntLE(in, pos) == MAGIC) {
-                    produced += zstd.decompress(in, pos, frameLength, out, produced, out.length - produced);
+                    if (system != null) {
+                        int n = system.decode(in, pos, frameLength, out, produced, out.length - produced);
+                        if (n < 0) return -1;
+                        produced += n;
+                    } else {
+                        produced += zstd.decompress(in, pos, frameLength, out, produced, out.length - produced);
+                    }
                 }
                 pos += frameLength;
             }
