@@ -17,10 +17,10 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>ZSTD_decompressDCtx is linked as a critical function with heap access: it reads and
  * writes the cluster arrays in place (no copy to native memory) and never blocks, which is
- * what critical linkage requires. One decompression context per thread.
+ * what critical linkage requires. Decompression contexts are pooled (one per concurrent decode).
  */
 final class NativeZstd {
-    /** The decoder of one thread: ZSTD_decompressDCtx with that thread's context. */
+    /** ZSTD_decompressDCtx on a pooled context; safe from any thread. */
     interface FrameDecoder {
         /** Decodes exactly the frame(s) in {@code in[pos, pos + length)} into {@code out[at, at + room)}: bytes produced, or -1. */
         int decode(byte[] in, int pos, int length, byte[] out, int at, int room);
@@ -32,18 +32,25 @@ final class NativeZstd {
     private static MethodHandle createContext;     // ZSTD_DCtx* ZSTD_createDCtx(void)
     private static MethodHandle decompress;        // size_t ZSTD_decompressDCtx(ctx, dst, dstCapacity, src, srcSize)
 
-    private static final ThreadLocal<FrameDecoder> DECODERS = ThreadLocal.withInitial(NativeZstd::newDecoder);
+    /**
+     * Decompression contexts not in use. A decode takes one (or creates it) and gives it back:
+     * there are never more than the threads that decoded at the same time, and none is lost
+     * with a thread (a context per thread would leak ~100 KiB for every short-lived worker).
+     */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<MemorySegment> IDLE_CONTEXTS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final FrameDecoder DECODER = NativeZstd::decode;
 
     private NativeZstd() { }
 
     /**
-     * This thread's native decoder, or null while the library is being linked (on a daemon
+     * The native decoder, or null while the library is being linked (on a daemon
      * thread started by the first call: linking generates stub classes, tens of milliseconds a
      * short command need not wait for) or when it cannot be used.
      */
     static FrameDecoder decoder() {
         State s = state;
-        if (s == State.READY) return DECODERS.get();
+        if (s == State.READY) return DECODER;
         if (s == State.NOT_STARTED) startLinking();
         return null;
     }
@@ -96,7 +103,22 @@ final class NativeZstd {
         }
     }
 
-    private static FrameDecoder newDecoder() {
+    private static int decode(byte[] in, int pos, int length, byte[] out, int at, int room) {
+        MemorySegment context = IDLE_CONTEXTS.poll();
+        if (context == null) context = newContext();
+        try {
+            long r = (long) decompress.invokeExact(context, MemorySegment.ofArray(out).asSlice(at, room), (long) room,
+                    MemorySegment.ofArray(in).asSlice(pos, length), (long) length);
+            // errors come back as (size_t) -code, code < 128 (ZSTD_isError)
+            return r < 0 ? -1 : (int) r;
+        } catch (Throwable t) {
+            throw new IllegalStateException("ZSTD_decompressDCtx", t);
+        } finally {
+            IDLE_CONTEXTS.offer(context);
+        }
+    }
+
+    private static MemorySegment newContext() {
         MemorySegment context;
         try {
             context = (MemorySegment) createContext.invokeExact();
@@ -104,17 +126,6 @@ final class NativeZstd {
             throw new IllegalStateException("ZSTD_createDCtx", t);
         }
         if (context.equals(MemorySegment.NULL)) throw new OutOfMemoryError("ZSTD_createDCtx");
-        // the context lives as long as its thread's decoder (a few worker threads per process)
-        return (in, pos, length, out, at, room) -> {
-            long r;
-            try {
-                r = (long) decompress.invokeExact(context, MemorySegment.ofArray(out).asSlice(at, room), (long) room,
-                        MemorySegment.ofArray(in).asSlice(pos, length), (long) length);
-            } catch (Throwable t) {
-                throw new IllegalStateException("ZSTD_decompressDCtx", t);
-            }
-            // errors come back as (size_t) -code, code < 128 (ZSTD_isError)
-            return r < 0 ? -1 : (int) r;
-        };
+        return context;
     }
 }

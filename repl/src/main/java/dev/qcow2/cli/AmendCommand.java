@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * with its checks, messages and exit codes. Prints nothing on success; {@code -o help} lists
  * the options that can be amended.
  */
-@Command(name = "amend", mixinStandardHelpOptions = true,
+@Command(name = "amend", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Change the options of an existing qcow2 image, as qemu-img amend.",
                 "Options: compat (v2/0.10 or v3/1.1; a downgrade turns zero clusters into data clusters), "
                         + "refcount_bits (1-64), lazy_refcounts, size; -o help lists them."})

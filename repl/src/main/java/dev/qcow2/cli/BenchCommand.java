@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * issuing positional reads on the shared image. Options are checked in qemu-img's order, with
  * its messages.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "I/O benchmark, like qemu-img bench (read, or write with -w).")
 final class BenchCommand implements Callable<Integer> {
     private static final Set<String> CACHE_MODES = Set.of("none", "writeback", "unsafe", "directsync", "writethrough");

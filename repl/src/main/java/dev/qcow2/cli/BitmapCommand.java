@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
  * failed: REASON" (what ran before it is kept, as qemu-img keeps it: the image is closed, and
  * the bitmaps stored, either way).
  */
-@Command(name = "bitmap", mixinStandardHelpOptions = true,
+@Command(name = "bitmap", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Change the persistent dirty bitmaps of a qcow2 image, as qemu-img bitmap.",
                 "The actions run in the order given; at least one is needed."})
 final class BitmapCommand implements Callable<Integer> {

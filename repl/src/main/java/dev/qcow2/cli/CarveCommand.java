@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
  * {@code manifest.json}. FILE is only read: no lock, no repair, dirty and corrupt images too.
  * Exit 0 when OUTDIR was written (also when nothing was unreferenced), 1 with one line otherwise.
  */
-@Command(name = "carve", mixinStandardHelpOptions = true,
+@Command(name = "carve", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Copy every cluster no live table references into OUTDIR, with provenance.",
                 "Lists leaked clusters, free clusters that are not zero, and clusters",
                 "without a refcount, each with what it most likely was: old L1/L2/",

@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
  * says where it is (stderr). Exit status as qemu-img: 0 clean, 1 check incomplete or image not
  * openable, 2 corruptions, 3 leaks only, 63 not a format with checks.
  */
-@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "check", addMethodSubcommands = false, mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Check a qcow2 image for consistency, as qemu-img check does (read-only unless -r is given).",
                 "Exit status: 0 consistent, 1 check not completed or image cannot be opened,",
                 "2 corruptions found, 3 leaked clusters only, 63 format has no check."})

@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * commit — writes the image's data into its backing file (or the deeper BASE), which grows if
  * it is smaller; the image is emptied unless {@code -d} or {@code -b}. Prints "Image committed.".
  */
-@Command(name = "commit", mixinStandardHelpOptions = true,
+@Command(name = "commit", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Commit the changes of a qcow2 image into its backing file, as qemu-img commit.",
                 "The image is emptied afterwards unless -d or -b is given."})
 final class CommitCommand implements Callable<Integer> {

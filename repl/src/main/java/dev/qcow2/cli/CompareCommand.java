@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * 2 an image could not be opened, 4 a read failed. Mismatch offsets are reported at 512-byte
  * sector granularity from the start of the compared chunk, as qemu-img's compare_buffers.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(name = "compare", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Compare the guest-visible contents of two images, like qemu-img compare.")
 final class CompareCommand implements Callable<Integer> {
     private static final int IO_BUF_SIZE = 2 << 20;

@@ -22,7 +22,7 @@ import java.util.List;
  * The copying is the core's ({@link RawConvert}, {@link Qcow2Convert}), shared with the DSL's
  * {@code export}; this command parses qemu-img's options and prints its progress line.
  */
-@Command(name = "convert", mixinStandardHelpOptions = true,
+@Command(name = "convert", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Write the guest-visible disk as a raw or qcow2 image, like qemu-img convert.")
 final class ConvertCommand implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;

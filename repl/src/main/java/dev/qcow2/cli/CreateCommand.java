@@ -20,7 +20,7 @@ import java.util.List;
  * "Formatting ..." line and its messages; the image is laid out byte for byte as qemu-img
  * 7.2 lays it out. Encryption is not supported yet.
  */
-@Command(name = "create", mixinStandardHelpOptions = true,
+@Command(name = "create", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Create a qcow2 image, like qemu-img create -f qcow2 (same options, same layout).")
 final class CreateCommand implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * numbers. The image is opened as check opens it (a damaged image still opens) without
  * following its backing or data file.
  */
-@Command(name = "dump", mixinStandardHelpOptions = true,
+@Command(name = "dump", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Print raw qcow2 structures with decoded fields: header, extensions, features, l1, l2, "
                 + "refcount-table, refcounts, snapshots, bitmaps.")
 final class DumpCommand implements Callable<Integer> {

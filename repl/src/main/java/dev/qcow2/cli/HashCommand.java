@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  * algorithm prints as {@code sha256sum} does ({@code HEX  FILE}), several in its {@code --tag}
  * form ({@code SHA256 (FILE) = HEX}).
  */
-@Command(name = "hash", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "hash", addMethodSubcommands = false, mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Digest an image's guest content (what qemu-img convert -O raw writes; sha256sum of that export gives the same value).",
                 "Read-only; the same digests as qcow2 scan --hash."})
 final class HashCommand implements Callable<Integer> {

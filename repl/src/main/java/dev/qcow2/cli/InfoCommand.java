@@ -21,7 +21,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code qcow2 info}: qemu-img info, same keys and values (7.2's ImageInfo). */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(name = "info", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Show image metadata, like qemu-img info. Opens FILE without its backing file.")
 final class InfoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

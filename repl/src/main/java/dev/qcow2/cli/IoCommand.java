@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
  * runs in order (all of them, like qemu-io, even after one fails); without {@code -c} the
  * commands are read from standard input, one a line. Exit status 1 when any command failed.
  */
-@Command(name = "io", mixinStandardHelpOptions = true,
+@Command(name = "io", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Run qemu-io commands (read, write, discard, flush, map) on an image.")
 final class IoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

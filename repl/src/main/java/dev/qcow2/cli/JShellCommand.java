@@ -7,7 +7,7 @@ import picocli.CommandLine.Parameters;
 import java.util.concurrent.Callable;
 
 /** {@code qcow2 jshell [FILE]}: JShell with the toolkit on the class path, its packages imported, FILE open as {@code image}. */
-@Command(name = "jshell", mixinStandardHelpOptions = true,
+@Command(name = "jshell", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Start JShell with the toolkit on the class path and its packages imported.",
                 "With FILE: 'image' is Qcow2Image.open(FILE) (read-only, following its backing file)."})
 final class JShellCommand implements Callable<Integer> {

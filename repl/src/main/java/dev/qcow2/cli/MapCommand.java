@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code qcow2 map}: qemu-img map. JSON entries are printed one a line, by hand, exactly as
  * qemu-img's dump_map_entry does; {@code compressed} is included (current QEMU's schema, 8.2+).
  */
-@Command(name = "map", mixinStandardHelpOptions = true,
+@Command(name = "map", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Show the allocation map of the whole backing chain, like qemu-img map.")
 final class MapCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

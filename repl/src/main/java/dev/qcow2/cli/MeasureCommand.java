@@ -23,7 +23,7 @@ import java.util.Map;
  * {@code qcow2 measure}: qemu-img measure, the file size an image needs for a virtual size
  * ({@code --size}) or to hold an existing image's data, for a raw or qcow2 target.
  */
-@Command(name = "measure", mixinStandardHelpOptions = true,
+@Command(name = "measure", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "Calculate the file size a new image needs, like qemu-img measure.")
 final class MeasureCommand implements java.util.concurrent.Callable<Integer> {
 

@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * file, then names the new one; {@code -u} only rewrites the name; an empty name (or {@code -u}
  * without {@code -b}) removes the backing file. Prints nothing on success.
  */
-@Command(name = "rebase", mixinStandardHelpOptions = true,
+@Command(name = "rebase", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Change the backing file of a qcow2 image, as qemu-img rebase.",
                 "Relative backing names are resolved against the image's directory."})
 final class RebaseCommand implements Callable<Integer> {

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
  * {@code qcow2 repl [FILE]}: the interactive investigation shell (Groovy DSL, JLine). Loads
  * Groovy only when it runs, so the other commands start without it.
  */
-@Command(name = "repl", mixinStandardHelpOptions = true,
+@Command(name = "repl", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Investigate an image interactively with the Groovy DSL (tab completion, history, :help).",
                 "Without FILE: opens a demo image built in a temporary directory.",
                 "With piped input: runs the lines as commands (exit 1 if any failed)."})

@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  * over. DAMAGED is only read. Exit 0 when OUT was written; 1 with one line when nothing could be
  * recovered.
  */
-@Command(name = "rescue", mixinStandardHelpOptions = true,
+@Command(name = "rescue", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Recover a qcow2 image with damaged metadata into a new image OUT.",
                 "DAMAGED is only read (no lock). Evidence: intact tables, tables found by",
                 "scanning, snapshot tables, guest partition tables and ext2/3/4 file",

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  * grown area. As in qemu-img, the size is the
  * last argument and may start with '-' without {@code --}.
  */
-@Command(name = "resize", mixinStandardHelpOptions = true,
+@Command(name = "resize", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Change the virtual size of a qcow2 image, as qemu-img resize.",
                 "SIZE may be absolute or relative (+SIZE, -SIZE), with an optional suffix k, M, G, T, P or E.",
                 "Shrinking needs --shrink and deletes all data past the new end."})

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
  * {@code qcow2 run SCRIPT [ARGS...]}: runs a DSL script; exits with its status ({@code exit N},
  * or an integer last value); a failure is one line {@code qcow2: SCRIPT: message} and status 1.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Run a Groovy DSL script (see scripts/) with ARGS bound to 'args'.",
                 "Exit status: the script's 'exit N', or its last value if that is an integer, else 0; 1 on failure."})
 final class RunCommand implements Callable<Integer> {

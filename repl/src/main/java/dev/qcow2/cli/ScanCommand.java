@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * 2 corruptions over 3 leaks over 0 clean). With {@code --spark} the same scan runs as a Spark
  * job ({@link SparkScan}).
  */
-@Command(name = "scan", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "scan", addMethodSubcommands = false, mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Scan many images (files, or directories walked recursively) in one process, one record per image.",
                 "A record holds header facts, backing chain, snapshots, qemu-img check counters and, with --hash, guest-content digests.",
                 "Read-only. Exit status: the worst check result (0 clean, 3 leaks, 2 corruptions, 1 failures)."})

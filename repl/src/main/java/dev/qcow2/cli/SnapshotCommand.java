@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  * {@code -l} lists (read-only), {@code -c} creates, {@code -a} applies (by ID, else name),
  * {@code -d} deletes (by name, as qemu-img's bdrv_snapshot_find). No action does nothing.
  */
-@Command(name = "snapshot", mixinStandardHelpOptions = true,
+@Command(name = "snapshot", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = "List, create, apply or delete internal snapshots of a qcow2 image.")
 final class SnapshotCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
  * bytes and length before the repair, from the journal {@code FILE-undo}, then removes the
  * journal. Refuses (exit 1) if the image changed after the repair.
  */
-@Command(name = "undo", mixinStandardHelpOptions = true,
+@Command(name = "undo", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Undo a repair made by 'qcow2 check -r': restore FILE byte for byte from FILE-undo.",
                 "Refuses if the image was changed after the repair."})
 final class UndoCommand implements Callable<Integer> {

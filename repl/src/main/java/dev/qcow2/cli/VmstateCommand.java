@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  * RAM, CPU and device state). With OUT: writes the stream as stored, or a memory image of one RAM
  * block (raw, LiME, ELF core). Without: prints what the state holds.
  */
-@Command(name = "vmstate", mixinStandardHelpOptions = true,
+@Command(name = "vmstate", addMethodSubcommands = false, mixinStandardHelpOptions = true,
         description = {"Extract the VM state (guest memory, CPU registers) of an internal snapshot taken with savevm.",
                 "With OUT, write it; without, print a summary (machine type, RAM blocks, sections, CPUs)."})
 final class VmstateCommand implements Callable<Integer> {
