@@ -158,7 +158,18 @@ public final class Qcow2Image implements BlockDevice {
 
     @Override
     public void read(GuestOffset guestOffset, byte[] buf, int bufOffset, int length) throws IOException {
-        active.read(guestOffset, buf, bufOffset, length);
+        if (ParallelRead.worthIt(length)) {
+            // bounds first, on this thread, with the reader's own message
+            long start = guestOffset.value();
+            if (length < 0 || start < 0 || start > size() || length > size() - start) {
+                active.read(guestOffset, buf, bufOffset, length);
+                return;
+            }
+            ParallelRead.read((at, b, o, n) -> active.read(new GuestOffset(at), b, o, n),
+                    start, buf, bufOffset, length, header.clusterSize());
+        } else {
+            active.read(guestOffset, buf, bufOffset, length);
+        }
     }
 
     @Override
