@@ -66,8 +66,7 @@ class ExactDecimalSpec extends Specification {
         when: 'printf formats the exact values (strtold reads each back as the same double)'
         def out = new ByteArrayOutputStream()
         def proc = (['printf', '%.3g\\n%.3f\\n'] + exact.collectMany { [it, it] }).execute()
-        proc.consumeProcessOutput(out, System.err)
-        proc.waitFor()
+        proc.waitForProcessOutput(out, System.err)   // waits for the output too, not only the exit
         List<String> printed = out.toString().readLines()
 
         then:
