@@ -18,11 +18,16 @@ class Qemu {
             if (holder != null && !holder.alive) {
                 throw new AssertionError("qemu-io exited (status ${holder.exitValue()}) before it locked $img: ${holder.err.text.trim()}")
             }
-            def info = new ProcessBuilder('qemu-img', 'info', img.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-            String err = info.err.text
-            info.waitFor()
-            if (err.contains('lock')) return
-            Thread.sleep(100)
+            // Tested with F_OFD_GETLK (our lock check), which holds no lock itself. A `qemu-img info`
+            // probe did, for the moment it ran: a qemu-io opening the image at that moment failed
+            // with "Failed to get "write" lock" (the WriteLockSpec/ForceShareSpec flake).
+            try {
+                dev.qcow2.storage.WritableFileStorage.refuseReadingBesideWriter(img)
+            } catch (IOException e) {
+                if (e.message?.contains('lock')) return
+                throw e
+            }
+            Thread.sleep(50)
         }
         throw new AssertionError("qemu-io did not lock $img" + (holder != null ? " (still running)" : ''))
     }
