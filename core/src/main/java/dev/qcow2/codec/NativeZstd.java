@@ -85,9 +85,11 @@ final class NativeZstd {
             state = State.UNAVAILABLE;
             return;
         }
+        if (!System.getProperty("os.name", "").equals("Linux")) {   // the library's name is Linux's
+            state = State.UNAVAILABLE;
+            return;
+        }
         try {
-            String os = System.getProperty("os.name", "");
-            if (!os.equals("Linux")) throw new UnsupportedOperationException(os);
             SymbolLookup zstd = SymbolLookup.libraryLookup("libzstd.so.1", Arena.global());
             Linker linker = Linker.nativeLinker();
             ValueLayout.OfLong size = ValueLayout.JAVA_LONG;

@@ -53,7 +53,7 @@ final class ParallelRead {
      */
     static void read(Reader reader, long guestOffset, byte[] buf, int bufOffset, int length, int clusterSize)
             throws IOException {
-        int pieces = Math.min(CORES, length / MIN_PIECE);
+        int pieces = Math.max(1, Math.min(CORES, length / MIN_PIECE));
         long end = guestOffset + length;
         long[] cuts = new long[pieces + 1];
         cuts[0] = guestOffset;

@@ -29,8 +29,8 @@ class ParallelReadSpec extends Specification {
         (0..<length).every { buf[7 + it] == at(offset + it) }
         pieces.sum { it[1] } == length
         pieces.every { p -> p[0] == offset || p[0] % cluster == 0 }
-        // split whenever there are two cores and the range crosses a cluster boundary
-        Runtime.runtime.availableProcessors() == 1 || (offset + length - 1).intdiv(cluster) == offset.intdiv(cluster) || pieces.size() > 1
+        // split whenever there are two cores, two pieces' worth of bytes and a cluster boundary inside
+        Runtime.runtime.availableProcessors() == 1 || length < 2 * (256 << 10) || (offset + length - 1).intdiv(cluster) == offset.intdiv(cluster) || pieces.size() > 1
 
         where:
         offset        | length           | cluster
@@ -39,6 +39,7 @@ class ParallelReadSpec extends Specification {
         65536 * 7     | (1 << 20) + 1    | 512
         3             | 4 << 20          | 2 << 20
         0             | 1 << 20          | 4 << 20
+        100           | 4096             | 512
         (1L << 40)    | 3 << 20          | 65536
     }
 
