@@ -40,7 +40,7 @@ class EncryptedOpsSpec extends Specification {
 
     def "#format: snapshots created, applied and deleted by us around our writes read back in qemu-img"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
         EncryptedImages.io(img, 'pw', ['write -P 1 0 256k'])
 
         when:
@@ -73,7 +73,7 @@ class EncryptedOpsSpec extends Specification {
 
     def "#format: snapshots need no key (metadata only; qemu-img asks for one all the same)"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw')
         EncryptedImages.io(img, 'pw', ['write -P 3 0 100k'])
         def ref = Qemu.img(['snapshot', '-c', 's', img.toString()], false)
 
@@ -93,7 +93,7 @@ class EncryptedOpsSpec extends Specification {
 
     def "#format: resize #mode from 1M to #newSize keeps the data qemu-img reads; check clean"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=65536')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=65536')
         EncryptedImages.io(img, 'pw', ['write -P 7 0 1M'])
 
         when:
@@ -176,7 +176,7 @@ class EncryptedOpsSpec extends Specification {
 
     def "#format: convert from an encrypted image to a plain one reads through the key"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '2M', format, 'pw')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '2M', format, 'pw')
         EncryptedImages.io(img, 'pw', ['write -P 9 100 1M', 'write -z 64k 64k'])
         def out = dir.resolve('plain.qcow2')
 
@@ -212,7 +212,7 @@ class EncryptedOpsSpec extends Specification {
 
     def "#format: check and repair need the key as qemu-img check does (exit 1, qemu's line), and work with it"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw')
         EncryptedImages.io(img, 'pw', ['write -P 1 0 200k'])
         def ref = Qemu.img(['check', img.toString()], false)
         def sha = Sha256.of(img)

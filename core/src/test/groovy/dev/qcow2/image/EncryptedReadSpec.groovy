@@ -19,9 +19,10 @@ class EncryptedReadSpec extends Specification {
     static final List<String> WRITES = ['write -P 0x11 0 1000', 'write -P 0x22 1500 70000', 'write -z 300k 100k',
                                         'write -P 0x33 2M 4097', 'write -c -P 0x44 3M 64k', 'write -P 0x55 4095k 1k']
 
-    def "#format, #options: the whole guest reads as qemu-img convert with the secret reads it, in any chunking"() {
-        given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '4M', format, 'pw-1', options)
+    def "#format, #options (created by #maker): the whole guest qemu-io wrote reads as qemu-img convert with the secret reads it, in any chunking"() {
+        given: 'the LUKS header made by qemu-img or by us (LuksQemuSpec and LuksCreateSpec test the headers; here qemu-io writes the data)'
+        def img = maker == 'us' ? EncryptedImages.createByUs(dir.resolve('e.qcow2'), '4M', format, 'pw-1', options)
+                : EncryptedImages.create(dir.resolve('e.qcow2'), '4M', format, 'pw-1', options)
         EncryptedImages.io(img, 'pw-1', WRITES.findAll { !(it.contains('-c') && options.contains('2M')) })
         byte[] expected = EncryptedImages.raw(img, 'pw-1')
         def sha = Sha256.of(img)
@@ -38,18 +39,18 @@ class EncryptedReadSpec extends Specification {
         Sha256.of(img) == sha
 
         where:
-        format | options
-        'aes'  | 'cluster_size=512'
-        'aes'  | 'cluster_size=65536'
-        'aes'  | 'cluster_size=2M'
-        'aes'  | 'extended_l2=on,cluster_size=65536'
-        'aes'  | 'compat=0.10'
-        'luks' | 'cluster_size=512'
-        'luks' | 'cluster_size=65536'
-        'luks' | 'cluster_size=2M'
-        'luks' | 'extended_l2=on,cluster_size=65536'
-        'luks-aes128-cbc-essiv' | 'cluster_size=65536'
-        'luks-aes256-cbc-plain' | 'cluster_size=4096'
+        format | options                             | maker
+        'aes'  | 'cluster_size=512'                  | 'qemu-img'
+        'aes'  | 'cluster_size=65536'                | 'qemu-img'
+        'aes'  | 'cluster_size=2M'                   | 'qemu-img'
+        'aes'  | 'extended_l2=on,cluster_size=65536' | 'qemu-img'
+        'aes'  | 'compat=0.10'                       | 'qemu-img'
+        'luks' | 'cluster_size=512'                  | 'us'
+        'luks' | 'cluster_size=65536'                | 'qemu-img'
+        'luks' | 'cluster_size=2M'                   | 'us'
+        'luks' | 'extended_l2=on,cluster_size=65536' | 'us'
+        'luks-aes128-cbc-essiv' | 'cluster_size=65536' | 'qemu-img'
+        'luks-aes256-cbc-plain' | 'cluster_size=4096'  | 'us'
     }
 
     def "#format: the host bytes are not the guest bytes (the data really is encrypted), and a wrong key reads other bytes"() {
@@ -100,7 +101,7 @@ class EncryptedReadSpec extends Specification {
 
     def "#format: block status hides host offsets as qemu-img map does with the secret"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '2M', format, 'pw')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '2M', format, 'pw')
         EncryptedImages.io(img, 'pw', ['write -P 1 0 64k', 'write -z 128k 64k', 'write -P 2 1M 100k'])
         def ref = EncryptedImages.map(img, 'pw')
 
@@ -118,7 +119,7 @@ class EncryptedReadSpec extends Specification {
 
     def "#format: snapshots read through the same path (qemu-img convert -l)"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
         EncryptedImages.io(img, 'pw', ['write -P 1 0 100k'])
         Qemu.img(['snapshot', '-c', 'one'] + EncryptedImages.secret('s0', 'pw') + ['--image-opts', EncryptedImages.imageOpts(img, 's0')])
         EncryptedImages.io(img, 'pw', ['write -P 2 2k 50k', 'write -z 80k 8k'])

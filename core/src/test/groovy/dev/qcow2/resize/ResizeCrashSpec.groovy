@@ -4,6 +4,7 @@ import dev.qcow2.testing.Qemu
 import dev.qcow2.write.CrashingStorage
 import dev.qcow2.write.Qcow2Writer
 import dev.qcow2.write.WriteOptions
+import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -18,6 +19,9 @@ import java.nio.file.Path
  */
 class ResizeCrashSpec extends Specification {
     @TempDir Path dir
+    /** The starting image, made once for all rows (rows only read it), and its first KEPT guest bytes as qemu-img reads them. */
+    @Shared @TempDir Path shared
+    @Shared byte[] keptReference
 
     static final long KEPT = 60 * 1024
     static final List<Long> SIZES = [1024L * 1024, 3L * 1024 * 1024, 100L * 1024, 2L * 1024 * 1024]
@@ -41,14 +45,16 @@ class ResizeCrashSpec extends Specification {
         then:
         check.exit in [0, 3]
         ByteBuffer.wrap(Files.readAllBytes(crashed), 24, 8).getLong() in SIZES
-        Arrays.equals(Arrays.copyOf(Qemu.rawBytes(crashed), (int) KEPT), Arrays.copyOf(Qemu.rawBytes(image()), (int) KEPT))
+        Arrays.equals(Arrays.copyOf(Qemu.rawBytes(crashed), (int) KEPT), keptReference())
 
         where:
         [crashAt, total, mode] << crashPoints()
     }
 
     /** 512-byte clusters with a snapshot, so that the L1 table grows and shared tables are released. */
-    private Path image() {
+    private Path image() { image(shared) }
+
+    private static Path image(Path dir) {
         def img = dir.resolve('base.qcow2')
         if (!Files.exists(img)) {
             Qemu.create(img, "${SIZES[0]}", 'cluster_size=512')
@@ -57,6 +63,10 @@ class ResizeCrashSpec extends Specification {
             Qemu.io(img, "write -P 0x32 ${KEPT} 100k", "write -P 0x33 900k 100k")
         }
         img
+    }
+
+    private byte[] keptReference() {
+        keptReference = keptReference ?: Arrays.copyOf(Qemu.rawBytes(image()), (int) KEPT)
     }
 
     static void run(CrashingStorage storage) {
@@ -68,8 +78,7 @@ class ResizeCrashSpec extends Specification {
     /** 30 calls spread evenly over the whole run (offset so that they do not all fall on the same step), and the last five, in both modes. */
     static List<List> crashPoints() {
         Path tmp = Files.createTempDirectory('crashpoints')
-        def spec = new ResizeCrashSpec(dir: tmp)
-        def storage = new CrashingStorage(Files.readAllBytes(spec.image()), Long.MAX_VALUE, CrashingStorage.Mode.STOP)
+        def storage = new CrashingStorage(Files.readAllBytes(image(tmp)), Long.MAX_VALUE, CrashingStorage.Mode.STOP)
         run(storage)
         long total = storage.calls
         tmp.toFile().deleteDir()

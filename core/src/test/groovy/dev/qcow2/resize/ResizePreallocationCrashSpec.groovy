@@ -5,6 +5,7 @@ import dev.qcow2.testing.Qemu
 import dev.qcow2.write.CrashingStorage
 import dev.qcow2.write.Qcow2Writer
 import dev.qcow2.write.WriteOptions
+import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -21,6 +22,9 @@ import java.nio.file.Path
  */
 class ResizePreallocationCrashSpec extends Specification {
     @TempDir Path dir
+    /** The starting image, made once for all rows (rows only read it), and its first KEPT guest bytes as qemu-img reads them. */
+    @Shared @TempDir Path shared
+    @Shared byte[] keptReference
 
     static final long KEPT = 60 * 1024
     static final long START = 1000L * 1024
@@ -47,20 +51,26 @@ class ResizePreallocationCrashSpec extends Specification {
         then:
         check.exit in [0, 3]
         ByteBuffer.wrap(Files.readAllBytes(crashed), 24, 8).getLong() in [START] + STEPS*.get(0)
-        Arrays.equals(Arrays.copyOf(Qemu.rawBytes(crashed), (int) KEPT), Arrays.copyOf(Qemu.rawBytes(image()), (int) KEPT))
+        Arrays.equals(Arrays.copyOf(Qemu.rawBytes(crashed), (int) KEPT), keptReference())
 
         where:
         [crashAt, total, mode] << crashPoints()
     }
 
     /** 512-byte clusters (the refcount table must grow), data up to an unaligned end. */
-    private Path image() {
+    private Path image() { image(shared) }
+
+    private static Path image(Path dir) {
         def img = dir.resolve('base.qcow2')
         if (!Files.exists(img)) {
             Qemu.create(img, "$START", 'cluster_size=512')
             Qemu.io(img, "write -P 0x31 0 $START")
         }
         img
+    }
+
+    private byte[] keptReference() {
+        keptReference = keptReference ?: Arrays.copyOf(Qemu.rawBytes(image()), (int) KEPT)
     }
 
     static void run(CrashingStorage storage) {
@@ -72,8 +82,7 @@ class ResizePreallocationCrashSpec extends Specification {
     /** 30 calls spread over the run, and the last five, in both modes. */
     static List<List> crashPoints() {
         Path tmp = Files.createTempDirectory('crashpoints')
-        def spec = new ResizePreallocationCrashSpec(dir: tmp)
-        def storage = new CrashingStorage(Files.readAllBytes(spec.image()), Long.MAX_VALUE, CrashingStorage.Mode.STOP)
+        def storage = new CrashingStorage(Files.readAllBytes(image(tmp)), Long.MAX_VALUE, CrashingStorage.Mode.STOP)
         run(storage)
         long total = storage.calls
         tmp.toFile().deleteDir()

@@ -116,11 +116,35 @@ class Qemu {
         def args = ['create', '-q', '-f', 'qcow2']
         if (options) args += ['-o', options]
         args += extra
+        if (extra.isEmpty() && deterministicCreate(options)) {
+            // same options, same bytes: the first create in this JVM is kept and later ones copy it
+            Path template = PLAIN_TEMPLATES.computeIfAbsent((args + [size]).join('\u0000')) { k ->
+                Path t = templateDir().resolve("p${PLAIN_TEMPLATES.size()}-${UUID.randomUUID()}.qcow2")
+                def r = run([QEMU_IMG] + args + [t.toString(), size], t.parent.toFile())
+                assert r.exit == 0: "qemu-img ${(args + [file.toString(), size]).join(' ')} failed: $r"
+                t
+            }
+            Files.copy(template, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING)
+            return file
+        }
         args += [file.toAbsolutePath().toString(), size]
         def r = run([QEMU_IMG] + args, file.toAbsolutePath().parent.toFile())
         assert r.exit == 0: "qemu-img ${args.join(' ')} failed: $r"
         file
     }
+
+    /**
+     * qemu-img create of a plain qcow2 writes the same bytes for the same options (no time, no
+     * random salt), so a copy is the image qemu-img makes. Not for options that name other files
+     * (data_file, backing_file) or that shape the host file beyond its bytes (preallocation: holes
+     * or allocated extents; extent_size_hint: a file-system attribute), nor for encryption (random
+     * keys: {@link #createEncrypted}).
+     */
+    private static boolean deterministicCreate(String options) {
+        !options || !['data_file', 'backing_file', 'preallocation', 'extent_size_hint', 'encrypt', 'encryption'].any { options.contains(it) }
+    }
+
+    private static final Map<String, Path> PLAIN_TEMPLATES = new java.util.concurrent.ConcurrentHashMap<>()
 
     /** The secret object the LUKS helpers use (passphrase "abc", id sec0). */
     static final List<String> LUKS_SECRET = ['--object', 'secret,id=sec0,data=abc']

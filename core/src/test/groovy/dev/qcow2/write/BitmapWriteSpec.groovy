@@ -6,6 +6,7 @@ import dev.qcow2.storage.FileStorage
 import dev.qcow2.storage.MemoryWritableStorage
 import dev.qcow2.testing.Qemu
 import static dev.qcow2.testing.Bitmaps.*
+import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -27,7 +28,9 @@ class BitmapWriteSpec extends Specification {
                                      'write -z -u 4M 131072', 'discard 5242880 1048576', 'write 8388000 100']
 
     /** The image: b0 enabled at {@code g}, b1 disabled at 64 KiB, b2 enabled at 1 MiB and (optionally) IN_USE. */
-    private Path image(String name, String options, long g, boolean inUse) {
+    private Path image(String name, String options, long g, boolean inUse) { image(dir, name, options, g, inUse) }
+
+    private static Path image(Path dir, String name, String options, long g, boolean inUse) {
         def img = Qemu.create(dir.resolve(name), '8M', options)
         Qemu.io(img, 'write -P 1 0 512k')
         Qemu.img('bitmap', '--add', '-g', "$g", img.toString(), 'b0')
@@ -180,14 +183,28 @@ class BitmapWriteSpec extends Specification {
         check(img).exit == 0
     }
 
+    @Shared @TempDir Path sharedDir
+    @Shared Map crashStartState
+
+    /** The crash rows' image (cluster_size=4096, b0 at 4 KiB), its bits, and the bits qemu-io leaves after OPS. */
+    Map crashStart() {
+        if (crashStartState == null) {
+            def img = image(sharedDir, 'c.qcow2', 'cluster_size=4096', 4096, false)
+            byte[] initial = Files.readAllBytes(img)
+            def expected = sharedDir.resolve('expected.qcow2')
+            Files.write(expected, initial)
+            Qemu.io(expected, OPS)
+            crashStartState = [initial: initial, before: bits(img), done: bits(expected)]
+        }
+        crashStartState
+    }
+
     def "a crash (#mode) at write #at of a session on an image with bitmaps leaves no corruption and no consistent bitmap with wrong bits"() {
-        given:
-        def img = image('c.qcow2', 'cluster_size=4096', 4096, false)
+        given: 'the image and what qemu-io makes of it, made once for all rows'
+        def img = dir.resolve('c.qcow2')
+        Files.write(img, crashStart().initial)
         byte[] initial = Files.readAllBytes(img)
         def storage = new CrashingStorage(initial, at, mode)
-        def expected = dir.resolve('expected.qcow2')
-        Files.write(expected, initial)
-        Qemu.io(expected, OPS)
 
         when:
         try {
@@ -196,9 +213,9 @@ class BitmapWriteSpec extends Specification {
         def crashed = dir.resolve('crashed.qcow2')
         Files.write(crashed, storage.afterCrash())
         def c = check(crashed)
-        def before = bits(img)
+        def before = crashStart().before
         def after = bits(crashed)
-        def done = bits(expected)
+        def done = crashStart().done
 
         then: 'leaks at worst; every bitmap is either IN_USE, as it was, or as qemu-io leaves it'
         at > 30 || storage.crashed

@@ -37,7 +37,7 @@ class EncryptedCrashSpec extends Specification {
         String options = OPTIONS[rnd.nextInt(OPTIONS.size())]
         int cs = WriteShapesSpec.clusterSize(options)
         long size = Math.max((long) cs * 32, 256 * 1024)
-        def img = EncryptedImages.create(dir.resolve('c.qcow2'), "$size", format, 'pw', options)
+        def img = EncryptedImages.createByUs(dir.resolve('c.qcow2'), "$size", format, 'pw', options)
         EncryptedImages.io(img, 'pw', ["write -P 0x5a 0 ${Math.min(size, (long) cs * 8)}".toString()])
         dev.qcow2.testing.Qemu.img(['snapshot', '-c', 's1'] + EncryptedImages.secret('s0', 'pw') + ['--image-opts', EncryptedImages.imageOpts(img, 's0')])
         byte[] initial = Files.readAllBytes(img)

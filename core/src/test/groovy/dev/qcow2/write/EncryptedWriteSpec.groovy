@@ -23,7 +23,7 @@ class EncryptedWriteSpec extends Specification {
     def "#format, #options: writes of every shape, zero writes and discards read back in qemu, check clean (seed #seed)"() {
         given: 'an encrypted image qemu-io wrote first, and its guest as a model'
         long size = 6L * 1024 * 1024
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), "$size", format, 'pw', options)
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), "$size", format, 'pw', options)
         EncryptedImages.io(img, 'pw', ['write -P 0x5a 0 3M', 'write -z 1M 64k'])
         byte[] model = EncryptedImages.raw(img, 'pw')
         int cs = WriteShapesSpec.clusterSize(options)
@@ -99,7 +99,7 @@ class EncryptedWriteSpec extends Specification {
 
     def "#format: copy on write over a backing file and over a snapshot's shared clusters re-encrypts the copied bytes"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '2M', format, 'pw', 'cluster_size=65536')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '2M', format, 'pw', 'cluster_size=65536')
         EncryptedImages.io(img, 'pw', ['write -P 0x31 0 2M'])
         Qemu.img(['snapshot', '-c', 'before'] + EncryptedImages.secret('s0', 'pw') + ['--image-opts', EncryptedImages.imageOpts(img, 's0')])
         byte[] model = EncryptedImages.raw(img, 'pw')
@@ -123,7 +123,7 @@ class EncryptedWriteSpec extends Specification {
 
     def "#format: writeAll (bench's queue) writes encrypted; qemu reads it"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
+        def img = EncryptedImages.createByUs(dir.resolve('e.qcow2'), '1M', format, 'pw', 'cluster_size=4096')
         byte[] model = new byte[1 << 20]
         def rnd = new Random(11)
         long[] offsets = (0..<16).collect { (long) rnd.nextInt(250) * 4096 + rnd.nextInt(3) * 512 } as long[]

@@ -36,7 +36,7 @@ class LuksHostIvSpec extends Specification {
     def "#options: writes, zero writes, discards, COW over a snapshot, apply, resize keep the model (seed #seed)"() {
         given:
         long size = 2L * 1024 * 1024 + 1536     // ends inside a cluster: the grow copies that cluster's head
-        def img = EncryptedImages.create(dir.resolve('h.qcow2'), "$size", 'luks', PW, options)
+        def img = EncryptedImages.createByUs(dir.resolve('h.qcow2'), "$size", 'luks', PW, options)
         int cs = WriteShapesSpec.clusterSize(options)
         def mirror = new Mirror(size, cs, options.contains('compat=0.10') ? 2 : 3)
         def rnd = new Random(seed)
@@ -86,7 +86,7 @@ class LuksHostIvSpec extends Specification {
 
     def "LUKS IVs depend on the host offset: the same guest bytes at two host clusters differ in the file"() {
         given:
-        def img = EncryptedImages.create(dir.resolve('h.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
+        def img = EncryptedImages.createByUs(dir.resolve('h.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
 
         when:
         Qcow2Writer.open(img, WriteOptions.defaults().withSecrets(key())).withCloseable { w ->
@@ -103,7 +103,7 @@ class LuksHostIvSpec extends Specification {
 
     def "commit of a LUKS overlay into a LUKS base: the base re-encrypts for its own clusters"() {
         given:
-        def base = EncryptedImages.create(dir.resolve('base.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
+        def base = EncryptedImages.createByUs(dir.resolve('base.qcow2'), '1M', 'luks', PW, 'cluster_size=4096')
         Qcow2Writer.open(base, WriteOptions.defaults().withSecrets(key())).withCloseable { it.write(0, [1] * (1 << 20) as byte[]) }
         def top = EncryptedImages.create(dir.resolve('top.qcow2'), '1M', 'luks', PW, 'cluster_size=65536', 's0', ['-u', '-b', base.toString(), '-F', 'qcow2'])
         def both = SecretLookup.byId([s: Secret.ofString(PW)], [0: 's', 1: 's'])

@@ -11,7 +11,7 @@ import java.nio.file.Path
 /**
  * The installed kernel driven over the Jupyter protocol by jupyter_client (kernel_driver.py):
  * execute, complete, interrupt a running cell then run the next one in the same session, and
- * one-line errors. Each feature starts its own kernel.
+ * one-line errors. Each feature starts its own kernel (the interrupt rows one per interrupt mode).
  */
 class KernelProtocolSpec extends Specification {
     @Shared @TempDir Path tmp
@@ -58,32 +58,52 @@ class KernelProtocolSpec extends Specification {
         r[8].result == '2'
     }
 
-    def "interrupting #what stops it; the next cells run in the same session (variables, open image)"() {
-        when:
-        def r = drive(mode, [run('int n = 5;'), run("%%dsl\nopen '${image}'\nx = 3"), interrupt(cell), run('n + 1'),
-                             run('%%dsl\nx + refcounts.leaks.size()')])
+    /** Interrupted cells: what, the kernelspec's interrupt mode, the cell. */
+    static final List<List<String>> INTERRUPTS = [
+            ['a Java while (true) {}',                  'message', 'while (true) {}'],
+            ['a Java cell blocked in Thread.sleep',     'message', 'Thread.sleep(600_000);'],
+            ['a Java loop that catches everything',     'message', 'while (true) { try { Thread.sleep(5); } catch (Throwable t) { } }'],
+            ['a Java method that loops for ever',       'message', 'void spin() { for (;;) { } }\nspin();'],
+            ['a DSL while (true) {}',                   'message', '%%dsl\nwhile (true) {}'],
+            ['a DSL loop reading the open image',       'message', '%%dsl\nwhile (true) { refcounts.leaks }'],
+            ['a Java cell calling the DSL',             'message', 'dsl("while (true) {}")'],
+            ['a Java while (true) {} (SIGINT)',         'signal',  'while (true) {}'],
+            ['a DSL while (true) {} (SIGINT)',          'signal',  '%%dsl\nwhile (true) {}'],
+    ]
+    @Shared Map<String, Map> interruptedKernels = [:]
 
-        then: 'the cell ends with one line, not the note of a cell left running'
-        r.alive
-        r.steps[2].status == 'error'
-        r.steps[2].error.evalue == 'interrupted'
-        r.steps[2].error.traceback.size() == 1
+    /**
+     * One kernel per interrupt mode takes every row of that mode in turn: after the session is set
+     * up (a Java variable, an open image, a DSL variable), each row is its interrupted cell and the
+     * two cells that must still see that session. A kernel interrupted again and again must stay
+     * usable each time.
+     */
+    Map interruptedKernel(String mode) {
+        interruptedKernels.computeIfAbsent(mode) { m ->
+            def rows = INTERRUPTS.findAll { it[1] == m }
+            drive(m, [run('int n = 5;'), run("%%dsl\nopen '${image}'\nx = 3")] +
+                    rows.collectMany { [interrupt(it[2]), run('n + 1'), run('%%dsl\nx + refcounts.leaks.size()')] })
+        }
+    }
+
+    def "interrupting #what stops it; the next cells run in the same session (variables, open image)"() {
+        given: 'the steps of this row in its mode\'s kernel'
+        def kernel = interruptedKernel(mode)
+        int first = 2 + 3 * INTERRUPTS.findAll { it[1] == mode }.findIndexOf { it[0] == what }
+        def steps = kernel.steps[first..first + 2]
+
+        expect: 'the cell ends with one line, not the note of a cell left running'
+        kernel.alive
+        steps[0].status == 'error'
+        steps[0].error.evalue == 'interrupted'
+        steps[0].error.traceback.size() == 1
 
         and:
-        r.steps[3].result == '6'
-        r.steps[4].result == '5'
+        steps[1].result == '6'
+        steps[2].result == '5'
 
         where:
-        what                                         | mode      | cell
-        'a Java while (true) {}'                     | 'message' | 'while (true) {}'
-        'a Java cell blocked in Thread.sleep'        | 'message' | 'Thread.sleep(600_000);'
-        'a Java loop that catches everything'        | 'message' | 'while (true) { try { Thread.sleep(5); } catch (Throwable t) { } }'
-        'a Java method that loops for ever'          | 'message' | 'void spin() { for (;;) { } }\nspin();'
-        'a DSL while (true) {}'                      | 'message' | '%%dsl\nwhile (true) {}'
-        'a DSL loop reading the open image'          | 'message' | '%%dsl\nwhile (true) { refcounts.leaks }'
-        'a Java cell calling the DSL'                | 'message' | 'dsl("while (true) {}")'
-        'a Java while (true) {} (SIGINT)'            | 'signal'  | 'while (true) {}'
-        'a DSL while (true) {} (SIGINT)'             | 'signal'  | '%%dsl\nwhile (true) {}'
+        [what, mode, _] << INTERRUPTS
     }
 
     def "a cell that ignores the interrupt is left running in the background and says so; the kernel stays usable"() {

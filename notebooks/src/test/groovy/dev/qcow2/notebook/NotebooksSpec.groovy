@@ -28,6 +28,9 @@ class NotebooksSpec extends Specification {
     def setupSpec() {
         assert Files.isExecutable(Path.of(JUPYTER)): "$JUPYTER is missing: apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client"
         env = TestKernels.env(TestKernels.jupyterPath('message'), tmp)
+        // the notebooks' work directories (Files.createTempDirectory) go under this spec's directory,
+        // not into the machine's /tmp: the kernel's java launcher reads JDK_JAVA_OPTIONS
+        env.JDK_JAVA_OPTIONS = "-Djava.io.tmpdir=${Files.createDirectories(tmp.resolve('kernel-tmp'))}".toString()
         Path out = Files.createDirectories(tmp.resolve('out'))
         def cmd = [JUPYTER, 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=120',
                    '--output-dir', out.toString()] + NOTEBOOKS.collect { MODULE.resolve("${it}.ipynb").toString() }
