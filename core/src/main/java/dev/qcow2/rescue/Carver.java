@@ -396,6 +396,7 @@ public final class Carver {
         if (b.getInt(0) == Qcow2Header.MAGIC) return "a qcow2 header";
         if (GuestFs.isMbr(b)) return "a partition table (MBR boot signature)";
         if (!GuestFs.superblocks(b).isEmpty()) return "an ext2/3/4 superblock";
+        if (FatFs.parse(b, 0) != null) return "a FAT boot sector";
         byte one = b.get(0);
         boolean repeated = true;
         for (int i = 0; i < b.capacity() && repeated; i++) repeated = b.get(i) == one;

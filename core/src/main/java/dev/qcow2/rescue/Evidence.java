@@ -116,6 +116,9 @@ class Evidence {
             long guestByte = fsStart + hit.sb().copyOffset(hit.sb().groupNr());
             if ((guestByte & (geo.clusterSize() - 1)) == hit.inCluster()) return guestByte >>> geo.clusterBits();
         }
+        // a FAT boot sector sits at the file system's first byte (the first one in host order: a
+        // FAT32 backup copy, six sectors on, comes later)
+        if (FatFs.parse(c, (int) (fsStart & (geo.clusterSize() - 1))) != null) return fsStart >>> geo.clusterBits();
         return -1;
     }
 

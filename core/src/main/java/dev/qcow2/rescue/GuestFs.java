@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * What the guest's own structures say about guest positions: partition tables (MBR, GPT) and
- * ext2/3/4 file systems (superblock, group descriptors, inodes, extent trees and block maps).
+ * ext2/3/4 file systems (superblock, group descriptors, inodes, extent trees and block maps);
+ * FAT12/16/32 in {@link FatFs}.
  * All fields are little-endian (ext4 "Super Block", "Block Group Descriptors", "Inode Table",
  * "Extent Tree"; UEFI "GPT Header"). Reads go through a {@link GuestView} that answers only for
  * clusters already placed; what cannot be read is skipped, never guessed.
@@ -94,6 +95,19 @@ final class GuestFs {
         return valid > 0;
     }
 
+    /** Start byte offsets of the primary MBR partitions of {@code mbr} (extended and GPT-protective entries left out). */
+    static List<Long> mbrPartitionStarts(ByteBuffer mbr) {
+        ByteBuffer b = mbr.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        List<Long> starts = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            int e = 446 + 16 * p;
+            int type = b.get(e + 4) & 0xff;
+            long start = b.getInt(e + 8) & 0xffffffffL;
+            if (type != 0 && type != 0x05 && type != 0x0f && type != 0xEE && start > 0) starts.add(start * 512);
+        }
+        return starts;
+    }
+
     /** Partition start byte offsets from the partition table at guest 0 (MBR or GPT), or [0] when there is none. */
     static List<Long> partitionStarts(GuestView view) {
         List<Long> starts = new ArrayList<>();
@@ -151,6 +165,7 @@ final class GuestFs {
     static void expectedNonZero(GuestView view, long fsStart, int clusterBits, long maxClusters, BitSet used, BitSet full) {
         BitSet fullBlocks = full == null ? null : new BitSet();
         walkExpected(view, fsStart, clusterBits, maxClusters, used, fullBlocks);
+        FatFs.expectedNonZero(view, fsStart, clusterBits, maxClusters, used);
         if (full == null) return;
         byte[] sbBytes = view.read(fsStart + 1024, 1024);
         Superblock sb = sbBytes == null ? null : Superblock.parse(le(sbBytes), 0);

@@ -191,7 +191,7 @@ public final class Rescuer {
             int bits = clusterBitsFromData();
             geo = new ClusterGeometry(bits, 4, false);
             geometryEvidence = "guessed: no table-shaped cluster at any size; " + geo.clusterSize()
-                    + " bytes from the file size and the host alignment of an ext superblock"
+                    + " bytes from the file size and the host alignment of an ext superblock, a FAT boot sector or a partition table"
                     + (earlyArea != null ? " (decrypted) and of the LUKS area" : "");
         } else {
             geo = new ClusterGeometry(r.clusterBits(), 4, false);
@@ -204,7 +204,8 @@ public final class Rescuer {
     /**
      * Without any table: QEMU allocates whole clusters, so the file size is a multiple of the
      * cluster size, and a guest ext superblock (guest offset 1024 of its cluster) sits 1024 bytes
-     * past a cluster boundary. The largest power of two (512 B .. 2 MiB) both allow; 64 KiB
+     * past a cluster boundary (a partition table or a FAT boot sector: at one). The largest power
+     * of two (512 B .. 2 MiB) both allow; 64 KiB
      * (QEMU's default) when neither says anything. Encrypted (a secret given): a LUKS area
      * starts at a cluster boundary, normally cluster 4 (so at most a quarter of its offset), and
      * decrypts what follows at its host offsets; else each
@@ -214,6 +215,7 @@ public final class Rescuer {
         int bits = Math.min(ClusterGeometry.MAX_CLUSTER_BITS, Long.numberOfTrailingZeros(fileSize));
         ByteBuffer b = ByteBuffer.allocate(1 << 12);
         boolean sbSeen = false;
+        List<Long> partitionStarts = null;
         DataCipher aes = options.secret() == null ? null : ImageEncryption.unlockWithoutHeader(res, in, null, options.secret());
         try {
             for (long at = 0; at + b.capacity() <= fileSize; at += b.capacity()) {
@@ -235,6 +237,18 @@ public final class Rescuer {
                     for (GuestFs.SuperblockHit hit : GuestFs.superblocks(t)) {
                         if (hit.sb().groupNr() != 0 || hit.inCluster() != 1024) continue;
                         bits = Math.min(bits, Long.numberOfTrailingZeros(at));
+                        sbSeen = true;
+                    }
+                    // a partition table: guest offset 0 of its cluster; a FAT boot sector: the first
+                    // byte of its partition, so host and guest offsets agree modulo the cluster size
+                    if (!sbSeen && partitionStarts == null && GuestFs.isMbr(t)) {
+                        bits = Math.min(bits, Long.numberOfTrailingZeros(at));
+                        partitionStarts = GuestFs.mbrPartitionStarts(t);
+                    }
+                    if (!sbSeen && FatFs.parse(t, 0) != null) {
+                        int fatBits = partitionStarts == null ? Long.numberOfTrailingZeros(at) : 0;
+                        if (partitionStarts != null) for (long p : partitionStarts) fatBits = Math.max(fatBits, Long.numberOfTrailingZeros(at - p));
+                        bits = Math.min(bits, fatBits);
                         sbSeen = true;
                     }
                 }
@@ -397,6 +411,11 @@ public final class Rescuer {
             GuestFs.Superblock s = sb == null ? null : GuestFs.Superblock.parse(GuestFs.le(sb), 0);
             if (s != null && start + s.blocksCount() * s.blockSize() > size) {
                 size = start + s.blocksCount() * s.blockSize();
+                sizeEvidence = "inferred: the guest file system's own size";
+            }
+            FatFs.BootSector fat = FatFs.at(evidence.view, start);
+            if (fat != null && start + fat.size() > size) {
+                size = start + fat.size();
                 sizeEvidence = "inferred: the guest file system's own size";
             }
         }
