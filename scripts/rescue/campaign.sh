@@ -10,6 +10,9 @@
 #   luks      encrypted with LUKS (aes-256-xts-plain64; 64 KiB, 4 KiB, 2 MiB clusters), secret by --object/--image-opts
 #   aes       encrypted with legacy AES (same clusters)
 #   datafile  an external data file (-o data_file=…), rescued with --data-file
+#   fat       FAT12, FAT16 and FAT32 in turn (mkfs.fat, files copied in with mtools), on the whole disk
+#             or in an MBR partition at 1 MiB on every other image, converted as plain (same cluster
+#             sizes, 64 KiB compressed); scored with mtools instead of debugfs
 #   overlay   an overlay of an intact base (the 4 KiB blocks where a changed copy of the file system
 #             differs — two files added, one removed — written by qemu-io, in guest order on odd
 #             images and shuffled on even ones), rescued with -b BASE -F qcow2; OUT is an overlay of BASE
@@ -34,20 +37,34 @@ PY
 
 for kind in ${KINDS//,/ }; do
   case $kind in
-    plain) variants=("cluster_size=64k" "cluster_size=4k" "cluster_size=2M" "cluster_size=64k -c") ;;
+    plain|fat) variants=("cluster_size=64k" "cluster_size=4k" "cluster_size=2M" "cluster_size=64k -c") ;;
     luks|aes|datafile|overlay) variants=("cluster_size=64k" "cluster_size=4k" "cluster_size=2M") ;;
-    *) echo "unknown kind $kind (plain, luks, aes, datafile, overlay)" >&2; exit 2 ;;
+    *) echo "unknown kind $kind (plain, fat, luks, aes, datafile, overlay)" >&2; exit 2 ;;
   esac
   unset rec files clust; declare -A rec files clust
   for i in $(seq 1 "$N"); do
     d=$W/$kind$i; mkdir -p $d/src/dir/sub
     for f in $(seq 1 $((5 + i % 7))); do head -c $(( (RANDOM * 7 + 500) % 400000 )) /dev/urandom > $d/src/$( ((f % 3 == 0)) && echo dir/ )f$f; done
     echo "image $i" > $d/src/dir/sub/note.txt
-    truncate -s 16M $d/fs.raw; mkfs.ext4 -q -F -b 4096 -d $d/src $d/fs.raw
+    if [[ $kind == fat ]]; then
+      # FAT12 / FAT16 / FAT32 in turn (FAT32 needs 65525 clusters: 512-byte clusters on 48 MiB)
+      t=$(( (i - 1) % 3 )); ft=(12 16 32); fsz=(8 32 48); mbr=$(( (i - 1) / 3 % 2 ))
+      truncate -s ${fsz[$t]}M $d/vol.raw; mkfs.fat -F ${ft[$t]} $( ((t == 2)) && echo "-s 1" ) $d/vol.raw >/dev/null
+      export MTOOLS_SKIP_CHECK=1; mmd -i $d/vol.raw ::/dir ::/dir/sub
+      (cd $d/src && find . -type f | sed 's#^\./##') | while read -r f; do mcopy -i $d/vol.raw $d/src/$f ::/$f; done
+      if ((mbr)); then # one primary partition at 1 MiB
+        truncate -s $(( ${fsz[$t]} + 1 ))M $d/fs.raw
+        python3 -c "import struct,sys; m=bytearray(512); m[446+4]=0x0C if ${ft[$t]}==32 else 0x06; struct.pack_into('<II',m,446+8,2048,${fsz[$t]}*2048); m[510:512]=b'\x55\xaa'; open('$d/fs.raw','r+b').write(m)"
+        dd if=$d/vol.raw of=$d/fs.raw bs=1M seek=1 conv=notrunc status=none; drive=@@1M
+      else mv $d/vol.raw $d/fs.raw; drive=; fi
+      rm -f $d/vol.raw
+    else
+      truncate -s 16M $d/fs.raw; mkfs.ext4 -q -F -b 4096 -d $d/src $d/fs.raw
+    fi
     v=${variants[$(( (i - 1) % ${#variants[@]} ))]}; o=${v%% *}; c=$( [[ $v == *-c ]] && echo -c || true )
     exp=$d/src; guest=$d/fs.raw; args=()
     case $kind in
-      plain) qemu-img convert -O qcow2 -o $o $c $d/fs.raw $d/img.qcow2 ;;
+      plain|fat) qemu-img convert -O qcow2 -o $o $c $d/fs.raw $d/img.qcow2 ;;
       luks|aes) # qemu-img's PBKDF2 calibration fails now and then on a busy machine ("Unable to get accurate CPU usage"): retried
         for t in $(seq 1 20); do qemu-img convert -O qcow2 "${SECRET[@]}" -o $o,encrypt.format=$kind,encrypt.key-secret=s0$( [ $kind = luks ] && echo ,encrypt.iter-time=10 ) $d/fs.raw $d/img.qcow2 2>$d/convert.err && break; sleep 1; done
         [ -f $d/img.qcow2 ] || { cat $d/convert.err >&2; exit 1; }
@@ -70,7 +87,9 @@ for kind in ${KINDS//,/ }; do
       if [[ $kind == luks || $kind == aes ]]; then target=driver=qcow2,file.filename=$d/d.qcow2,encrypt.key-secret=s0; else target=$d/d.qcow2; fi
       if QCOW2_CACHE=none $Q rescue "${args[@]}" $target $d/o.qcow2 > $d/rep-$s.txt 2>&1; then
         qemu-img convert -O raw $d/o.qcow2 $d/o.raw
-        while read -r f; do n=$((n+1)); rm -f $d/x; debugfs -R "dump /${f#./} $d/x" $d/o.raw >/dev/null 2>&1 || true
+        while read -r f; do n=$((n+1)); rm -f $d/x
+          if [[ $kind == fat ]]; then MTOOLS_SKIP_CHECK=1 mcopy -n -i $d/o.raw$drive "::/${f#./}" $d/x >/dev/null 2>&1 || true
+          else debugfs -R "dump /${f#./} $d/x" $d/o.raw >/dev/null 2>&1 || true; fi
           [ -f $d/x ] && [ "$(sha256sum < $exp/$f)" = "$(sha256sum < $d/x)" ] && ok=$((ok+1)); done < <(cd $exp && find . -type f)
         cl=$(python3 -c "
 a=open('$guest','rb').read(); b=open('$d/o.raw','rb').read(); cs=65536; t=g=0
