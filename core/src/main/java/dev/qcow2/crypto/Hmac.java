@@ -17,6 +17,21 @@ abstract class Hmac {
 
     abstract int length();
 
+    /**
+     * PBKDF2's inner loop, {@code n} times: U = HMAC(U), T ^= U ({@code u} and {@code t} the
+     * digest length). Here over {@link #update}/{@link #doFinal}; implementations may run it in
+     * one method, so that the JIT compiles the whole round (not a call into a separately
+     * compiled, less optimised HMAC).
+     */
+    void rounds(byte[] u, byte[] t, int n) {
+        int hLen = u.length;
+        for (int k = 0; k < n; k++) {
+            update(u, 0, hLen);
+            doFinal(u);
+            for (int j = 0; j < hLen; j++) t[j] ^= u[j];
+        }
+    }
+
     static Hmac of(HashAlgorithm hash, String jceName, byte[] key) {
         if (jceName == null) {
             HMac m = new HMac(new RIPEMD160Digest());
@@ -83,5 +98,29 @@ abstract class Hmac {
         }
 
         int length() { return innerDigest.length; }
+
+        /**
+         * The rounds in one method: measured in the CLI (a busy C2 queue), C2 compiled the
+         * caller's loop but refused to inline {@link #doFinal} ("already compiled into a big
+         * method"), which then ran as C1 code — 2.9 s instead of 1.5 s for the 8.7 M HMACs of a
+         * LUKS unlock with qemu's default iter-time.
+         */
+        @Override
+        void rounds(byte[] u, byte[] t, int n) {
+            int hLen = innerDigest.length;
+            try {
+                for (int k = 0; k < n; k++) {
+                    MessageDigest in = (MessageDigest) innerPadded.clone();
+                    in.update(u, 0, hLen);
+                    in.digest(innerDigest, 0, hLen);
+                    MessageDigest out = (MessageDigest) outerPadded.clone();
+                    out.update(innerDigest, 0, hLen);
+                    out.digest(u, 0, hLen);
+                    for (int j = 0; j < hLen; j++) t[j] ^= u[j];
+                }
+            } catch (GeneralSecurityException | CloneNotSupportedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }

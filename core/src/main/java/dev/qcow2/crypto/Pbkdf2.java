@@ -26,10 +26,10 @@ public final class Pbkdf2 {
                 mac.update(index, 0, 4);
                 mac.doFinal(u);
                 System.arraycopy(u, 0, t, 0, hLen);
-                for (long i = 1; i < iterations; i++) {
-                    mac.update(u, 0, hLen);
-                    mac.doFinal(u);
-                    for (int j = 0; j < hLen; j++) t[j] ^= u[j];
+                for (long i = 1; i < iterations; ) {
+                    int n = (int) Math.min(ROUNDS_PER_CALL, iterations - i);
+                    mac.rounds(u, t, n);
+                    i += n;
                 }
                 System.arraycopy(t, 0, out, done, Math.min(hLen, length - done));
             }
@@ -39,6 +39,14 @@ public final class Pbkdf2 {
             Arrays.fill(t, (byte) 0);
         }
     }
+
+    /**
+     * The iterations run in calls of this many rounds ({@link Hmac#rounds}): after a few calls
+     * the round is compiled whole by C2, where one loop of millions of iterations runs as
+     * on-stack-replaced code that stays slower.
+     */
+    private static final int ROUNDS_PER_CALL = 4096;
+
 
     /**
      * Iterations per second of PBKDF2 for this key, salt and output length, measured as QEMU's
