@@ -32,14 +32,7 @@ class RescueFatSpec extends Specification {
     def setupSpec() {
         Qemu.requireTools()
         def src = dir.resolve('src')
-        Files.createDirectories(src.resolve('docs/deep'))
-        def rnd = new Random(16)
-        (1..10).each { i ->
-            byte[] b = new byte[1000 + rnd.nextInt(150_000)]
-            rnd.nextBytes(b)
-            Files.write(src.resolve(i % 3 == 0 ? "docs/deep/f$i" : i % 2 == 0 ? "docs/f$i" : "f$i"), b)
-        }
-        Files.walk(src).withCloseable { s -> s.filter { Files.isRegularFile(it) }.each { f -> expected[src.relativize(f).toString()] = Sha256.of(Files.readAllBytes(f)) } }
+        expected.putAll(RescueFixtures.randomFiles(src, 16, 10, 150_000))
         // FAT32 needs 65525 clusters: 512-byte clusters on 40 MiB
         [fat12: [12, 4, []], fat16: [16, 16, []], fat32: [32, 40, ['-s', '1']]].each { name, spec ->
             Path fs = dir.resolve("${name}.raw")

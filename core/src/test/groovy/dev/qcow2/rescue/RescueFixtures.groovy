@@ -11,17 +11,30 @@ class RescueFixtures {
     /** An 8 MiB ext4 image (4 KiB blocks) holding {@code files} random files in two directories, seeded by {@code seed}. */
     static Path ext4(Path dir, String name, long seed, int files = 8) {
         def src = dir.resolve("${name}-src")
-        Files.createDirectories(src.resolve('docs/deep'))
-        def rnd = new Random(seed)
-        (1..files).each { i ->
-            byte[] b = new byte[1000 + rnd.nextInt(150_000)]
-            rnd.nextBytes(b)
-            Files.write(src.resolve(i % 3 == 0 ? "docs/deep/f$i" : i % 2 == 0 ? "docs/f$i" : "f$i"), b)
-        }
+        randomFiles(src, seed, files, 150_000)
         def raw = dir.resolve("${name}.raw")
         new RandomAccessFile(raw.toFile(), 'rw').withCloseable { it.setLength(8L << 20) }
         run(['mkfs.ext4', '-q', '-F', '-b', '4096', '-d', src.toString(), raw.toString()])
         raw
+    }
+
+    /**
+     * {@code files} files of random bytes (1000 + up to {@code maxExtra} bytes each, seeded by
+     * {@code seed}) under {@code src}: fN, docs/fN and docs/deep/fN. Returns path (relative to
+     * {@code src}) → sha256, the rescue specs' measure of a file that came back intact.
+     */
+    static Map<String, String> randomFiles(Path src, long seed, int files, int maxExtra) {
+        Files.createDirectories(src.resolve('docs/deep'))
+        def rnd = new Random(seed)
+        Map<String, String> sha = [:]
+        (1..files).each { i ->
+            byte[] b = new byte[1000 + rnd.nextInt(maxExtra)]
+            rnd.nextBytes(b)
+            String name = i % 3 == 0 ? "docs/deep/f$i" : i % 2 == 0 ? "docs/f$i" : "f$i"
+            Files.write(src.resolve(name), b)
+            sha[name] = Sha256.of(b)
+        }
+        sha
     }
 
     static void run(List<String> cmd) {

@@ -33,15 +33,7 @@ class RescueSpec extends Specification {
     def setupSpec() {
         Qemu.requireTools()
         def src = dir.resolve('src')
-        Files.createDirectories(src.resolve('docs/deep'))
-        def rnd = new Random(14)
-        (1..10).each { i ->
-            byte[] b = new byte[1000 + rnd.nextInt(180_000)]
-            rnd.nextBytes(b)
-            def f = src.resolve(i % 3 == 0 ? "docs/deep/f$i" : i % 2 == 0 ? "docs/f$i" : "f$i")
-            Files.write(f, b)
-        }
-        Files.walk(src).withCloseable { s -> s.filter { Files.isRegularFile(it) }.each { f -> expected[src.relativize(f).toString()] = Sha256.of(Files.readAllBytes(f)) } }
+        expected.putAll(RescueFixtures.randomFiles(src, 14, 10, 180_000))
         fsRaw = dir.resolve('fs.raw')
         new RandomAccessFile(fsRaw.toFile(), "rw").withCloseable { it.setLength(8L << 20) }
         run(['mkfs.ext4', '-q', '-F', '-b', '4096', '-d', src.toString(), fsRaw.toString()])
